@@ -1,0 +1,1 @@
+"""The GraphQL API: types, resolvers (thin), context, loaders, limits and HTTP routes."""

@@ -1,0 +1,33 @@
+"""UserError for mutation payloads, and the mapping from domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+
+from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
+from casehub.domain.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="A refusal the caller can act on; nothing was changed.")
+class UserError:
+    code: ErrorCode = strawberry.field(description="Machine-readable cause.")
+    field: list[str] | None = strawberry.field(description="Path of the input field at fault.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+
+
+def user_error(error: DomainError) -> UserError:
+    """The payload form of a domain error."""
+    return UserError(code=error.code, field=error.field, message=error.message)
+
+
+async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a service call; a domain refusal becomes a payload error instead of a result."""
+    try:
+        return await work(), []
+    except DomainError as error:
+        return None, [user_error(error)]

@@ -1,0 +1,181 @@
+"""HTTP: the GraphQL endpoint behind bearer authentication, and the health routes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from casehub.api.context import Context
+from casehub.api.loaders import Loaders
+from casehub.domain.errors import Unauthenticated
+from casehub.services import auth
+from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Scope as RequestScope
+
+log = logging.getLogger("casehub.http")
+
+SCOPE_KEY = "casehub.scope"
+
+
+def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    """A GraphQL-shaped error response body."""
+    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with casehub's context, JSON encoder and JSON error bodies."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = JSONResponse(
+                error_body(error.reason, "BAD_REQUEST"), status_code=error.status_code
+            )
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        request_scope: RequestScope = request.scope[SCOPE_KEY]
+        return Context(
+            scope=request_scope, loaders=Loaders(request_scope), request=request, response=response
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit."""
+
+
+class Authenticated:
+    """ASGI middleware: a session per request, bearer authentication, and a body-size limit."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.limit = runtime.settings.max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._is_ide_page(scope):
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _send_json(send, 413, error_body("Request body too large.", "TOO_LARGE"))
+            return
+        async with open_scope(self.runtime) as request_scope:
+            request_scope.request_id = request_id
+            client = scope.get("client")
+            try:
+                request_scope.principal = await auth.authenticate(
+                    self.runtime,
+                    request_scope,
+                    _header(scope, b"authorization"),
+                    client[0] if client else None,
+                )
+            except Unauthenticated:
+                await _send_json(
+                    send,
+                    401,
+                    error_body("Authentication required.", "UNAUTHENTICATED"),
+                    extra_headers=[(b"www-authenticate", b"Bearer")],
+                )
+                return
+            scope[SCOPE_KEY] = request_scope
+            started = False
+
+            async def tracked_send(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-request-id", request_id.encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await self.app(scope, _limited(receive, self.limit), tracked_send)
+            except BodyTooLarge:
+                if not started:
+                    await _send_json(send, 413, error_body("Request body too large.", "TOO_LARGE"))
+
+    @staticmethod
+    def _is_ide_page(scope: Scope) -> bool:
+        return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+async def _send_json(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    payload = orjson.dumps(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers + (extra_headers or []),
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def graphql_app(runtime: Runtime, schema: Any) -> ASGIApp:
+    """The /graphql endpoint: GraphiQL in development only, graphql-transport-ws only."""
+    development = runtime.settings.is_development
+    view = GraphQLView(
+        schema,
+        graphql_ide="graphiql" if development else None,
+        allow_queries_via_get=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        multipart_uploads_enabled=True,
+    )
+    return Authenticated(view, runtime)
+
+
+async def healthz(_request: Request) -> Response:
+    """The process answers."""
+    return JSONResponse({"status": "ok"})

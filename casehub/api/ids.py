@@ -1,0 +1,59 @@
+"""Opaque global ids (`Type:uuid`, base64url) and cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from uuid import UUID
+
+from casehub.domain.errors import ValidationFailed
+
+NODE_TYPES = frozenset(
+    {"Agency", "Case", "Subject", "Identifier", "Evidence", "CustodyEvent", "CaseShare"}
+)
+
+
+def to_global_id(type_name: str, object_id: UUID) -> str:
+    """Encode a type and an id into an opaque global id."""
+    raw = f"{type_name}:{object_id}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def parse_global_id(value: str, field: list[str] | None = None) -> tuple[str, UUID]:
+    """Decode any global id; a malformed one is a VALIDATION error naming the field."""
+    field = field or ["id"]
+    if len(value) > 100:
+        raise ValidationFailed("Not a valid id.", field)
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+        type_name, _, text = raw.partition(":")
+        object_id = UUID(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed("Not a valid id.", field) from None
+    if type_name not in NODE_TYPES or to_global_id(type_name, object_id) != value:
+        raise ValidationFailed("Not a valid id.", field)
+    return type_name, object_id
+
+
+def parse_id_of(expected: str, value: str, field: list[str]) -> UUID:
+    """Decode a global id that must be of one type (an Agency id where a Case is due fails)."""
+    type_name, object_id = parse_global_id(value, field)
+    if type_name != expected:
+        raise ValidationFailed(f"Expected the id of a {expected}, got one of a {type_name}.", field)
+    return object_id
+
+
+def to_cursor(object_id: UUID) -> str:
+    """An opaque keyset cursor."""
+    return base64.urlsafe_b64encode(object_id.bytes).decode("ascii").rstrip("=")
+
+
+def parse_cursor(value: str | None) -> UUID | None:
+    """Decode a cursor; a malformed one is a VALIDATION error on `after`."""
+    if value is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        return UUID(bytes=raw)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed("Not a valid cursor.", ["after"]) from None

@@ -1,0 +1,224 @@
+"""Mutations: decode the input, call one service, wrap the result or the refusal in a payload."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import cast
+
+import strawberry
+from starlette.datastructures import UploadFile
+
+from casehub.api.context import Info
+from casehub.api.errors import UserError, attempt
+from casehub.api.ids import parse_id_of
+from casehub.api.inputs import (
+    AddEvidenceInput,
+    AddSubjectInput,
+    OpenCaseInput,
+    RecordCustodyEventInput,
+    RevokeShareInput,
+    ShareCaseInput,
+    UpdateCaseInput,
+)
+from casehub.api.types import Case, CaseShare, CustodyEvent, Evidence, Subject
+from casehub.domain.errors import ValidationFailed
+from casehub.domain.identifiers import IdentifierInput
+from casehub.services import cases, evidence, sharing, subjects
+from casehub.services.views import EvidenceView
+
+
+@strawberry.type(description="Result of openCase.")
+class OpenCasePayload:
+    case: Case | None = strawberry.field(description="The new case, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of updateCase.")
+class UpdateCasePayload:
+    case: Case | None = strawberry.field(description="The case as changed, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of addSubject.")
+class AddSubjectPayload:
+    subject: Subject | None = strawberry.field(description="The new subject, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of addEvidence.")
+class AddEvidencePayload:
+    evidence: Evidence | None = strawberry.field(description="The new item, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of recordCustodyEvent.")
+class RecordCustodyEventPayload:
+    custody_event: CustodyEvent | None = strawberry.field(description="The new entry.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of shareCase.")
+class ShareCasePayload:
+    share: CaseShare | None = strawberry.field(description="The new share, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of revokeShare.")
+class RevokeSharePayload:
+    share: CaseShare | None = strawberry.field(description="The revoked share, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+async def _content(data: AddEvidenceInput, limit: int) -> bytes | None:
+    if data.content_base64 is not None and data.content is not None:
+        raise ValidationFailed("Send content either as base64 or as an upload.", ["content"])
+    if data.content is not None:
+        # Read one byte past the limit so oversize uploads are refused without buffering more.
+        upload = cast(UploadFile, data.content)  # what the multipart parser hands over
+        return await upload.read(limit + 1)
+    if data.content_base64 is None:
+        return None
+    if len(data.content_base64) > (limit + 2) // 3 * 4 + 4:
+        raise ValidationFailed(
+            f"Content is larger than the limit of {limit} bytes.", ["contentBase64"]
+        )
+    try:
+        return base64.b64decode(data.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed("Not valid base64.", ["contentBase64"]) from None
+
+
+@strawberry.type(description="Changes.")
+class Mutation:
+    @strawberry.mutation(description="Open a case owned by your agency (INVESTIGATOR).")
+    async def open_case(self, info: Info, input: OpenCaseInput) -> OpenCasePayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: cases.open_case(
+                scope,
+                reference=input.reference,
+                title=input.title,
+                summary=input.summary,
+                category=input.category,
+                tlp=input.tlp,
+                handling_code=input.handling_code,
+            )
+        )
+        return OpenCasePayload(case=None if view is None else Case.of(view), errors=errors)
+
+    @strawberry.mutation(
+        description="Change a case your agency owns (INVESTIGATOR), with optimistic concurrency."
+    )
+    async def update_case(self, info: Info, input: UpdateCaseInput) -> UpdateCasePayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: cases.update_case(
+                scope,
+                case_id=parse_id_of("Case", input.id, ["id"]),
+                expected_version=input.expected_version,
+                title=input.title,
+                summary=input.summary,
+                category=input.category,
+                status=input.status,
+                tlp=input.tlp,
+                handling_code=input.handling_code,
+            )
+        )
+        return UpdateCasePayload(case=None if view is None else Case.of(view), errors=errors)
+
+    @strawberry.mutation(description="Add a subject with identifiers to your case (INVESTIGATOR).")
+    async def add_subject(self, info: Info, input: AddSubjectInput) -> AddSubjectPayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: subjects.add_subject(
+                scope,
+                case_id=parse_id_of("Case", input.case_id, ["caseId"]),
+                kind=input.kind,
+                display_name=input.display_name,
+                identifiers=[
+                    IdentifierInput(
+                        kind=item.kind, value=item.value, platform=item.platform, chain=item.chain
+                    )
+                    for item in input.identifiers
+                ],
+            )
+        )
+        return AddSubjectPayload(subject=None if view is None else Subject.of(view), errors=errors)
+
+    @strawberry.mutation(description="Add an evidence item to your case (INVESTIGATOR).")
+    async def add_evidence(self, info: Info, input: AddEvidenceInput) -> AddEvidencePayload:
+        scope = info.context.scope
+        limit = scope.runtime.settings.max_evidence_bytes
+
+        async def work() -> EvidenceView:
+            case_id = parse_id_of("Case", input.case_id, ["caseId"])
+            return await evidence.add_evidence(
+                scope,
+                case_id=case_id,
+                kind=input.kind,
+                title=input.title,
+                description=input.description,
+                content=await _content(input, limit),
+                sha256=input.sha256,
+                size_bytes=input.size_bytes,
+                media_type=input.media_type,
+                collected_at=input.collected_at,
+                source_reliability=input.source_reliability,
+                information_accuracy=input.information_accuracy,
+                handling_code=input.handling_code,
+            )
+
+        view, errors = await attempt(work)
+        return AddEvidencePayload(
+            evidence=None if view is None else Evidence.of(view), errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Append to an evidence item's chain of custody (INVESTIGATOR; owner or FULL)."
+    )
+    async def record_custody_event(
+        self, info: Info, input: RecordCustodyEventInput
+    ) -> RecordCustodyEventPayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: evidence.record_custody_event(
+                scope,
+                evidence_id=parse_id_of("Evidence", input.evidence_id, ["evidenceId"]),
+                action=input.action,
+                occurred_at=input.occurred_at,
+                note=input.note,
+            )
+        )
+        return RecordCustodyEventPayload(
+            custody_event=None if view is None else CustodyEvent.of(view), errors=errors
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Share your case with another agency (AGENCY_ADMIN). A new share replaces that "
+            "agency's active one; TLP rules may refuse it with CLASSIFICATION_FORBIDS_SHARING."
+        )
+    )
+    async def share_case(self, info: Info, input: ShareCaseInput) -> ShareCasePayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: sharing.share_case(
+                scope,
+                case_id=parse_id_of("Case", input.case_id, ["caseId"]),
+                agency_id=parse_id_of("Agency", input.agency_id, ["agencyId"]),
+                share_scope=input.scope,
+                expires_at=input.expires_at,
+            )
+        )
+        return ShareCasePayload(share=None if view is None else CaseShare.of(view), errors=errors)
+
+    @strawberry.mutation(description="Revoke a share of your case now (AGENCY_ADMIN).")
+    async def revoke_share(self, info: Info, input: RevokeShareInput) -> RevokeSharePayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: sharing.revoke_share(
+                scope, share_id=parse_id_of("CaseShare", input.share_id, ["shareId"])
+            )
+        )
+        return RevokeSharePayload(share=None if view is None else CaseShare.of(view), errors=errors)

@@ -1,0 +1,53 @@
+"""The strawberry schema with its limits and policies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from casehub.api.extensions import AuditReads, ErrorPolicy
+from casehub.api.mutations import Mutation
+from casehub.api.query import Query
+from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
+
+
+def build_schema(
+    *, development: bool, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000
+) -> strawberry.Schema:
+    """The schema; production turns off introspection and "did you mean" suggestions."""
+    # Factories, not instances: an extension holds per-request state while it runs.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ErrorPolicy(suggestions=development),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        AuditReads,
+    ]
+    if not development:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Agency, Case, Subject, Identifier, Evidence, CustodyEvent, CaseShare],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in schema.graphql."""
+    return build_schema(development=True).as_str() + "\n"

@@ -1,0 +1,60 @@
+"""Composition root: create_app(settings) wires the engine, keyring, schema and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from casehub.api.http import graphql_app, healthz
+from casehub.api.schema import build_schema
+from casehub.config import Settings
+from casehub.crypto import KeyProvider, LocalKeyring
+from casehub.persistence import Database
+from casehub.services.health import SchemaOutdated, readiness, schema_problem
+from casehub.services.runtime import Runtime
+
+
+def build_runtime(settings: Settings, keys: KeyProvider | None = None) -> Runtime:
+    """The process-wide runtime: database engine and key provider."""
+    database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    return Runtime(
+        database=database, keys=keys or LocalKeyring.load(settings.keyring), settings=settings
+    )
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    """The ASGI application; refuses to start on a database that is not migrated."""
+    logging.basicConfig(level=settings.log_level)
+    runtime = runtime or build_runtime(settings)
+    schema = build_schema(development=settings.is_development, max_depth=settings.max_query_depth)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        problem = await schema_problem(runtime)
+        if problem:
+            raise SchemaOutdated(problem)
+        yield
+        await runtime.database.dispose()
+
+    async def readyz(_request: Request) -> Response:
+        problems = await readiness(runtime)
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app(runtime, schema), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,24 @@
+"""Keys and ciphers: the only package that imports `cryptography`."""
+
+from casehub.crypto.envelope import DataKey, FieldContext, open_field, seal_field
+from casehub.crypto.errors import DecryptionError, KeyringError
+from casehub.crypto.keyring import KeyProvider, LocalKeyring, create_keyring
+from casehub.crypto.tokens import hash_token, new_token
+from casehub.crypto.wrapping import new_data_key, unwrap_data_key, wrap_data_key
+
+__all__ = [
+    "DataKey",
+    "DecryptionError",
+    "FieldContext",
+    "KeyProvider",
+    "KeyringError",
+    "LocalKeyring",
+    "create_keyring",
+    "hash_token",
+    "new_data_key",
+    "new_token",
+    "open_field",
+    "seal_field",
+    "unwrap_data_key",
+    "wrap_data_key",
+]

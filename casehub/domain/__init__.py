@@ -1,0 +1,1 @@
+"""Pure domain model: enums, value rules, access policy and errors (stdlib only)."""

@@ -1,0 +1,65 @@
+"""Domain errors: each carries the API error code, a message and the offending field path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Codes of the errors a user can act on."""
+
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+    CLASSIFICATION_FORBIDS_SHARING = "CLASSIFICATION_FORBIDS_SHARING"
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on; never carries plaintext of protected fields."""
+
+    code: ErrorCode = ErrorCode.VALIDATION
+
+    def __init__(self, message: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = list(field) if field else None
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule."""
+
+    code = ErrorCode.VALIDATION
+
+
+class NotFound(DomainError):
+    """The object does not exist, or does not exist for this viewer."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class Forbidden(DomainError):
+    """The viewer sees the object but its roles do not allow the action."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class Conflict(DomainError):
+    """The object changed since the caller read it."""
+
+    code = ErrorCode.CONFLICT
+
+
+class ClassificationForbidsSharing(DomainError):
+    """The case's TLP marking does not allow this share."""
+
+    code = ErrorCode.CLASSIFICATION_FORBIDS_SHARING
+
+
+class Unauthenticated(Exception):
+    """No valid credentials; deliberately says nothing about why."""
+
+    def __init__(self) -> None:
+        super().__init__("Authentication required.")

@@ -1,0 +1,115 @@
+"""Access policy: who sees a case, at which level, and which roles may do what inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from casehub.domain.enums import Access, Role, ShareScope
+
+
+class Action(StrEnum):
+    """Everything a principal can do to or within one case."""
+
+    VIEW = "VIEW"
+    READ_PROTECTED = "READ_PROTECTED"
+    UPDATE_CASE = "UPDATE_CASE"
+    ADD_SUBJECT = "ADD_SUBJECT"
+    ADD_EVIDENCE = "ADD_EVIDENCE"
+    RECORD_CUSTODY = "RECORD_CUSTODY"
+    SHARE_CASE = "SHARE_CASE"
+    REVOKE_SHARE = "REVOKE_SHARE"
+    LIST_SHARES = "LIST_SHARES"
+
+
+class Decision(StrEnum):
+    """Outcome of a policy question; NOT_FOUND hides the object's existence."""
+
+    ALLOW = "ALLOW"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class ShareGrant:
+    """One share of a case to an agency, as the policy needs to see it."""
+
+    agency_id: UUID
+    scope: ShareScope
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def is_active(self, now: datetime) -> bool:
+        """A share counts while it is neither revoked nor past its expiry."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+# Which access levels may attempt an action at all; others are told FORBIDDEN.
+_LEVELS: dict[Action, frozenset[Access]] = {
+    Action.VIEW: frozenset(Access),
+    Action.READ_PROTECTED: frozenset({Access.OWNER, Access.FULL}),
+    Action.UPDATE_CASE: frozenset({Access.OWNER}),
+    Action.ADD_SUBJECT: frozenset({Access.OWNER}),
+    Action.ADD_EVIDENCE: frozenset({Access.OWNER}),
+    # A FULL recipient handles the evidence it was given, so its custody entries belong in the log.
+    Action.RECORD_CUSTODY: frozenset({Access.OWNER, Access.FULL}),
+    Action.SHARE_CASE: frozenset({Access.OWNER}),
+    Action.REVOKE_SHARE: frozenset({Access.OWNER}),
+    Action.LIST_SHARES: frozenset({Access.OWNER}),
+}
+
+_ANY_ROLE = frozenset({Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN})
+
+# Which roles carry an action out, once the level allows it.
+_ROLES: dict[Action, frozenset[Role]] = {
+    Action.VIEW: _ANY_ROLE,
+    Action.READ_PROTECTED: _ANY_ROLE,
+    Action.UPDATE_CASE: frozenset({Role.INVESTIGATOR}),
+    Action.ADD_SUBJECT: frozenset({Role.INVESTIGATOR}),
+    Action.ADD_EVIDENCE: frozenset({Role.INVESTIGATOR}),
+    Action.RECORD_CUSTODY: frozenset({Role.INVESTIGATOR}),
+    Action.SHARE_CASE: frozenset({Role.AGENCY_ADMIN}),
+    Action.REVOKE_SHARE: frozenset({Role.AGENCY_ADMIN}),
+    Action.LIST_SHARES: frozenset({Role.AGENCY_ADMIN, Role.INVESTIGATOR}),
+}
+
+
+def case_access(
+    *,
+    viewer_agency_id: UUID,
+    owner_agency_id: UUID,
+    grants: Iterable[ShareGrant],
+    now: datetime,
+) -> Access | None:
+    """The viewer agency's access to a case, or None when the case does not exist for it."""
+    if viewer_agency_id == owner_agency_id:
+        return Access.OWNER
+    best: Access | None = None
+    for grant in grants:
+        if grant.agency_id != viewer_agency_id or not grant.is_active(now):
+            continue
+        if grant.scope is ShareScope.FULL:
+            return Access.FULL
+        best = Access.METADATA
+    return best
+
+
+def decide(action: Action, access: Access | None, roles: Iterable[Role]) -> Decision:
+    """Whether a principal with these roles and this access level may take the action."""
+    if access is None:
+        return Decision.NOT_FOUND
+    if access not in _LEVELS[action]:
+        return Decision.FORBIDDEN
+    if _ROLES[action].isdisjoint(roles):
+        return Decision.FORBIDDEN
+    return Decision.ALLOW
+
+
+def has_role(roles: Iterable[Role], *needed: Role) -> bool:
+    """Whether any of the needed roles is held (for actions not tied to one case)."""
+    return not set(needed).isdisjoint(roles)

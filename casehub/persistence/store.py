@@ -1,0 +1,363 @@
+"""Queries and writes, one method each; every list method is one SQL statement for any batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Executable, Select, and_, exists, func, or_, select, text, update
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from casehub.persistence.tables import (
+    AgencyRow,
+    ApiTokenRow,
+    AuditEventRow,
+    CaseRow,
+    CaseShareRow,
+    CustodyEventRow,
+    DataKeyWrapRow,
+    EvidenceRow,
+    IdentifierRow,
+    PrincipalRow,
+    SubjectRow,
+)
+
+Row = TypeVar("Row", bound=SQLModel)
+T = TypeVar("T")
+
+
+class DuplicateError(Exception):
+    """A unique constraint refused the write."""
+
+
+class Store:
+    """The persistence operations of one session; services own the transactions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        # GraphQL runs sibling resolvers concurrently; one session must serve them one at a time.
+        self._lock = asyncio.Lock()
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        async with self._lock:
+            return await self.session.execute(statement)
+
+    async def _all(self, statement: Select[T]) -> list[T]:
+        async with self._lock:
+            return list((await self.session.execute(statement)).scalars())
+
+    async def _one_or_none(self, statement: Select[T]) -> T | None:
+        async with self._lock:
+            return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def _one(self, statement: Select[T]) -> T:
+        async with self._lock:
+            return (await self.session.execute(statement)).scalar_one()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Commit on success, roll back on any error; unique violations become DuplicateError."""
+        try:
+            yield
+            await self.session.commit()
+        except IntegrityError as exc:
+            await self.session.rollback()
+            raise DuplicateError from exc
+        except BaseException:
+            await self.session.rollback()
+            raise
+
+    async def end_read(self) -> None:
+        """Close a read-only transaction so the next request sees fresh data."""
+        async with self._lock:
+            await self.session.rollback()
+
+    def add(self, *rows: SQLModel) -> None:
+        """Stage new rows for the current transaction."""
+        self.session.add_all(rows)
+
+    async def flush(self) -> None:
+        """Send staged rows now (inside the transaction)."""
+        try:
+            async with self._lock:
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateError from exc
+
+    async def _by_ids(self, model: type[Row], ids: Iterable[UUID]) -> list[Row]:
+        wanted = list(set(ids))
+        if not wanted:
+            return []
+        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+        return await self._all(select(model).where(column.in_(wanted)))
+
+    async def _by_parent(
+        self, model: type[Row], column: Any, parent_ids: Iterable[UUID]
+    ) -> list[Row]:
+        wanted = list(set(parent_ids))
+        if not wanted:
+            return []
+        id_column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+        statement = select(model).where(column.in_(wanted)).order_by(id_column)
+        return await self._all(statement)
+
+    # Agencies, principals, tokens
+
+    async def agencies_by_ids(self, ids: Iterable[UUID]) -> list[AgencyRow]:
+        """Agencies with these ids."""
+        return await self._by_ids(AgencyRow, ids)
+
+    async def agency_by_code(self, code: str) -> AgencyRow | None:
+        """The agency with this code."""
+        return await self._one_or_none(select(AgencyRow).where(col(AgencyRow.code) == code))
+
+    async def agencies_page(self, *, first: int, after: UUID | None) -> list[AgencyRow]:
+        """Agencies ordered by id, after a cursor."""
+        statement = select(AgencyRow).order_by(col(AgencyRow.id)).limit(first)
+        if after is not None:
+            statement = statement.where(col(AgencyRow.id) > after)
+        return await self._all(statement)
+
+    async def principal_named(self, agency_id: UUID, name: str) -> PrincipalRow | None:
+        """The principal of an agency with this name."""
+        statement = select(PrincipalRow).where(
+            col(PrincipalRow.agency_id) == agency_id, col(PrincipalRow.name) == name
+        )
+        return await self._one_or_none(statement)
+
+    async def principals_by_ids(self, ids: Iterable[UUID]) -> list[PrincipalRow]:
+        """Principals with these ids."""
+        return await self._by_ids(PrincipalRow, ids)
+
+    async def token_with_principal(
+        self, token_hash: str
+    ) -> tuple[ApiTokenRow, PrincipalRow, AgencyRow] | None:
+        """A token by digest, with its principal and agency."""
+        statement = (
+            select(ApiTokenRow, PrincipalRow, AgencyRow)
+            .join(PrincipalRow, col(PrincipalRow.id) == col(ApiTokenRow.principal_id))
+            .join(AgencyRow, col(AgencyRow.id) == col(PrincipalRow.agency_id))
+            .where(col(ApiTokenRow.token_hash) == token_hash)
+        )
+        async with self._lock:
+            row = (await self.session.execute(statement)).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def token_by_id(self, token_id: UUID) -> ApiTokenRow | None:
+        """A token by id."""
+        async with self._lock:
+            return await self.session.get(ApiTokenRow, token_id)
+
+    async def token_by_hash(self, token_hash: str) -> ApiTokenRow | None:
+        """A token by digest."""
+        statement = select(ApiTokenRow).where(col(ApiTokenRow.token_hash) == token_hash)
+        return await self._one_or_none(statement)
+
+    # Cases
+
+    @staticmethod
+    def _visible(viewer_agency_id: UUID, now: datetime) -> Any:
+        share = select(col(CaseShareRow.id)).where(
+            col(CaseShareRow.case_id) == col(CaseRow.id),
+            col(CaseShareRow.agency_id) == viewer_agency_id,
+            col(CaseShareRow.revoked_at).is_(None),
+            or_(
+                col(CaseShareRow.expires_at).is_(None),
+                col(CaseShareRow.expires_at) > now,
+            ),
+        )
+        return or_(col(CaseRow.owner_agency_id) == viewer_agency_id, exists(share))
+
+    async def visible_cases_page(
+        self,
+        *,
+        viewer_agency_id: UUID,
+        now: datetime,
+        first: int,
+        after: UUID | None,
+        filters: dict[str, Any],
+        owned_only: bool | None,
+    ) -> list[CaseRow]:
+        """Newest-first cases the agency owns or holds an active share of (keyset on id)."""
+        statement = select(CaseRow).where(self._visible(viewer_agency_id, now))
+        statement = statement.where(*self._case_filters(filters))
+        if owned_only is True:
+            statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
+        elif owned_only is False:
+            statement = statement.where(col(CaseRow.owner_agency_id) != viewer_agency_id)
+        if after is not None:
+            statement = statement.where(col(CaseRow.id) < after)
+        statement = statement.order_by(col(CaseRow.id).desc()).limit(first)
+        return await self._all(statement)
+
+    async def count_visible_cases(
+        self,
+        *,
+        viewer_agency_id: UUID,
+        now: datetime,
+        filters: dict[str, Any],
+        owned_only: bool | None,
+    ) -> int:
+        """How many cases the same filter matches in all."""
+        statement = select(func.count()).select_from(CaseRow)
+        statement = statement.where(self._visible(viewer_agency_id, now))
+        statement = statement.where(*self._case_filters(filters))
+        if owned_only is True:
+            statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
+        elif owned_only is False:
+            statement = statement.where(col(CaseRow.owner_agency_id) != viewer_agency_id)
+        return await self._one(statement)
+
+    @staticmethod
+    def _case_filters(filters: dict[str, Any]) -> list[Any]:
+        return [getattr(CaseRow, name) == value for name, value in filters.items()]
+
+    async def case_reference_taken(self, owner_agency_id: UUID, reference: str) -> bool:
+        """Whether the agency already uses this case reference."""
+        statement = select(col(CaseRow.id)).where(
+            col(CaseRow.owner_agency_id) == owner_agency_id, col(CaseRow.reference) == reference
+        )
+        return (await self._execute(statement.limit(1))).first() is not None
+
+    async def cases_by_ids(self, ids: Iterable[UUID]) -> list[CaseRow]:
+        """Cases with these ids (visibility is the caller's to decide)."""
+        return await self._by_ids(CaseRow, ids)
+
+    async def case_for_update(self, case_id: UUID) -> CaseRow | None:
+        """A case read for a change; fresh from the database."""
+        statement = (
+            select(CaseRow)
+            .where(col(CaseRow.id) == case_id)
+            .execution_options(populate_existing=True)
+        )
+        return await self._one_or_none(statement)
+
+    async def update_case_if_version(
+        self, case_id: UUID, expected_version: int, values: dict[str, Any]
+    ) -> bool:
+        """Compare-and-set: apply the values and bump the version only if it is unchanged."""
+        statement = (
+            update(CaseRow)
+            .where(and_(col(CaseRow.id) == case_id, col(CaseRow.version) == expected_version))
+            .values(version=expected_version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self._execute(statement)
+        return bool(result.rowcount == 1)
+
+    async def shares_for_agency(
+        self, case_ids: Iterable[UUID], agency_id: UUID
+    ) -> list[CaseShareRow]:
+        """Every share (active or not) of these cases to one agency."""
+        wanted = list(set(case_ids))
+        if not wanted:
+            return []
+        statement = select(CaseShareRow).where(
+            col(CaseShareRow.case_id).in_(wanted),
+            col(CaseShareRow.agency_id) == agency_id,
+        )
+        return await self._all(statement)
+
+    async def shares_by_case(self, case_ids: Iterable[UUID]) -> list[CaseShareRow]:
+        """Every share of these cases."""
+        return await self._by_parent(CaseShareRow, col(CaseShareRow.case_id), case_ids)
+
+    async def shares_by_ids(self, ids: Iterable[UUID]) -> list[CaseShareRow]:
+        """Shares with these ids."""
+        return await self._by_ids(CaseShareRow, ids)
+
+    async def count_active_shares(self, case_id: UUID, now: datetime) -> int:
+        """How many shares of a case are in force now."""
+        statement = select(func.count()).where(
+            col(CaseShareRow.case_id) == case_id,
+            col(CaseShareRow.revoked_at).is_(None),
+            or_(
+                col(CaseShareRow.expires_at).is_(None),
+                col(CaseShareRow.expires_at) > now,
+            ),
+        )
+        return await self._one(statement)
+
+    # Keys
+
+    async def wraps_for_agency(
+        self, scope_ids: Iterable[UUID], agency_id: UUID
+    ) -> list[DataKeyWrapRow]:
+        """One agency's wraps of these scopes' data keys."""
+        wanted = list(set(scope_ids))
+        if not wanted:
+            return []
+        statement = select(DataKeyWrapRow).where(
+            col(DataKeyWrapRow.scope_id).in_(wanted),
+            col(DataKeyWrapRow.agency_id) == agency_id,
+        )
+        return await self._all(statement)
+
+    async def delete_wrap(self, scope_id: UUID, agency_id: UUID) -> None:
+        """Remove one agency's wrap of a data key."""
+        wraps = await self.wraps_for_agency([scope_id], agency_id)
+        for wrap in wraps:
+            await self.session.delete(wrap)
+
+    # Case contents
+
+    async def subjects_by_case(self, case_ids: Iterable[UUID]) -> list[SubjectRow]:
+        """Subjects of these cases, oldest first."""
+        return await self._by_parent(SubjectRow, col(SubjectRow.case_id), case_ids)
+
+    async def subjects_by_ids(self, ids: Iterable[UUID]) -> list[SubjectRow]:
+        """Subjects with these ids."""
+        return await self._by_ids(SubjectRow, ids)
+
+    async def identifiers_by_subject(self, subject_ids: Iterable[UUID]) -> list[IdentifierRow]:
+        """Identifiers of these subjects, oldest first."""
+        return await self._by_parent(IdentifierRow, col(IdentifierRow.subject_id), subject_ids)
+
+    async def identifiers_by_ids(self, ids: Iterable[UUID]) -> list[IdentifierRow]:
+        """Identifiers with these ids."""
+        return await self._by_ids(IdentifierRow, ids)
+
+    async def evidence_by_case(self, case_ids: Iterable[UUID]) -> list[EvidenceRow]:
+        """Evidence of these cases, oldest first."""
+        return await self._by_parent(EvidenceRow, col(EvidenceRow.case_id), case_ids)
+
+    async def evidence_by_ids(self, ids: Iterable[UUID]) -> list[EvidenceRow]:
+        """Evidence items with these ids."""
+        return await self._by_ids(EvidenceRow, ids)
+
+    async def custody_by_evidence(self, evidence_ids: Iterable[UUID]) -> list[CustodyEventRow]:
+        """Custody entries of these evidence items, in the order recorded."""
+        return await self._by_parent(
+            CustodyEventRow, col(CustodyEventRow.evidence_id), evidence_ids
+        )
+
+    async def custody_by_ids(self, ids: Iterable[UUID]) -> list[CustodyEventRow]:
+        """Custody entries with these ids."""
+        return await self._by_ids(CustodyEventRow, ids)
+
+    # Audit
+
+    async def last_audit_hash(self) -> str | None:
+        """The newest link of the audit chain, taken under a lock on PostgreSQL."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # One writer at a time extends the chain; the lock ends with the transaction.
+            await self._execute(text("SELECT pg_advisory_xact_lock(7426584219)"))
+        statement = select(col(AuditEventRow.hash)).order_by(col(AuditEventRow.seq).desc())
+        return await self._one_or_none(statement.limit(1))
+
+    async def audit_chain(self) -> Sequence[AuditEventRow]:
+        """The whole audit chain in order."""
+        statement = select(AuditEventRow).order_by(col(AuditEventRow.seq))
+        return await self._all(statement)
+
+    async def count_rows(self, model: type[SQLModel]) -> int:
+        """Rows in one table (for checks and tests)."""
+        statement = select(func.count()).select_from(model)
+        return await self._one(statement)

@@ -1,0 +1,180 @@
+"""The database tables. Encrypted columns hold envelopes; no plaintext of them is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from casehub.persistence.types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class AgencyRow(SQLModel, table=True):
+    """A registered agency."""
+
+    __tablename__ = "agency"
+    id: UUID = Field(primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    jurisdiction: str = Field(max_length=3)
+    kind: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class PrincipalRow(SQLModel, table=True):
+    """A person or tool acting for one agency."""
+
+    __tablename__ = "principal"
+    __table_args__ = (UniqueConstraint("agency_id", "name"),)
+    id: UUID = Field(primary_key=True)
+    agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A bearer token, stored as its SHA-256 digest only."""
+
+    __tablename__ = "api_token"
+    id: UUID = Field(primary_key=True)
+    principal_id: UUID = Field(foreign_key="principal.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    roles: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class CaseRow(SQLModel, table=True):
+    """A case; `summary` is an envelope under the case's data key."""
+
+    __tablename__ = "case_file"
+    __table_args__ = (UniqueConstraint("owner_agency_id", "reference"),)
+    id: UUID = Field(primary_key=True)
+    owner_agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    reference: str = Field(max_length=100)
+    title: str = Field(max_length=200)
+    summary: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    category: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    tlp: str = Field(max_length=16)
+    handling_code: str = Field(max_length=4)
+    version: int = 1
+    created_by: UUID = Field(foreign_key="principal.id")
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class DataKeyWrapRow(SQLModel, table=True):
+    """One agency's wrap of a case's data key under that agency's KEK at a version."""
+
+    __tablename__ = "data_key_wrap"
+    __table_args__ = (UniqueConstraint("scope_id", "agency_id"),)
+    id: UUID = Field(primary_key=True)
+    scope_id: UUID = Field(index=True)
+    generation: int = 1
+    agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    kek_version: int
+    wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class SubjectRow(SQLModel, table=True):
+    """A person, organisation or account in a case."""
+
+    __tablename__ = "subject"
+    id: UUID = Field(primary_key=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    kind: str = Field(max_length=16)
+    display_name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class IdentifierRow(SQLModel, table=True):
+    """An identifier of a subject; the value is an envelope."""
+
+    __tablename__ = "identifier"
+    id: UUID = Field(primary_key=True)
+    subject_id: UUID = Field(foreign_key="subject.id", index=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    kind: str = Field(max_length=32)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    platform: str | None = Field(default=None, max_length=64)
+    chain: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class EvidenceRow(SQLModel, table=True):
+    """An evidence item; description and content are envelopes."""
+
+    __tablename__ = "evidence"
+    id: UUID = Field(primary_key=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    description: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    sha256: str = Field(max_length=64)
+    size_bytes: int
+    media_type: str | None = Field(default=None, max_length=255)
+    collected_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    source_reliability: str | None = Field(default=None, max_length=1)
+    information_accuracy: str | None = Field(default=None, max_length=1)
+    handling_code: str = Field(max_length=4)
+    created_by: UUID = Field(foreign_key="principal.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class CustodyEventRow(SQLModel, table=True):
+    """One append-only entry in an evidence item's chain of custody; the note is an envelope."""
+
+    __tablename__ = "custody_event"
+    id: UUID = Field(primary_key=True)
+    evidence_id: UUID = Field(foreign_key="evidence.id", index=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    action: str = Field(max_length=16)
+    actor_principal_id: UUID = Field(foreign_key="principal.id")
+    actor_agency_id: UUID = Field(foreign_key="agency.id")
+    note: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    occurred_at: datetime = Field(sa_column=_ts())
+    recorded_at: datetime = Field(sa_column=_ts())
+
+
+class CaseShareRow(SQLModel, table=True):
+    """A grant of one case to one other agency."""
+
+    __tablename__ = "case_share"
+    __table_args__ = (Index("ix_case_share_agency_case", "agency_id", "case_id"),)
+    id: UUID = Field(primary_key=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    agency_id: UUID = Field(foreign_key="agency.id")
+    scope: str = Field(max_length=16)
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_by: UUID = Field(foreign_key="principal.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class AuditEventRow(SQLModel, table=True):
+    """One link of the audit hash chain; never holds plaintext of protected fields."""
+
+    __tablename__ = "audit_event"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: UUID = Field(unique=True)
+    occurred_at: datetime = Field(sa_column=_ts(index=True))
+    actor_principal_id: UUID | None = None
+    actor_agency_id: UUID | None = Field(default=None, index=True)
+    action: str = Field(max_length=64)
+    object_type: str | None = Field(default=None, max_length=32)
+    object_id: UUID | None = Field(default=None, index=True)
+    object_agency_id: UUID | None = Field(default=None, index=True)
+    outcome: str = Field(max_length=32)
+    details: str = Field(default="{}")
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

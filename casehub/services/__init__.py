@@ -1,0 +1,1 @@
+"""Use-cases: one function per operation; they own transactions, policy, crypto and audit."""

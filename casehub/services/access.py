@@ -1,0 +1,70 @@
+"""Which cases the caller may see, at which level: the domain policy applied to stored shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from uuid import UUID
+
+from casehub.domain.enums import ShareScope
+from casehub.domain.errors import Forbidden, NotFound
+from casehub.domain.policy import Action, Decision, ShareGrant, case_access, decide
+from casehub.persistence.tables import CaseRow
+from casehub.services.runtime import CaseGrant, Scope
+
+
+async def grants_for(scope: Scope, cases: Sequence[CaseRow]) -> dict[UUID, CaseGrant | None]:
+    """The caller's grant on each case (None: the case does not exist for it); one query."""
+    agency_id = scope.caller().agency_id
+    pending = [case for case in cases if case.id not in scope.grants]
+    foreign = [case.id for case in pending if case.owner_agency_id != agency_id]
+    shares: dict[UUID, list[ShareGrant]] = {}
+    for share in await scope.store.shares_for_agency(foreign, agency_id):
+        shares.setdefault(share.case_id, []).append(
+            ShareGrant(
+                agency_id=share.agency_id,
+                scope=ShareScope(share.scope),
+                expires_at=share.expires_at,
+                revoked_at=share.revoked_at,
+            )
+        )
+    now = scope.now
+    for case in pending:
+        access = case_access(
+            viewer_agency_id=agency_id,
+            owner_agency_id=case.owner_agency_id,
+            grants=shares.get(case.id, ()),
+            now=now,
+        )
+        scope.grants[case.id] = None if access is None else CaseGrant(access, case.owner_agency_id)
+    return {case.id: scope.grants[case.id] for case in cases}
+
+
+async def visible_cases(
+    scope: Scope, case_ids: Iterable[UUID]
+) -> dict[UUID, tuple[CaseRow, CaseGrant]]:
+    """The cases among these ids that exist for the caller, with its grant on each."""
+    rows = await scope.store.cases_by_ids(case_ids)
+    grants = await grants_for(scope, rows)
+    return {row.id: (row, grant) for row in rows if (grant := grants[row.id]) is not None}
+
+
+async def authorize(
+    scope: Scope, case_id: UUID, action: Action, field: str = "caseId"
+) -> tuple[CaseRow, CaseGrant]:
+    """The case, if the caller may take the action on it; NOT_FOUND or FORBIDDEN otherwise."""
+    principal = scope.caller()
+    found = (await visible_cases(scope, [case_id])).get(case_id)
+    grant = found[1] if found else None
+    decision = decide(action, grant.access if grant else None, principal.roles)
+    if decision is Decision.NOT_FOUND or found is None:
+        raise NotFound("No such case.", [field])
+    if decision is Decision.FORBIDDEN:
+        raise Forbidden(
+            "Your agency's access or your roles do not allow this on the case.", [field]
+        )
+    return found
+
+
+def may_read_protected(scope: Scope, grant: CaseGrant) -> bool:
+    """Whether the caller may decrypt the case's protected fields."""
+    return decide(Action.READ_PROTECTED, grant.access, scope.caller().roles) is Decision.ALLOW

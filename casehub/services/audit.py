@@ -1,0 +1,138 @@
+"""Audit trail: every mutation, refusal, decryption and failed authentication is a chain link."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from casehub.domain.audit_chain import GENESIS, Link, first_broken, link_hash
+from casehub.domain.errors import Conflict, DomainError
+from casehub.domain.ids import new_id
+from casehub.persistence import DuplicateError, Store
+from casehub.persistence.tables import AuditEventRow
+from casehub.services.runtime import Runtime, Scope, open_scope
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """What one audit event says; details never hold protected plaintext."""
+
+    action: str
+    outcome: str = "OK"
+    object_type: str | None = None
+    object_id: UUID | None = None
+    object_agency_id: UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _content(row: AuditEventRow) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "occurred_at": row.occurred_at.isoformat(),
+        "actor_principal_id": str(row.actor_principal_id) if row.actor_principal_id else None,
+        "actor_agency_id": str(row.actor_agency_id) if row.actor_agency_id else None,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": str(row.object_id) if row.object_id else None,
+        "object_agency_id": str(row.object_agency_id) if row.object_agency_id else None,
+        "outcome": row.outcome,
+        "details": row.details,
+    }
+
+
+async def append(scope: Scope, entries: list[AuditEntry]) -> None:
+    """Chain the entries onto the log inside the caller's transaction."""
+    if not entries:
+        return
+    principal = scope.principal
+    prev = await scope.store.last_audit_hash() or GENESIS
+    now = scope.now
+    for entry in entries:
+        row = AuditEventRow(
+            id=new_id(),
+            occurred_at=now,
+            actor_principal_id=principal.id if principal else None,
+            actor_agency_id=principal.agency_id if principal else None,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            object_agency_id=entry.object_agency_id,
+            outcome=entry.outcome,
+            details=json.dumps(entry.details, sort_keys=True, separators=(",", ":")),
+            prev_hash=prev,
+            hash="",
+        )
+        row.hash = link_hash(_content(row), prev)
+        prev = row.hash
+        scope.store.add(row)
+    await scope.store.flush()
+
+
+@asynccontextmanager
+async def mutation(scope: Scope, action: str) -> AsyncIterator[AuditEntry]:
+    """Run a change in one transaction that also records it; a refusal is recorded alone."""
+    entry = AuditEntry(action=action)
+    try:
+        try:
+            async with scope.store.transaction():
+                yield entry
+                await append(scope, [entry])
+        except DuplicateError:
+            # Services check uniqueness first; only a concurrent writer gets here.
+            raise Conflict("A conflicting change was made at the same time; retry.") from None
+    except DomainError as error:
+        entry.outcome = error.code.value
+        async with scope.store.transaction():
+            await append(scope, [entry])
+        raise
+
+
+async def flush_reads(scope: Scope) -> None:
+    """Record the protected fields decrypted for the caller in this request, one event per owner."""
+    if not scope.reads:
+        return
+    entries = [
+        AuditEntry(
+            action="field.decrypt",
+            object_agency_id=owner,
+            details={
+                "objects": [
+                    {"type": kind, "id": str(object_id), "fields": sorted(names)}
+                    for (kind, object_id), names in sorted(objects.items())
+                ]
+            },
+        )
+        for owner, objects in scope.reads.items()
+    ]
+    scope.reads = {}
+    async with scope.store.transaction():
+        await append(scope, entries)
+
+
+async def record_auth_failure(runtime: Runtime, reason: str, client: str | None) -> None:
+    """Record a refused authentication (the reason stays in the log, never in the response)."""
+    async with open_scope(runtime) as scope, scope.store.transaction():
+        await append(
+            scope,
+            [
+                AuditEntry(
+                    action="auth.fail",
+                    outcome="UNAUTHENTICATED",
+                    details={"reason": reason, "client": client},
+                )
+            ],
+        )
+
+
+async def verify_chain(store: Store) -> tuple[int, int | None]:
+    """(links checked, sequence number of the first broken link or None)."""
+    rows = await store.audit_chain()
+    links = [
+        Link(seq=row.seq or 0, content=_content(row), prev_hash=row.prev_hash, hash=row.hash)
+        for row in rows
+    ]
+    return len(links), first_broken(links)

@@ -1,0 +1,252 @@
+"""Use-cases on cases: open, update, list and look up what the caller may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from casehub.crypto import DataKey, FieldContext, seal_field
+from casehub.domain import validation as check
+from casehub.domain.enums import Access, CaseCategory, CaseStatus, HandlingCode, Role, Tlp
+from casehub.domain.errors import Conflict, ValidationFailed
+from casehub.domain.ids import new_id
+from casehub.domain.policy import Action
+from casehub.domain.sharing import check_reclassification
+from casehub.persistence.tables import CaseRow
+from casehub.services import audit, keys
+from casehub.services.access import authorize, grants_for, may_read_protected
+from casehub.services.runtime import CaseGrant, Scope
+from casehub.services.views import CaseView, Sealed
+
+TITLE_MAX = 200
+REFERENCE_MAX = 100
+SUMMARY_MAX = 20_000
+
+
+def seal(
+    key: DataKey, table: str, column: str, row_id: UUID, owner_id: UUID, value: str | bytes
+) -> bytes:
+    """Encrypt one field (text as UTF-8) for its place."""
+    plaintext = value.encode("utf-8") if isinstance(value, str) else value
+    return seal_field(key, FieldContext(table, column, row_id, owner_id), plaintext)
+
+
+def sealed(
+    blob: bytes | None,
+    key: DataKey | None,
+    table: str,
+    column: str,
+    row_id: UUID,
+    owner_id: UUID,
+    object_type: str,
+) -> Sealed:
+    """A protected value as a view carries it."""
+    return Sealed(blob, FieldContext(table, column, row_id, owner_id), key, object_type)
+
+
+def case_view(row: CaseRow, grant: CaseGrant, key: DataKey | None) -> CaseView:
+    """Render a case row for a viewer with this grant and key."""
+    return CaseView(
+        id=row.id,
+        owner_agency_id=row.owner_agency_id,
+        reference=row.reference,
+        title=row.title,
+        summary=sealed(
+            row.summary, key, "case_file", "summary", row.id, row.owner_agency_id, "Case"
+        ),
+        category=CaseCategory(row.category),
+        status=CaseStatus(row.status),
+        tlp=Tlp(row.tlp),
+        handling_code=HandlingCode(row.handling_code),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        viewer_access=grant.access,
+    )
+
+
+async def readable_keys(
+    scope: Scope, grants: dict[UUID, CaseGrant | None]
+) -> dict[UUID, DataKey | None]:
+    """Data keys of the cases whose protected fields the caller may read; None for the rest."""
+    readable = [
+        case_id for case_id, grant in grants.items() if grant and may_read_protected(scope, grant)
+    ]
+    found = await keys.viewer_keys(scope, readable)
+    return {case_id: found.get(case_id) for case_id in grants}
+
+
+async def render_cases(scope: Scope, rows: Sequence[CaseRow]) -> list[CaseView]:
+    """Views of the rows the caller may see, in the rows' order (three queries at most)."""
+    grants = await grants_for(scope, rows)
+    case_keys = await readable_keys(scope, grants)
+    return [
+        case_view(row, grant, case_keys[row.id])
+        for row in rows
+        if (grant := grants[row.id]) is not None
+    ]
+
+
+async def cases_by_ids(scope: Scope, case_ids: Iterable[UUID]) -> dict[UUID, CaseView]:
+    """The visible cases among these ids."""
+    rows = await scope.store.cases_by_ids(case_ids)
+    return {view.id: view for view in await render_cases(scope, rows)}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """Narrowing of the cases list."""
+
+    status: CaseStatus | None = None
+    category: CaseCategory | None = None
+    tlp: Tlp | None = None
+    owned: bool | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The equality filters on case columns."""
+        wanted = {"status": self.status, "category": self.category, "tlp": self.tlp}
+        return {name: value.value for name, value in wanted.items() if value is not None}
+
+
+@dataclass(slots=True)
+class CasePage:
+    """One page of cases and whether more follow."""
+
+    items: list[CaseView]
+    has_next_page: bool
+
+
+async def list_cases(
+    scope: Scope, *, case_filter: CaseFilter, first: int | None, after: UUID | None
+) -> CasePage:
+    """Newest first, the cases the caller's agency owns or holds an active share of."""
+    scope.caller()
+    size = check.page_size(first)
+    rows = await scope.store.visible_cases_page(
+        viewer_agency_id=scope.caller().agency_id,
+        now=scope.now,
+        first=size + 1,
+        after=after,
+        filters=case_filter.columns(),
+        owned_only=case_filter.owned,
+    )
+    views = await render_cases(scope, rows[:size])
+    return CasePage(items=views, has_next_page=len(rows) > size)
+
+
+async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:
+    """How many cases the filter matches for the caller."""
+    return await scope.store.count_visible_cases(
+        viewer_agency_id=scope.caller().agency_id,
+        now=scope.now,
+        filters=case_filter.columns(),
+        owned_only=case_filter.owned,
+    )
+
+
+async def _check_reference_free(scope: Scope, agency_id: UUID, reference: str) -> None:
+    if await scope.store.case_reference_taken(agency_id, reference):
+        raise ValidationFailed("Your agency already has a case with this reference.", ["reference"])
+
+
+async def open_case(
+    scope: Scope,
+    *,
+    reference: str,
+    title: str,
+    summary: str,
+    category: CaseCategory,
+    tlp: Tlp,
+    handling_code: HandlingCode,
+) -> CaseView:
+    """Open a case owned by the caller's agency, its summary encrypted under a new data key."""
+    async with audit.mutation(scope, "case.open") as entry:
+        principal = scope.require(Role.INVESTIGATOR)
+        check.text(reference, field=["reference"], max_length=REFERENCE_MAX)
+        check.text(title, field=["title"], max_length=TITLE_MAX)
+        check.text(summary, field=["summary"], max_length=SUMMARY_MAX, multiline=True)
+        await _check_reference_free(scope, principal.agency_id, reference)
+        case_id = new_id()
+        owner = principal.agency_id
+        key = keys.create_key(scope, case_id, owner)
+        now = scope.now
+        row = CaseRow(
+            id=case_id,
+            owner_agency_id=owner,
+            reference=reference,
+            title=title,
+            summary=seal(key, "case_file", "summary", case_id, owner, summary),
+            category=category.value,
+            status=CaseStatus.OPEN.value,
+            tlp=tlp.value,
+            handling_code=handling_code.value,
+            version=1,
+            created_by=principal.id,
+            created_at=now,
+            updated_at=now,
+        )
+        scope.store.add(row)
+        await scope.store.flush()
+        entry.object_type, entry.object_id, entry.object_agency_id = "Case", case_id, owner
+        grant = CaseGrant(access=Access.OWNER, owner_agency_id=owner)
+        scope.grants[case_id] = grant
+    return case_view(row, grant, key)
+
+
+async def update_case(
+    scope: Scope,
+    *,
+    case_id: UUID,
+    expected_version: int,
+    title: str | None = None,
+    summary: str | None = None,
+    category: CaseCategory | None = None,
+    status: CaseStatus | None = None,
+    tlp: Tlp | None = None,
+    handling_code: HandlingCode | None = None,
+) -> CaseView:
+    """Change a case if nobody changed it since `expected_version`; CONFLICT otherwise."""
+    async with audit.mutation(scope, "case.update") as entry:
+        row, grant = await authorize(scope, case_id, Action.UPDATE_CASE, "id")
+        entry.object_type, entry.object_id, entry.object_agency_id = (
+            "Case",
+            case_id,
+            row.owner_agency_id,
+        )
+        values: dict[str, Any] = {}
+        if title is not None:
+            values["title"] = check.text(title, field=["title"], max_length=TITLE_MAX)
+        if summary is not None:
+            check.text(summary, field=["summary"], max_length=SUMMARY_MAX, multiline=True)
+            key = (await keys.viewer_keys(scope, [case_id]))[case_id]
+            if key is None:
+                raise Conflict("The case's key is not available to your agency.", ["id"])
+            values["summary"] = seal(
+                key, "case_file", "summary", case_id, row.owner_agency_id, summary
+            )
+        if category is not None:
+            values["category"] = category.value
+        if status is not None:
+            values["status"] = status.value
+        if tlp is not None:
+            check_reclassification(
+                new_tlp=tlp, active_shares=await scope.store.count_active_shares(case_id, scope.now)
+            )
+            values["tlp"] = tlp.value
+        if handling_code is not None:
+            values["handling_code"] = handling_code.value
+        if not values:
+            raise ValidationFailed("Give at least one field to change.", ["input"])
+        values["updated_at"] = scope.now
+        if not await scope.store.update_case_if_version(case_id, expected_version, values):
+            raise Conflict(
+                "The case was changed since you read it; read it again and retry.",
+                ["expectedVersion"],
+            )
+        entry.details = {"fields": sorted(values)}
+    fresh = await scope.store.case_for_update(case_id)
+    assert fresh is not None
+    case_key = (await readable_keys(scope, {case_id: grant}))[case_id]
+    return case_view(fresh, grant, case_key)

@@ -1,0 +1,99 @@
+"""Process-wide and per-request state the use-cases run with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+from casehub.config import Settings
+from casehub.crypto import DataKey, KeyProvider
+from casehub.domain.enums import Access, Role
+from casehub.domain.errors import Forbidden, Unauthenticated
+from casehub.domain.policy import has_role
+from casehub.persistence import Database, Store
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every request shares: database, keys, settings and the clock."""
+
+    database: Database
+    keys: KeyProvider
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: one principal acting for one agency with a set of roles."""
+
+    id: UUID
+    name: str
+    agency_id: UUID
+    agency_code: str
+    roles: frozenset[Role]
+    token_id: UUID
+
+
+@dataclass(slots=True)
+class CaseGrant:
+    """What the viewer may see of one case, decided once per request."""
+
+    access: Access
+    owner_agency_id: UUID
+
+
+@dataclass
+class Scope:
+    """One request or command: a session, the caller, and what it learned along the way."""
+
+    runtime: Runtime
+    store: Store
+    principal: Principal | None = None
+    request_id: str = ""
+    grants: dict[UUID, CaseGrant | None] = field(default_factory=dict)
+    keys: dict[UUID, DataKey | None] = field(default_factory=dict)
+    reads: dict[UUID, dict[tuple[str, UUID], set[str]]] = field(default_factory=dict)
+
+    @property
+    def now(self) -> datetime:
+        """The runtime clock's current time."""
+        return self.runtime.clock()
+
+    def caller(self) -> Principal:
+        """The authenticated principal, or UNAUTHENTICATED."""
+        if self.principal is None:
+            raise Unauthenticated
+        return self.principal
+
+    def require(self, *roles: Role) -> Principal:
+        """The caller, if it holds one of the roles; FORBIDDEN otherwise."""
+        principal = self.caller()
+        if not has_role(principal.roles, *roles):
+            names = " or ".join(role.value for role in roles)
+            raise Forbidden(f"This action needs the {names} role.")
+        return principal
+
+    def note_read(
+        self, owner_agency_id: UUID, object_type: str, object_id: UUID, name: str
+    ) -> None:
+        """Remember that a protected field was decrypted for the caller (audited at the end)."""
+        fields = self.reads.setdefault(owner_agency_id, {}).setdefault(
+            (object_type, object_id), set()
+        )
+        fields.add(name)
+
+
+@asynccontextmanager
+async def open_scope(runtime: Runtime, principal: Principal | None = None) -> AsyncIterator[Scope]:
+    """A scope with its own session, closed at the end."""
+    async with runtime.database.session() as session:
+        yield Scope(runtime=runtime, store=Store(session), principal=principal)

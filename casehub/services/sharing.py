@@ -1,0 +1,133 @@
+"""Use-cases on sharing a case with another agency, and revoking it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from casehub.domain.enums import ShareScope, Tlp
+from casehub.domain.errors import NotFound, ValidationFailed
+from casehub.domain.ids import new_id
+from casehub.domain.policy import Action, Decision, ShareGrant, decide
+from casehub.domain.sharing import check_share
+from casehub.persistence.tables import CaseShareRow
+from casehub.services import audit, keys
+from casehub.services.access import authorize, visible_cases
+from casehub.services.runtime import Scope
+from casehub.services.views import ShareView
+
+
+def share_view(row: CaseShareRow, now: datetime) -> ShareView:
+    """Render a share row."""
+    grant = ShareGrant(row.agency_id, ShareScope(row.scope), row.expires_at, row.revoked_at)
+    return ShareView(
+        id=row.id,
+        case_id=row.case_id,
+        agency_id=row.agency_id,
+        scope=ShareScope(row.scope),
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        created_at=row.created_at,
+        active=grant.is_active(now),
+    )
+
+
+async def share_case(
+    scope: Scope,
+    *,
+    case_id: UUID,
+    agency_id: UUID,
+    share_scope: ShareScope,
+    expires_at: datetime | None = None,
+) -> ShareView:
+    """Grant an agency METADATA or FULL access; a new share replaces its active one."""
+    async with audit.mutation(scope, "case.share") as entry:
+        case, _grant = await authorize(scope, case_id, Action.SHARE_CASE)
+        entry.object_type, entry.object_id, entry.object_agency_id = (
+            "Case",
+            case_id,
+            case.owner_agency_id,
+        )
+        if not await scope.store.agencies_by_ids([agency_id]):
+            raise NotFound("No such agency.", ["agencyId"])
+        check_share(
+            tlp=Tlp(case.tlp), owner_agency_id=case.owner_agency_id, target_agency_id=agency_id
+        )
+        now = scope.now
+        if expires_at is not None and expires_at <= now:
+            raise ValidationFailed("Must be in the future.", ["expiresAt"])
+        for previous in await scope.store.shares_for_agency([case_id], agency_id):
+            if previous.revoked_at is None:
+                previous.revoked_at = now
+        if share_scope is ShareScope.FULL:
+            await keys.grant_key(scope, case_id, agency_id)
+        else:
+            await keys.withdraw_key(scope, case_id, agency_id)
+        row = CaseShareRow(
+            id=new_id(),
+            case_id=case_id,
+            agency_id=agency_id,
+            scope=share_scope.value,
+            expires_at=expires_at,
+            revoked_at=None,
+            created_by=scope.caller().id,
+            created_at=now,
+        )
+        scope.store.add(row)
+        await scope.store.flush()
+        entry.details = {
+            "shareId": str(row.id),
+            "agencyId": str(agency_id),
+            "scope": share_scope.value,
+        }
+    return share_view(row, now)
+
+
+async def revoke_share(scope: Scope, *, share_id: UUID) -> ShareView:
+    """End a share now and withdraw the agency's data-key wrap."""
+    async with audit.mutation(scope, "case.revoke_share") as entry:
+        found = await scope.store.shares_by_ids([share_id])
+        if not found:
+            raise NotFound("No such share.", ["shareId"])
+        row = found[0]
+        case, _grant = await authorize(scope, row.case_id, Action.REVOKE_SHARE, "shareId")
+        entry.object_type, entry.object_id, entry.object_agency_id = (
+            "Case",
+            case.id,
+            case.owner_agency_id,
+        )
+        if row.revoked_at is not None:
+            raise ValidationFailed("This share is already revoked.", ["shareId"])
+        now = scope.now
+        row.revoked_at = now
+        await keys.withdraw_key(scope, row.case_id, row.agency_id)
+        await scope.store.flush()
+        entry.details = {"shareId": str(share_id), "agencyId": str(row.agency_id)}
+    return share_view(row, now)
+
+
+def _may_list(scope: Scope, case_id: UUID) -> bool:
+    grant = scope.grants.get(case_id)
+    return (
+        decide(Action.LIST_SHARES, grant.access if grant else None, scope.caller().roles)
+        is Decision.ALLOW
+    )
+
+
+async def shares_of_cases(scope: Scope, case_ids: Sequence[UUID]) -> dict[UUID, list[ShareView]]:
+    """Shares of cases the caller has been shown, for owners only; empty for everyone else."""
+    grouped: dict[UUID, list[ShareView]] = {case_id: [] for case_id in case_ids}
+    listable = [case_id for case_id in set(case_ids) if _may_list(scope, case_id)]
+    now = scope.now
+    for row in await scope.store.shares_by_case(listable):
+        grouped[row.case_id].append(share_view(row, now))
+    return grouped
+
+
+async def shares_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, ShareView]:
+    """The shares among these ids whose case the caller owns."""
+    rows = await scope.store.shares_by_ids(ids)
+    await visible_cases(scope, {row.case_id for row in rows})
+    now = scope.now
+    return {row.id: share_view(row, now) for row in rows if _may_list(scope, row.case_id)}

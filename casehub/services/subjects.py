@@ -1,0 +1,141 @@
+"""Use-cases on subjects and their identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from uuid import UUID
+
+from casehub.crypto import DataKey
+from casehub.domain import validation as check
+from casehub.domain.enums import IdentifierKind, SubjectKind
+from casehub.domain.errors import ValidationFailed
+from casehub.domain.identifiers import IdentifierInput, checked_identifier
+from casehub.domain.ids import new_id
+from casehub.domain.policy import Action
+from casehub.persistence.tables import IdentifierRow, SubjectRow
+from casehub.services import audit, keys
+from casehub.services.access import authorize
+from casehub.services.cases import readable_keys, seal, sealed
+from casehub.services.runtime import Scope
+from casehub.services.views import IdentifierView, SubjectView
+
+NAME_MAX = 500
+IDENTIFIERS_MAX = 50
+
+
+def subject_view(row: SubjectRow, owner_id: UUID, key: DataKey | None) -> SubjectView:
+    """Render a subject row."""
+    return SubjectView(
+        id=row.id,
+        case_id=row.case_id,
+        kind=SubjectKind(row.kind),
+        display_name=sealed(
+            row.display_name, key, "subject", "display_name", row.id, owner_id, "Subject"
+        ),
+        created_at=row.created_at,
+    )
+
+
+def identifier_view(row: IdentifierRow, owner_id: UUID, key: DataKey | None) -> IdentifierView:
+    """Render an identifier row."""
+    return IdentifierView(
+        id=row.id,
+        subject_id=row.subject_id,
+        case_id=row.case_id,
+        kind=IdentifierKind(row.kind),
+        value=sealed(row.value, key, "identifier", "value", row.id, owner_id, "Identifier"),
+        platform=row.platform,
+        chain=row.chain,
+    )
+
+
+async def add_subject(
+    scope: Scope,
+    *,
+    case_id: UUID,
+    kind: SubjectKind,
+    display_name: str,
+    identifiers: Sequence[IdentifierInput],
+) -> SubjectView:
+    """Add a subject with its identifiers to a case the caller's agency owns."""
+    async with audit.mutation(scope, "subject.add") as entry:
+        case, _grant = await authorize(scope, case_id, Action.ADD_SUBJECT)
+        owner = case.owner_agency_id
+        check.text(display_name, field=["displayName"], max_length=NAME_MAX)
+        if len(identifiers) > IDENTIFIERS_MAX:
+            raise ValidationFailed(f"At most {IDENTIFIERS_MAX} identifiers.", ["identifiers"])
+        checked = [
+            checked_identifier(item, field=["identifiers", str(index)])
+            for index, item in enumerate(identifiers)
+        ]
+        key = (await keys.viewer_keys(scope, [case_id]))[case_id]
+        assert key is not None, "the owner always holds a wrap"
+        now = scope.now
+        subject_id = new_id()
+        subject = SubjectRow(
+            id=subject_id,
+            case_id=case_id,
+            kind=kind.value,
+            display_name=seal(key, "subject", "display_name", subject_id, owner, display_name),
+            created_at=now,
+        )
+        rows = []
+        for item in checked:
+            identifier_id = new_id()
+            rows.append(
+                IdentifierRow(
+                    id=identifier_id,
+                    subject_id=subject_id,
+                    case_id=case_id,
+                    kind=item.kind.value,
+                    value=seal(key, "identifier", "value", identifier_id, owner, item.value),
+                    platform=item.platform,
+                    chain=item.chain,
+                    created_at=now,
+                )
+            )
+        scope.store.add(subject)
+        await scope.store.flush()
+        scope.store.add(*rows)
+        await scope.store.flush()
+        entry.object_type, entry.object_id, entry.object_agency_id = "Subject", subject_id, owner
+        entry.details = {"caseId": str(case_id), "identifiers": len(rows)}
+    return subject_view(subject, owner, key)
+
+
+async def _case_keys(
+    scope: Scope, case_ids: Iterable[UUID]
+) -> dict[UUID, tuple[UUID, DataKey | None]]:
+    """For cases already seen by the caller in this request: (owner, readable key or None)."""
+    grants = {case_id: scope.grants.get(case_id) for case_id in set(case_ids)}
+    found = await readable_keys(scope, grants)
+    return {
+        case_id: (grant.owner_agency_id, found[case_id])
+        for case_id, grant in grants.items()
+        if grant is not None
+    }
+
+
+async def subjects_of_cases(
+    scope: Scope, case_ids: Sequence[UUID]
+) -> dict[UUID, list[SubjectView]]:
+    """Subjects of cases the caller has been shown in this request, grouped by case."""
+    visible = await _case_keys(scope, case_ids)
+    grouped: dict[UUID, list[SubjectView]] = {case_id: [] for case_id in case_ids}
+    for row in await scope.store.subjects_by_case(visible):
+        owner, key = visible[row.case_id]
+        grouped[row.case_id].append(subject_view(row, owner, key))
+    return grouped
+
+
+async def identifiers_of_subjects(
+    scope: Scope, subjects: Sequence[tuple[UUID, UUID]]
+) -> dict[UUID, list[IdentifierView]]:
+    """Identifiers of (subject id, case id) pairs the caller has been shown, by subject."""
+    visible = await _case_keys(scope, {case_id for _subject_id, case_id in subjects})
+    wanted = [subject_id for subject_id, case_id in subjects if case_id in visible]
+    grouped: dict[UUID, list[IdentifierView]] = {subject_id: [] for subject_id, _ in subjects}
+    for row in await scope.store.identifiers_by_subject(wanted):
+        owner, key = visible[row.case_id]
+        grouped[row.subject_id].append(identifier_view(row, owner, key))
+    return grouped

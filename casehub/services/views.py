@@ -1,0 +1,158 @@
+"""Read models the API renders: plain attributes, protected fields kept sealed until asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from casehub.crypto import DataKey, FieldContext, open_field
+from casehub.domain.enums import (
+    Access,
+    AgencyKind,
+    CaseCategory,
+    CaseStatus,
+    CustodyAction,
+    EvidenceKind,
+    HandlingCode,
+    IdentifierKind,
+    ShareScope,
+    SourceReliability,
+    SubjectKind,
+    Tlp,
+)
+from casehub.services.runtime import Scope
+
+
+class Sealed:
+    """A protected value: opened only for a viewer holding the data key, and each opening noted."""
+
+    __slots__ = ("blob", "context", "key", "object_type")
+
+    def __init__(
+        self, blob: bytes | None, context: FieldContext, key: DataKey | None, object_type: str
+    ) -> None:
+        self.blob = blob
+        self.context = context
+        self.key = key
+        self.object_type = object_type
+
+    def __repr__(self) -> str:
+        return f"Sealed({self.context.table}.{self.context.column})"
+
+    def reveal_bytes(self, scope: Scope) -> bytes | None:
+        """The plaintext bytes, or None when there is none or the viewer may not read it."""
+        if self.blob is None or self.key is None:
+            return None
+        plaintext = open_field(self.key, self.context, self.blob)
+        scope.note_read(
+            self.context.owner_id, self.object_type, self.context.row_id, self.context.column
+        )
+        return plaintext
+
+    def reveal(self, scope: Scope) -> str | None:
+        """The plaintext as text."""
+        plaintext = self.reveal_bytes(scope)
+        return None if plaintext is None else plaintext.decode("utf-8")
+
+
+@dataclass(slots=True)
+class AgencyView:
+    """A registered agency."""
+
+    id: UUID
+    code: str
+    name: str
+    jurisdiction: str
+    kind: AgencyKind
+
+
+@dataclass(slots=True)
+class CaseView:
+    """A case as one viewer may see it."""
+
+    id: UUID
+    owner_agency_id: UUID
+    reference: str
+    title: str
+    summary: Sealed
+    category: CaseCategory
+    status: CaseStatus
+    tlp: Tlp
+    handling_code: HandlingCode
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    viewer_access: Access
+
+
+@dataclass(slots=True)
+class SubjectView:
+    """A subject of a case."""
+
+    id: UUID
+    case_id: UUID
+    kind: SubjectKind
+    display_name: Sealed
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class IdentifierView:
+    """An identifier of a subject."""
+
+    id: UUID
+    subject_id: UUID
+    case_id: UUID
+    kind: IdentifierKind
+    value: Sealed
+    platform: str | None
+    chain: str | None
+
+
+@dataclass(slots=True)
+class EvidenceView:
+    """An evidence item."""
+
+    id: UUID
+    case_id: UUID
+    kind: EvidenceKind
+    title: str
+    description: Sealed
+    content: Sealed
+    sha256: str
+    size_bytes: int
+    media_type: str | None
+    collected_at: datetime | None
+    source_reliability: SourceReliability | None
+    information_accuracy: int | None
+    handling_code: HandlingCode
+    created_at: datetime
+    viewer_access: Access
+
+
+@dataclass(slots=True)
+class CustodyEventView:
+    """One entry of an evidence item's chain of custody."""
+
+    id: UUID
+    evidence_id: UUID
+    action: CustodyAction
+    actor_agency_id: UUID
+    note: Sealed
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(slots=True)
+class ShareView:
+    """A share of a case to another agency."""
+
+    id: UUID
+    case_id: UUID
+    agency_id: UUID
+    scope: ShareScope
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+    active: bool

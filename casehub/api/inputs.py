@@ -9,6 +9,7 @@ from strawberry.file_uploads import Upload
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.domain.enums import (
+    AgencyKind,
     CaseCategory,
     CaseStatus,
     CustodyAction,
@@ -130,6 +131,16 @@ class ShareCaseInput:
 @strawberry.input(description="Revoke a share.")
 class RevokeShareInput:
     share_id: strawberry.ID = strawberry.field(description="The share.")
+
+
+@strawberry.input(description="A new agency (HUB_ADMIN only).")
+class RegisterAgencyInput:
+    code: str = strawberry.field(
+        description="Unique code: 2-32 upper-case letters, digits, dashes."
+    )
+    name: str = strawberry.field(description="Full name (≤ 200).")
+    jurisdiction: str = strawberry.field(description="ISO 3166-1 alpha-2 code, or INT.")
+    kind: AgencyKind = strawberry.field(description="Kind of body.")
 
 
 @strawberry.input(description="Narrowing of the `cases` list.")

@@ -17,15 +17,22 @@ from casehub.api.inputs import (
     AddSubjectInput,
     OpenCaseInput,
     RecordCustodyEventInput,
+    RegisterAgencyInput,
     RevokeShareInput,
     ShareCaseInput,
     UpdateCaseInput,
 )
-from casehub.api.types import Case, CaseShare, CustodyEvent, Evidence, Subject
+from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Subject
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
-from casehub.services import cases, evidence, sharing, subjects
+from casehub.services import agencies, cases, evidence, sharing, subjects
 from casehub.services.views import EvidenceView
+
+
+@strawberry.type(description="Result of registerAgency.")
+class RegisterAgencyPayload:
+    agency: Agency | None = strawberry.field(description="The new agency, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
 @strawberry.type(description="Result of openCase.")
@@ -91,6 +98,24 @@ async def _content(data: AddEvidenceInput, limit: int) -> bytes | None:
 
 @strawberry.type(description="Changes.")
 class Mutation:
+    @strawberry.mutation(description="Register an agency on the hub (HUB_ADMIN).")
+    async def register_agency(
+        self, info: Info, input: RegisterAgencyInput
+    ) -> RegisterAgencyPayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: agencies.register_agency(
+                scope,
+                code=input.code,
+                name=input.name,
+                jurisdiction=input.jurisdiction,
+                kind=input.kind,
+            )
+        )
+        return RegisterAgencyPayload(
+            agency=None if view is None else Agency.of(view), errors=errors
+        )
+
     @strawberry.mutation(description="Open a case owned by your agency (INVESTIGATOR).")
     async def open_case(self, info: Info, input: OpenCaseInput) -> OpenCasePayload:
         scope = info.context.scope

@@ -24,8 +24,14 @@ def test_every_type_and_field_has_a_description():
             continue
         if not graphql_type.description:
             missing.append(name)
-        if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
-            missing += [f"{name}.{field}" for field, spec in graphql_type.fields.items() if not spec.description]
+        if isinstance(
+            graphql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        ):
+            missing += [
+                f"{name}.{field}"
+                for field, spec in graphql_type.fields.items()
+                if not spec.description
+            ]
         if isinstance(graphql_type, GraphQLEnumType):
             continue
     assert missing == []

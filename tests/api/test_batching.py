@@ -1,0 +1,70 @@
+"""DataLoaders: a page of 100 cases costs the same SQL statements as a page of 10."""
+
+from __future__ import annotations
+
+from casehub.domain.enums import CaseCategory, HandlingCode, IdentifierKind, SubjectKind, Tlp
+from casehub.domain.identifiers import IdentifierInput
+from casehub.services import cases, subjects
+from casehub.services.auth import authenticate
+from casehub.services.runtime import open_scope
+
+PAGE = """
+query($first: Int!) {
+  cases(first: $first, filter: {owned: true}) {
+    edges { node {
+      id title summary owner { code name }
+      subjects { displayName identifiers { kind value } }
+    } }
+  }
+}
+"""
+
+
+async def _seed(runtime, token: str, count: int) -> None:
+    async with open_scope(runtime) as scope:
+        scope.principal = await authenticate(runtime, scope, f"Bearer {token}")
+        for number in range(count):
+            case = await cases.open_case(
+                scope,
+                reference=f"B-{number}",
+                title=f"Case {number}",
+                summary=f"summary {number}",
+                category=CaseCategory.FRAUD,
+                tlp=Tlp.AMBER,
+                handling_code=HandlingCode.H0,
+            )
+            await subjects.add_subject(
+                scope,
+                case_id=case.id,
+                kind=SubjectKind.PERSON,
+                display_name=f"Person {number}",
+                identifiers=[
+                    IdentifierInput(IdentifierKind.PHONE, f"+6012345{number:04d}"),
+                    IdentifierInput(IdentifierKind.EMAIL, f"p{number}@example.org"),
+                ],
+            )
+
+
+async def test_page_of_100_costs_the_same_statements_as_page_of_10(
+    world, gql, runtime, sql_counter
+):
+    agency = await world.agency()
+    await _seed(runtime, agency.token, 100)
+
+    counts = {}
+    for first in (10, 100):
+        sql_counter.statements.clear()
+        sql_counter.active = True
+        body = await gql(agency.token, PAGE, {"first": first})
+        sql_counter.active = False
+        edges = body["data"]["cases"]["edges"]
+        assert len(edges) == first
+        assert all(len(edge["node"]["subjects"][0]["identifiers"]) == 2 for edge in edges)
+        assert all(edge["node"]["summary"].startswith("summary ") for edge in edges)
+        counts[first] = len(sql_counter.statements)
+
+    assert counts[10] == counts[100]
+    # authentication, the page, wraps, agencies, subjects, identifiers, and the read audit
+    # token, page, data-key wraps, agencies, subjects, identifiers, audit head, audit insert,
+    # and on PostgreSQL the lock that serialises the audit chain
+    assert counts[100] <= 9, sql_counter.statements

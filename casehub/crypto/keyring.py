@@ -80,6 +80,11 @@ class LocalKeyring:
             )
         try:
             data = json.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise KeyringError(f"Keyring {path} cannot be read: {exc.strerror}.") from exc
+        except ValueError as exc:
+            raise KeyringError(f"Keyring {path} is malformed.") from exc
+        try:
             if data.get("format") != _FORMAT:
                 raise KeyringError(f"Keyring {path} has an unknown format.")
             keys = {int(v): base64.b64decode(k, validate=True) for v, k in data["keys"].items()}

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -65,14 +65,19 @@ class BodyTooLarge(Exception):
 class Authenticated:
     """ASGI middleware: a session per request, bearer authentication, and a body-size limit."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, ide_html: str | None) -> None:
         self.app = app
         self.runtime = runtime
         self.limit = runtime.settings.max_request_bytes
+        self.ide_html = ide_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._is_ide_page(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.ide_html is not None and self._wants_ide(scope):
+            # The IDE page holds no data; everything it then asks for is authenticated.
+            await HTMLResponse(self.ide_html)(scope, receive, send)
             return
         request_id = secrets.token_hex(8)
         declared = _header(scope, b"content-length")
@@ -116,8 +121,9 @@ class Authenticated:
                     await _send_json(send, 413, error_body("Request body too large.", "TOO_LARGE"))
 
     @staticmethod
-    def _is_ide_page(scope: Scope) -> bool:
-        return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
+    def _wants_ide(scope: Scope) -> bool:
+        accept = _header(scope, b"accept") or ""
+        return scope["method"] == "GET" and not scope.get("query_string") and "text/html" in accept
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -173,7 +179,7 @@ def graphql_app(runtime: Runtime, schema: Any) -> ASGIApp:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         multipart_uploads_enabled=True,
     )
-    return Authenticated(view, runtime)
+    return Authenticated(view, runtime, view.graphql_ide_html if development else None)
 
 
 async def healthz(_request: Request) -> Response:

@@ -34,11 +34,14 @@ class FieldContext:
     owner_id: UUID
 
     def encode(self) -> bytes:
-        """A canonical, unambiguous byte form."""
-        return b"|".join(
+        """A canonical, unambiguous byte form: length-prefixed names, then the two ids."""
+        table, column = self.table.encode(), self.column.encode()
+        return b"".join(
             (
-                self.table.encode(),
-                self.column.encode(),
+                len(table).to_bytes(2, "big"),
+                table,
+                len(column).to_bytes(2, "big"),
+                column,
                 self.row_id.bytes,
                 self.owner_id.bytes,
             )

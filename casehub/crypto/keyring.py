@@ -84,6 +84,8 @@ class LocalKeyring:
             raise KeyringError(f"Keyring {path} cannot be read: {exc.strerror}.") from exc
         except ValueError as exc:
             raise KeyringError(f"Keyring {path} is malformed.") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
+            raise KeyringError(f"Keyring {path} is malformed.")
         try:
             if data.get("format") != _FORMAT:
                 raise KeyringError(f"Keyring {path} has an unknown format.")

@@ -13,6 +13,10 @@ _AGENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _LINE_BREAKS = frozenset("\n\r\t")
+# Bidirectional overrides, embeddings and isolates can make a text display as something else
+# ("Trojan Source"); zero-width space and BOM hide content. Other format characters (ZWJ,
+# ZWNJ) are needed by real scripts and stay allowed.
+_DECEPTIVE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff")
 
 
 def text(
@@ -32,6 +36,10 @@ def text(
             continue
         if unicodedata.category(char) in ("Cc", "Cs") or char in "\u2028\u2029":
             raise ValidationFailed("Must not contain control characters.", field)
+        if char in _DECEPTIVE:
+            raise ValidationFailed(
+                "Must not contain invisible or text-direction override characters.", field
+            )
     return value
 
 

@@ -2,56 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID
 
+from casehub.crypto import DataKey
+from casehub.persistence.tables import CustodyEventRow, IdentifierRow, SubjectRow
 from casehub.services import agencies, cases, evidence, sharing
 from casehub.services.access import visible_cases
 from casehub.services.cases import readable_keys
 from casehub.services.evidence import custody_view
-from casehub.services.runtime import CaseGrant, Scope
+from casehub.services.runtime import Scope
 from casehub.services.subjects import identifier_view, subject_view
 
+CaseChild = SubjectRow | IdentifierRow | CustodyEventRow
 
-async def _grants_and_keys(
-    scope: Scope, case_ids: set[UUID]
-) -> tuple[dict[UUID, CaseGrant], dict[UUID, object]]:
-    found = await visible_cases(scope, case_ids)
+
+async def _in_visible_cases(
+    scope: Scope,
+    rows: Sequence[CaseChild],
+    render: Callable[[Any, UUID, DataKey | None], object],
+) -> dict[UUID, object]:
+    """Render the rows whose case the caller sees, with that case's owner and readable key."""
+    found = await visible_cases(scope, {row.case_id for row in rows})
     grants = {case_id: grant for case_id, (_row, grant) in found.items()}
-    return grants, dict(await readable_keys(scope, dict(grants)))
+    case_keys = await readable_keys(scope, dict(grants))
+    return {
+        row.id: render(row, grants[row.case_id].owner_agency_id, case_keys[row.case_id])
+        for row in rows
+        if row.case_id in grants
+    }
 
 
 async def subjects_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible subjects among these ids."""
-    rows = await scope.store.subjects_by_ids(ids)
-    grants, case_keys = await _grants_and_keys(scope, {row.case_id for row in rows})
-    return {
-        row.id: subject_view(row, grants[row.case_id].owner_agency_id, case_keys[row.case_id])  # type: ignore[arg-type]
-        for row in rows
-        if row.case_id in grants
-    }
+    return await _in_visible_cases(scope, await scope.store.subjects_by_ids(ids), subject_view)
 
 
 async def identifiers_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible identifiers among these ids."""
     rows = await scope.store.identifiers_by_ids(ids)
-    grants, case_keys = await _grants_and_keys(scope, {row.case_id for row in rows})
-    return {
-        row.id: identifier_view(row, grants[row.case_id].owner_agency_id, case_keys[row.case_id])  # type: ignore[arg-type]
-        for row in rows
-        if row.case_id in grants
-    }
+    return await _in_visible_cases(scope, rows, identifier_view)
 
 
 async def custody_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible custody entries among these ids."""
-    rows = await scope.store.custody_by_ids(ids)
-    grants, case_keys = await _grants_and_keys(scope, {row.case_id for row in rows})
-    return {
-        row.id: custody_view(row, grants[row.case_id].owner_agency_id, case_keys[row.case_id])  # type: ignore[arg-type]
-        for row in rows
-        if row.case_id in grants
-    }
+    return await _in_visible_cases(scope, await scope.store.custody_by_ids(ids), custody_view)
 
 
 async def cases_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:

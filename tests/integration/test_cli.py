@@ -1,0 +1,409 @@
+"""The real `casehub` console script, run as a subprocess against throw-away databases."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import pytest
+
+from casehub.app import build_runtime, create_app
+from casehub.config import Settings
+from casehub.domain.enums import AgencyKind, Role
+from casehub.services import agencies, auth
+from casehub.services.runtime import open_scope
+
+CASEHUB = Path(sys.executable).parent / "casehub"
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT = 30
+
+
+@dataclass
+class Home:
+    """A directory with the database and keyring one CLI invocation uses."""
+
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / "casehub.db"
+
+    @property
+    def keyring(self) -> Path:
+        return self.root / "keyring.json"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["CASEHUB_DATABASE_URL"] = self.url
+        env["CASEHUB_KEYRING"] = str(self.keyring)
+        return env
+
+    def settings(self) -> Settings:
+        return Settings(database_url=self.url, keyring=self.keyring)
+
+    def run(self, *args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run `casehub ARGS` with this home; never raises on a non-zero exit."""
+        return subprocess.run(
+            [str(CASEHUB), *args],
+            env=self.env(),
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def ok(self, *args: str) -> str:
+        """Run and insist on exit 0; returns stdout."""
+        result = self.run(*args)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (WAL included) through the backup API."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def run_all(*calls: tuple[Home, tuple[str, ...]]) -> list[subprocess.CompletedProcess[str]]:
+    """Run independent CLI invocations side by side (each pays the interpreter start-up)."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(home.run, *args) for home, args in calls]
+        return [future.result() for future in futures]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A keyring and a database migrated by `casehub db upgrade`, copied by each test."""
+    home = Home(tmp_path_factory.mktemp("template"))
+    keys, upgrade = run_all((home, ("keys", "init")), (home, ("db", "upgrade")))
+    assert keys.returncode == 0, keys.stderr
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert home.db.exists()
+    return home
+
+
+def clone(source: Home, target: Path) -> Home:
+    """A copy of a home's database and keyring (mode kept) in another directory."""
+    target.mkdir(parents=True, exist_ok=True)
+    copy_sqlite(source.db, target / "casehub.db")
+    shutil.copy2(source.keyring, target / "keyring.json")
+    return Home(target)
+
+
+@pytest.fixture(scope="module")
+async def seeded(template: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """The migrated database with MY-PDRM and FR-PARQUET-J3 and a token: three audit events."""
+    home = clone(template, tmp_path_factory.mktemp("seeded"))
+    runtime = build_runtime(home.settings())
+    try:
+        async with open_scope(runtime) as scope:
+            for code, jurisdiction in (("MY-PDRM", "MY"), ("FR-PARQUET-J3", "FR")):
+                await agencies.register_agency(
+                    scope,
+                    code=code,
+                    name=f"Agency {code}",
+                    jurisdiction=jurisdiction,
+                    kind=AgencyKind.LAW_ENFORCEMENT,
+                    as_operator=True,
+                )
+            await auth.issue_token(scope, agency_code="MY-PDRM", roles=[Role.READER])
+    finally:
+        await runtime.database.dispose()
+    return home
+
+
+@pytest.fixture
+def home(template: Home, tmp_path: Path) -> Home:
+    """This test's own copy of the freshly migrated database and of the keyring."""
+    return clone(template, tmp_path)
+
+
+@pytest.fixture
+def agency_home(seeded: Home, tmp_path: Path) -> Home:
+    """This test's own copy of the seeded database (MY-PDRM exists)."""
+    return clone(seeded, tmp_path)
+
+
+# keys
+
+
+def test_keys_init_creates_private_keyring_once(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    first = home.run("keys", "init")
+    assert first.returncode == 0, first.stderr
+    assert stat.S_IMODE(home.keyring.stat().st_mode) == 0o600
+    body = home.keyring.read_bytes()
+    assert body
+
+    second = home.run("keys", "init")
+    assert second.returncode == 0, second.stderr
+    assert home.keyring.read_bytes() == body
+    assert stat.S_IMODE(home.keyring.stat().st_mode) == 0o600
+
+
+# agencies
+
+
+def test_agency_add_prints_only_the_global_id(home: Home) -> None:
+    result = home.run(
+        "agency",
+        "add",
+        "--code",
+        "MY-PDRM",
+        "--name",
+        "Royal Malaysia Police",
+        "--jurisdiction",
+        "MY",
+        "--kind",
+        "LAW_ENFORCEMENT",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    global_id = lines[0]
+    assert result.stdout == global_id + "\n"
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", global_id), global_id
+    decoded = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode("ascii")
+    type_name, _, raw_uuid = decoded.partition(":")
+    assert type_name == "Agency"
+    assert str(UUID(raw_uuid)) == raw_uuid
+
+
+def agency_add(code: str, jurisdiction: str) -> tuple[str, ...]:
+    return (
+        "agency",
+        "add",
+        "--code",
+        code,
+        "--name",
+        "Royal Malaysia Police",
+        "--jurisdiction",
+        jurisdiction,
+        "--kind",
+        "LAW_ENFORCEMENT",
+    )
+
+
+def test_agency_add_rejects_bad_jurisdiction_and_duplicate_code(agency_home: Home) -> None:
+    invalid, duplicate = run_all(
+        (agency_home, agency_add("XX-NOWHERE", "XX")),
+        (agency_home, agency_add("MY-PDRM", "MY")),  # MY-PDRM exists in the seeded database
+    )
+    assert invalid.returncode != 0
+    assert invalid.stdout == ""
+    assert "jurisdiction" in invalid.stderr.lower(), invalid.stderr
+
+    assert duplicate.returncode != 0
+    assert duplicate.stdout == ""
+    assert duplicate.stderr.strip(), "the refusal says why on stderr"
+
+
+# tokens
+
+
+async def viewer_status(http: httpx.AsyncClient, token: str) -> int:
+    """The HTTP status of `{ viewer { name } }` with this token."""
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ viewer { name } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code == 200:
+        body = response.json()
+        assert "errors" not in body, body
+        assert body["data"]["viewer"]["name"]
+    return response.status_code
+
+
+async def test_token_issue_and_revoke(agency_home: Home) -> None:
+    home = agency_home
+    issued = await asyncio.to_thread(
+        home.run,
+        "token",
+        "issue",
+        "--agency",
+        "MY-PDRM",
+        "--role",
+        "INVESTIGATOR",
+        "--role",
+        "READER",
+        "--expires",
+        "90d",
+    )
+    assert issued.returncode == 0, issued.stderr
+    lines = issued.stdout.splitlines()
+    assert len(lines) == 1, issued.stdout
+    token = lines[0]
+    assert issued.stdout == token + "\n"
+    assert token.startswith("chb_")
+    assert " " not in token
+
+    # One app across the revocation, as a running server would be.
+    app = create_app(home.settings())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
+            assert await viewer_status(http, token) == 200
+
+            revoked = await asyncio.to_thread(home.run, "token", "revoke", token)
+            assert revoked.returncode == 0, revoked.stderr
+            assert token not in revoked.stdout + revoked.stderr, "the secret is not echoed"
+
+            assert await viewer_status(http, token) == 401
+
+
+def test_token_issue_refuses_unknown_agency_and_bad_lifetime(agency_home: Home) -> None:
+    issue = ("token", "issue", "--role", "READER", "--agency")
+    unknown, bad = run_all(
+        (agency_home, (*issue, "NO-SUCH")),
+        (agency_home, (*issue, "MY-PDRM", "--expires", "10x")),
+    )
+    assert unknown.returncode != 0
+    assert unknown.stdout == ""
+    assert unknown.stderr.strip()
+
+    assert bad.returncode != 0
+    assert "chb_" not in bad.stdout + bad.stderr
+
+
+# serve
+
+
+def test_serve_refuses_unmigrated_database(template: Home, tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    shutil.copy2(template.keyring, home.keyring)  # the state `casehub keys init` leaves
+    started = time.monotonic()
+    result = home.run("serve", "--port", str(free_port()), timeout=30)
+    assert result.returncode != 0
+    assert time.monotonic() - started < 20
+    assert "casehub db upgrade" in result.stderr, result.stderr
+
+
+def test_serve_refuses_world_readable_keyring(home: Home) -> None:
+    home.keyring.chmod(0o644)
+    result = home.run("serve", "--port", str(free_port()), timeout=30)
+    assert result.returncode != 0
+    assert "chmod" in result.stderr, result.stderr
+
+
+@pytest.fixture
+def server(home: Home) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`casehub serve` running in the background on a free port."""
+    port = free_port()
+    log = (home.root / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(CASEHUB), "serve", "--port", str(port)],
+        env=home.env(),
+        cwd=home.root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+def test_serve_answers_health_checks(
+    home: Home, server: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    process, base = server
+    deadline = time.monotonic() + 20
+    healthy = False
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (home.root / "serve.log").read_text()
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                healthy = True
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    assert healthy, (home.root / "serve.log").read_text()
+
+    ready = httpx.get(f"{base}/readyz", timeout=5)
+    assert ready.status_code == 200, ready.text
+
+    process.terminate()
+    # uvicorn shuts down gracefully, then re-raises SIGTERM (exit status -15).
+    assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in (home.root / "serve.log").read_text()
+
+
+# schema
+
+
+def test_schema_export_matches_committed_sdl(home: Home) -> None:
+    exported = home.ok("schema", "export")
+    committed = (REPO / "schema.graphql").read_text(encoding="utf-8")
+    assert exported == committed
+
+
+# audit
+
+
+def test_audit_verify_detects_tampering_and_deletion(agency_home: Home) -> None:
+    home = agency_home
+    intact = home.run("audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    assert "intact" in intact.stdout
+    with sqlite3.connect(home.db) as db:
+        (events,) = db.execute("SELECT count(*) FROM audit_event").fetchone()
+    db.close()
+    assert events >= 3
+    assert re.search(rf"\b{events} events\b", intact.stdout), intact.stdout
+
+    deleted = clone(home, home.root / "deleted")
+    with sqlite3.connect(home.db) as db:
+        db.execute("UPDATE audit_event SET action='x' WHERE seq=2")
+    db.close()
+    with sqlite3.connect(deleted.db) as db:
+        db.execute("DELETE FROM audit_event WHERE seq=2")
+    db.close()
+
+    tampered, gap = run_all((home, ("audit", "verify")), (deleted, ("audit", "verify")))
+    assert tampered.returncode != 0
+    assert re.search(r"\bevent 2\b", tampered.stderr), tampered.stderr
+    assert "intact" not in tampered.stdout
+
+    assert gap.returncode != 0, gap.stdout
+    assert "intact" not in gap.stdout
+    assert "broken" in gap.stderr, gap.stderr

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from graphql.language import DocumentNode, OperationDefinitionNode
+from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 
 from casehub.domain.errors import DomainError, Unauthenticated
 from casehub.services import audit
@@ -33,8 +34,8 @@ class ErrorPolicy(MaskErrors):
 
     def _one(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None:
-            # Syntax and validation errors describe the document, not the data.
+        if error.path is None and (original is None or isinstance(original, GraphQLError)):
+            # Syntax, validation and variable errors describe the request, not the data.
             message = error.message if self.suggestions else _SUGGESTION.sub("", error.message)
             code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
             return GraphQLError(
@@ -76,6 +77,36 @@ class ErrorPolicy(MaskErrors):
             error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
+
+
+class Validation(ValidationCache):
+    """Cached validation, plus the spec's rule that a document with several operations names
+    the one to run in operationName (strawberry would otherwise run the first)."""
+
+    def on_validate(self) -> Iterator[None]:
+        # Add to the cached errors before yielding: strawberry decides whether to execute
+        # before the after-hooks run.
+        hooks = super().on_validate()
+        next(hooks)
+        context = self.execution_context
+        # operation_name falls back to the first operation; only what the client sent counts.
+        if self._ambiguous(context.graphql_document, context._provided_operation_name):
+            error = GraphQLError(
+                "The document holds several operations: say which one in operationName.",
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+            )
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+        next(hooks, None)
+
+    @staticmethod
+    def _ambiguous(document: DocumentNode | None, operation_name: str | None) -> bool:
+        if document is None or operation_name is not None:
+            return False
+        operations = [
+            node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+        ]
+        return len(operations) > 1
 
 
 class AuditReads(SchemaExtension):

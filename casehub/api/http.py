@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,7 +47,24 @@ class GraphQLView(GraphQL[Context, None]):
             response = JSONResponse(
                 error_body(error.reason, "BAD_REQUEST"), status_code=error.status_code
             )
+        except StarletteHTTPException as error:
+            # e.g. a malformed multipart body, refused by Starlette's form parser
+            response = JSONResponse(
+                error_body(error.detail, "BAD_REQUEST"), status_code=error.status_code
+            )
         await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """One JSON object per request: invalid JSON or UTF-8, arrays (batches) are refused."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise HTTPException(400, "The request body is not valid JSON in UTF-8.") from None
+        if isinstance(value, list):
+            raise HTTPException(400, "Batched requests are not accepted: send one operation.")
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
 
     async def get_context(self, request: Any, response: Any) -> Context:
         request_scope: RequestScope = request.scope[SCOPE_KEY]

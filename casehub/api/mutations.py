@@ -192,6 +192,7 @@ class Mutation:
                 source_reliability=input.source_reliability,
                 information_accuracy=input.information_accuracy,
                 handling_code=input.handling_code,
+                content_field="content" if input.content is not None else "contentBase64",
             )
 
         view, errors = await attempt(work)

@@ -13,11 +13,10 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
-from casehub.api.extensions import AuditReads, ErrorPolicy
+from casehub.api.extensions import AuditReads, ErrorPolicy, Validation
 from casehub.api.mutations import Mutation
 from casehub.api.query import Query
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
@@ -34,7 +33,7 @@ def build_schema(
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        lambda: Validation(maxsize=1024),
         AuditReads,
     ]
     if not development:

@@ -265,7 +265,7 @@ class Case(Node):
     tlp: Tlp = strawberry.field(description="TLP 2.0 marking.")
     handling_code: HandlingCode = strawberry.field(description="Use conditions.")
     version: int = strawberry.field(
-        description="Increases with every change; pass it to updateCase."
+        description=("Increases with every change to the case's fields; pass it to updateCase.")
     )
     created_at: datetime = strawberry.field(description="When it was opened (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from casehub.domain.countries import JURISDICTIONS
 from casehub.domain.errors import ValidationFailed
@@ -116,3 +117,12 @@ def platform_name(value: str, *, field: Sequence[str]) -> str:
             "Must be 1-64 letters, digits, dots, dashes or underscores (e.g. telegram).", field
         )
     return lowered
+
+
+def utc(value: datetime | None, *, field: Sequence[str]) -> datetime | None:
+    """A timestamp with its offset, converted to UTC; one without an offset is ambiguous."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed("Must include a time zone offset, e.g. 2026-01-31T12:00:00Z.", field)
+    return value.astimezone(UTC)

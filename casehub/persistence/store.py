@@ -96,7 +96,9 @@ class Store:
         if not wanted:
             return []
         column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        return await self._all(select(model).where(column.in_(wanted)))
+        statement = select(model).where(column.in_(wanted))
+        # Refresh rows already in the session: a row read before a lock may have changed.
+        return await self._all(statement.execution_options(populate_existing=True))
 
     async def _by_parent(
         self, model: type[Row], column: Any, parent_ids: Iterable[UUID]
@@ -238,6 +240,23 @@ class Store:
             .execution_options(populate_existing=True)
         )
         return await self._one_or_none(statement)
+
+    async def lock_case(self, case_id: UUID) -> None:
+        """Hold the case's row until the transaction ends, so changes to one case serialise.
+
+        PostgreSQL locks the row; SQLite takes its single write lock with a no-op update, which
+        also starts the transaction before anything is read.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = select(col(CaseRow.id)).where(col(CaseRow.id) == case_id)
+            await self._execute(statement.with_for_update())
+        else:
+            await self._execute(
+                update(CaseRow)
+                .where(col(CaseRow.id) == case_id)
+                .values(version=col(CaseRow.version))
+                .execution_options(synchronize_session=False)
+            )
 
     async def update_case_if_version(
         self, case_id: UUID, expected_version: int, values: dict[str, Any]

@@ -72,6 +72,7 @@ async def issue_token(
         if not wanted:
             raise ValidationFailed("Give at least one role.", ["role"])
         check.text(principal_name, field=["principal"], max_length=200)
+        expires_at = check.utc(expires_at, field=["expires"])
         if expires_at is not None and expires_at <= scope.now:
             raise ValidationFailed("Must be in the future.", ["expires"])
         agency = await scope.store.agency_by_code(agency_code)

@@ -209,6 +209,7 @@ async def update_case(
 ) -> CaseView:
     """Change a case if nobody changed it since `expected_version`; CONFLICT otherwise."""
     async with audit.mutation(scope, "case.update") as entry:
+        await scope.store.lock_case(case_id)
         row, grant = await authorize(scope, case_id, Action.UPDATE_CASE, "id")
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",

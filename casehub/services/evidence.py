@@ -65,13 +65,19 @@ def custody_view(row: CustodyEventRow, owner: UUID, key: DataKey | None) -> Cust
 
 
 def _not_future(scope: Scope, value: datetime | None, field: str) -> datetime | None:
+    value = check.utc(value, field=[field])
     if value is not None and value > scope.now + CLOCK_SKEW:
         raise ValidationFailed("Must not be in the future.", [field])
     return value
 
 
 def _digest(
-    scope: Scope, kind: EvidenceKind, content: bytes | None, sha256: str | None, size: int | None
+    scope: Scope,
+    kind: EvidenceKind,
+    content: bytes | None,
+    sha256: str | None,
+    size: int | None,
+    content_field: str,
 ) -> tuple[str, int]:
     """The digest and size to store, checked against what the caller declared."""
     if content is None:
@@ -84,12 +90,12 @@ def _digest(
         return check.sha256_hex(sha256, field=["sha256"]), size or 0
     if kind is EvidenceKind.HASH_ONLY:
         raise ValidationFailed(
-            "HASH_ONLY evidence keeps digests only: send no content.", ["contentBase64"]
+            "HASH_ONLY evidence keeps digests only: send no content.", [content_field]
         )
     limit = scope.runtime.settings.max_evidence_bytes
     if len(content) > limit:
         raise ValidationFailed(
-            f"Content is larger than the limit of {limit} bytes.", ["contentBase64"]
+            f"Content is larger than the limit of {limit} bytes.", [content_field]
         )
     digest = hashlib.sha256(content).hexdigest()
     if sha256 is not None and sha256 != digest:
@@ -114,8 +120,12 @@ async def add_evidence(
     source_reliability: SourceReliability | None = None,
     information_accuracy: int | None = None,
     handling_code: HandlingCode = HandlingCode.H0,
+    content_field: str = "contentBase64",
 ) -> EvidenceView:
-    """Register an evidence item; the server computes the digest and opens its custody log."""
+    """Register an evidence item; the server computes the digest and opens its custody log.
+
+    `content_field` names the input the content came in (base64 or upload) in errors.
+    """
     async with audit.mutation(scope, "evidence.add") as entry:
         case, grant = await authorize(scope, case_id, Action.ADD_EVIDENCE)
         principal = scope.caller()
@@ -128,8 +138,8 @@ async def add_evidence(
             check.media_type(media_type, field=["mediaType"])
         if information_accuracy is not None:
             check.information_accuracy(information_accuracy, field=["informationAccuracy"])
-        _not_future(scope, collected_at, "collectedAt")
-        digest, size = _digest(scope, kind, content, sha256, size_bytes)
+        collected_at = _not_future(scope, collected_at, "collectedAt")
+        digest, size = _digest(scope, kind, content, sha256, size_bytes, content_field)
         key = (await keys.viewer_keys(scope, [case_id]))[case_id]
         assert key is not None, "the owner always holds a wrap"
         evidence_id = new_id()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from casehub.domain import validation as check
 from casehub.domain.enums import ShareScope, Tlp
 from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.ids import new_id
@@ -43,6 +44,8 @@ async def share_case(
 ) -> ShareView:
     """Grant an agency METADATA or FULL access; a new share replaces its active one."""
     async with audit.mutation(scope, "case.share") as entry:
+        # Sharing and marking one case serialise, so a TLP check never reads a stale state.
+        await scope.store.lock_case(case_id)
         case, _grant = await authorize(scope, case_id, Action.SHARE_CASE)
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",
@@ -55,6 +58,7 @@ async def share_case(
             tlp=Tlp(case.tlp), owner_agency_id=case.owner_agency_id, target_agency_id=agency_id
         )
         now = scope.now
+        expires_at = check.utc(expires_at, field=["expiresAt"])
         if expires_at is not None and expires_at <= now:
             raise ValidationFailed("Must be in the future.", ["expiresAt"])
         for previous in await scope.store.shares_for_agency([case_id], agency_id):
@@ -90,7 +94,8 @@ async def revoke_share(scope: Scope, *, share_id: UUID) -> ShareView:
         found = await scope.store.shares_by_ids([share_id])
         if not found:
             raise NotFound("No such share.", ["shareId"])
-        row = found[0]
+        await scope.store.lock_case(found[0].case_id)
+        row = (await scope.store.shares_by_ids([share_id]))[0]
         case, _grant = await authorize(scope, row.case_id, Action.REVOKE_SHARE, "shareId")
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",

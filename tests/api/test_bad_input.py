@@ -8,41 +8,14 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlmodel import SQLModel
 
 from casehub.api.ids import to_global_id
-from casehub.persistence.tables import (
-    AgencyRow,
-    ApiTokenRow,
-    CaseRow,
-    CaseShareRow,
-    CustodyEventRow,
-    DataKeyWrapRow,
-    EvidenceRow,
-    IdentifierRow,
-    PrincipalRow,
-    SubjectRow,
-)
-from casehub.services.runtime import Runtime, open_scope
-
-TABLES: tuple[type[SQLModel], ...] = (
-    AgencyRow,
-    PrincipalRow,
-    ApiTokenRow,
-    CaseRow,
-    DataKeyWrapRow,
-    SubjectRow,
-    IdentifierRow,
-    EvidenceRow,
-    CustodyEventRow,
-    CaseShareRow,
-)
+from casehub.services.runtime import Runtime
+from tests.support import nothing_written, row_counts
 
 INPUT_TYPES = {
     "registerAgency": "RegisterAgencyInput",
@@ -57,20 +30,6 @@ INPUT_TYPES = {
 
 SHA256_OF_NOTHING = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 INTERNAL_MARKERS = ("Unexpected error", "Traceback", "sqlalchemy", 'File "')
-
-
-async def row_counts(runtime: Runtime) -> dict[str, int]:
-    """Rows in every table except the audit log."""
-    async with open_scope(runtime) as scope:
-        return {model.__name__: await scope.store.count_rows(model) for model in TABLES}
-
-
-@asynccontextmanager
-async def nothing_written(runtime: Runtime) -> AsyncIterator[None]:
-    """Assert that the block leaves every table (but the audit log) as it was."""
-    before = await row_counts(runtime)
-    yield
-    assert await row_counts(runtime) == before
 
 
 async def mutate(

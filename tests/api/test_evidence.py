@@ -7,42 +7,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import SQLModel
 
-from casehub.persistence.tables import (
-    AgencyRow,
-    ApiTokenRow,
-    CaseRow,
-    CaseShareRow,
-    CustodyEventRow,
-    DataKeyWrapRow,
-    EvidenceRow,
-    IdentifierRow,
-    PrincipalRow,
-    SubjectRow,
-)
-from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Runtime
+from tests.support import nothing_written, row_counts
 
-TABLES: tuple[type[SQLModel], ...] = (
-    AgencyRow,
-    PrincipalRow,
-    ApiTokenRow,
-    CaseRow,
-    DataKeyWrapRow,
-    SubjectRow,
-    IdentifierRow,
-    EvidenceRow,
-    CustodyEventRow,
-    CaseShareRow,
-)
 LIMIT = 64 * 1024  # max_evidence_bytes of the test settings
 
 EVIDENCE_FIELDS = """
@@ -69,20 +43,6 @@ UPLOAD = (
     'title: "t", content: $f}) { evidence { id sha256 sizeBytes contentBase64 } '
     "errors { code field message } } }"
 )
-
-
-async def row_counts(runtime: Runtime) -> dict[str, int]:
-    """Rows in every table except the audit log."""
-    async with open_scope(runtime) as scope:
-        return {model.__name__: await scope.store.count_rows(model) for model in TABLES}
-
-
-@asynccontextmanager
-async def nothing_written(runtime: Runtime) -> AsyncIterator[None]:
-    """Assert that the block leaves every table (but the audit log) as it was."""
-    before = await row_counts(runtime)
-    yield
-    assert await row_counts(runtime) == before
 
 
 def b64(content: bytes) -> str:

@@ -6,41 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import SQLModel
 
 from casehub.app import create_app
 from casehub.config import Settings
-from casehub.persistence.tables import (
-    AgencyRow,
-    ApiTokenRow,
-    CaseRow,
-    CaseShareRow,
-    CustodyEventRow,
-    DataKeyWrapRow,
-    EvidenceRow,
-    IdentifierRow,
-    PrincipalRow,
-    SubjectRow,
-)
-from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Runtime
+from tests.support import nothing_written
 
-TABLES: tuple[type[SQLModel], ...] = (
-    AgencyRow,
-    PrincipalRow,
-    ApiTokenRow,
-    CaseRow,
-    DataKeyWrapRow,
-    SubjectRow,
-    IdentifierRow,
-    EvidenceRow,
-    CustodyEventRow,
-    CaseShareRow,
-)
 REQUEST_LIMIT = 256 * 1024  # max_request_bytes of the test settings
 LEAKS = ("Traceback", "sqlalchemy", 'File "', "psycopg", "aiosqlite", "KeyError", "AttributeError")
 OPEN_CASE = """
@@ -48,20 +23,6 @@ mutation($input: OpenCaseInput!) {
   openCase(input: $input) { case { id } errors { code field message } }
 }
 """
-
-
-async def row_counts(runtime: Runtime) -> dict[str, int]:
-    """Rows in every table except the audit log."""
-    async with open_scope(runtime) as scope:
-        return {model.__name__: await scope.store.count_rows(model) for model in TABLES}
-
-
-@asynccontextmanager
-async def nothing_written(runtime: Runtime) -> AsyncIterator[None]:
-    """Assert that the block leaves every table (but the audit log) as it was."""
-    before = await row_counts(runtime)
-    yield
-    assert await row_counts(runtime) == before
 
 
 @pytest.fixture

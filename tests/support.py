@@ -1,0 +1,50 @@
+"""Helpers shared by test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlmodel import SQLModel
+
+from casehub.persistence.tables import (
+    AgencyRow,
+    ApiTokenRow,
+    CaseRow,
+    CaseShareRow,
+    CustodyEventRow,
+    DataKeyWrapRow,
+    EvidenceRow,
+    IdentifierRow,
+    PrincipalRow,
+    SubjectRow,
+)
+from casehub.services.runtime import Runtime, open_scope
+
+# Every table but the audit log, which records refusals by design.
+TABLES: tuple[type[SQLModel], ...] = (
+    AgencyRow,
+    PrincipalRow,
+    ApiTokenRow,
+    CaseRow,
+    DataKeyWrapRow,
+    SubjectRow,
+    IdentifierRow,
+    EvidenceRow,
+    CustodyEventRow,
+    CaseShareRow,
+)
+
+
+async def row_counts(runtime: Runtime) -> dict[str, int]:
+    """Rows in every table except the audit log."""
+    async with open_scope(runtime) as scope:
+        return {model.__name__: await scope.store.count_rows(model) for model in TABLES}
+
+
+@asynccontextmanager
+async def nothing_written(runtime: Runtime) -> AsyncIterator[None]:
+    """Assert that the block leaves every table (but the audit log) as it was."""
+    before = await row_counts(runtime)
+    yield
+    assert await row_counts(runtime) == before

@@ -16,7 +16,7 @@ from casehub.api.schema import build_schema
 from casehub.config import Settings
 from casehub.crypto import KeyProvider, LocalKeyring
 from casehub.persistence import Database
-from casehub.services.health import SchemaOutdated, readiness, schema_problem
+from casehub.services.health import SchemaOutdated, readiness, receipt_keys, schema_problem
 from casehub.services.runtime import Runtime
 
 
@@ -48,11 +48,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    async def well_known_receipts(_request: Request) -> Response:
+        return JSONResponse(receipt_keys(runtime), headers={"Cache-Control": "max-age=300"})
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app(runtime, schema), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/.well-known/casehub-receipts.json", well_known_receipts),
         ],
         lifespan=lifespan,
     )

@@ -13,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from casehub.config import Environment, Settings
-from casehub.crypto import KeyringError, create_keyring
+from casehub.crypto import KeyringError, add_signing_key_if_missing, create_keyring
 from casehub.domain.enums import AgencyKind, Role
 from casehub.domain.errors import DomainError
 from casehub.persistence import migrate
@@ -134,7 +134,8 @@ def demo_command(
 ) -> None:
     """Create keyring and database if needed, load the demo scenario, print tokens, serve."""
     settings = Settings(env=Environment.DEVELOPMENT)
-    create_keyring(settings.keyring)
+    if not create_keyring(settings.keyring):
+        add_signing_key_if_missing(settings.keyring)
     migrate.upgrade(settings.database_url)
     tokens = _run(settings, lambda runtime: demo.load(runtime))
     typer.echo(demo.welcome(tokens, f"http://{host}:{port}/graphql"))
@@ -156,13 +157,20 @@ def agency_add(
     name: Annotated[str, typer.Option(help="Full name.")],
     jurisdiction: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code or INT.")],
     kind: Annotated[AgencyKind, typer.Option(help="Kind of body.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = "UTC",
 ) -> None:
     """Register an agency; prints its id alone."""
 
     async def work(runtime: Runtime) -> str:
         async with open_scope(runtime) as scope:
             view = await agencies.register_agency(
-                scope, code=code, name=name, jurisdiction=jurisdiction, kind=kind, as_operator=True
+                scope,
+                code=code,
+                name=name,
+                jurisdiction=jurisdiction,
+                kind=kind,
+                timezone=timezone,
+                as_operator=True,
             )
             from casehub.api.ids import to_global_id
 
@@ -215,6 +223,8 @@ def keys_init() -> None:
     path = Settings().keyring
     if create_keyring(path):
         typer.echo(f"created keyring {path}", err=True)
+    elif add_signing_key_if_missing(path):
+        typer.echo(f"keyring {path} exists; added a receipt-signing key", err=True)
     else:
         typer.echo(f"keyring {path} exists; left as it is", err=True)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from casehub.domain import enums
+from casehub.domain import enums, requests
 from casehub.domain.errors import ErrorCode as _ErrorCode
+from casehub.domain.request_content import RULES
 
 AgencyKind = strawberry.enum(enums.AgencyKind, description="What kind of body an agency is.")
 Role = strawberry.enum(enums.Role, description="What a principal may do for its agency.")
@@ -49,3 +50,24 @@ ViewerAccess = strawberry.enum(
     description="What the viewer's agency may see of an object: OWNER, FULL or METADATA.",
 )
 ErrorCode = strawberry.enum(_ErrorCode, description="Machine-readable cause of a UserError.")
+RequestKind = strawberry.enum(
+    requests.RequestKind,
+    description=(
+        "What is asked. At submit each kind must state: "
+        + " ".join(f"{kind}: {rule}" for kind, rule in RULES.items())
+    ),
+)
+Priority = strawberry.enum(
+    requests.Priority, description="ROUTINE, URGENT or EMERGENCY (every step due in 8 hours)."
+)
+RequestStatus = strawberry.enum(requests.RequestStatus, description="Where a request stands.")
+RequestAction = strawberry.enum(
+    requests.RequestAction, description="The step an event records (MESSAGE: a thread post)."
+)
+Side = strawberry.enum(requests.Side, description="Which party of a request the viewer is.")
+FulfilOutcome = strawberry.enum(
+    requests.FulfilOutcome, description="Whether all (FULL) or part (PARTIAL) was done."
+)
+Direction = strawberry.enum(
+    requests.Direction, description="INCOMING: sent to you. OUTGOING: sent by you."
+)

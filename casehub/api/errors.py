@@ -8,7 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
-from casehub.domain.errors import DomainError, ErrorCode
+from casehub.domain.errors import DomainError, ErrorCode, ValidationErrors
 
 T = TypeVar("T")
 
@@ -29,5 +29,7 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
     """Run a service call; a domain refusal becomes a payload error instead of a result."""
     try:
         return await work(), []
+    except ValidationErrors as error:
+        return None, [user_error(each) for each in error.errors]
     except DomainError as error:
         return None, [user_error(error)]

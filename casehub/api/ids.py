@@ -9,7 +9,16 @@ from uuid import UUID
 from casehub.domain.errors import ValidationFailed
 
 NODE_TYPES = frozenset(
-    {"Agency", "Case", "Subject", "Identifier", "Evidence", "CustodyEvent", "CaseShare"}
+    {
+        "Agency",
+        "Case",
+        "Subject",
+        "Identifier",
+        "Evidence",
+        "CustodyEvent",
+        "CaseShare",
+        "CooperationRequest",
+    }
 )
 
 

@@ -141,6 +141,9 @@ class RegisterAgencyInput:
     name: str = strawberry.field(description="Full name (≤ 200).")
     jurisdiction: str = strawberry.field(description="ISO 3166-1 alpha-2 code, or INT.")
     kind: AgencyKind = strawberry.field(description="Kind of body.")
+    timezone: str = strawberry.field(
+        default="UTC", description="IANA time zone, e.g. Asia/Kuala_Lumpur (default UTC)."
+    )
 
 
 @strawberry.input(description="Narrowing of the `cases` list.")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from casehub.services import agencies, cases, evidence, sharing, subjects
+from casehub.services import agencies, cases, evidence, request_reads, sharing, subjects
 from casehub.services.runtime import Scope
 
 K = TypeVar("K")
@@ -47,3 +47,6 @@ class Loaders:
         self.evidence = _loader(scope, evidence.evidence_of_cases, _same, list)
         self.custody = _loader(scope, evidence.custody_of_evidence, _first, list)
         self.shares = _loader(scope, sharing.shares_of_cases, _same, list)
+        self.request_events = _loader(scope, request_reads.events_of, _first, list)
+        self.request_messages = _loader(scope, request_reads.messages_of, _first, list)
+        self.request_evidence = _loader(scope, request_reads.evidence_of, _first, list)

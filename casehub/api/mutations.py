@@ -110,6 +110,7 @@ class Mutation:
                 name=input.name,
                 jurisdiction=input.jurisdiction,
                 kind=input.kind,
+                timezone=input.timezone,
             )
         )
         return RegisterAgencyPayload(

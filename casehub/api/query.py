@@ -9,6 +9,7 @@ import strawberry
 from casehub.api.context import Info
 from casehub.api.ids import parse_cursor, parse_global_id, to_cursor
 from casehub.api.inputs import CaseFilter
+from casehub.api.request_types import CooperationRequest
 from casehub.api.types import (
     Agency,
     AgencyConnection,
@@ -37,6 +38,7 @@ _RENDER: dict[str, Any] = {
     "Evidence": Evidence.of,
     "CustodyEvent": CustodyEvent.of,
     "CaseShare": CaseShare.of,
+    "CooperationRequest": CooperationRequest.of,
 }
 
 

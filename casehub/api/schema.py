@@ -19,7 +19,20 @@ from strawberry.schema.config import StrawberryConfig
 from casehub.api.extensions import AuditReads, ErrorPolicy, Validation
 from casehub.api.mutations import Mutation
 from casehub.api.query import Query
+from casehub.api.request_mutations import RequestMutation
+from casehub.api.request_query import RequestQuery
+from casehub.api.request_types import CooperationRequest
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
+
+
+@strawberry.type(name="Query", description="Everything an agency tool can read.")
+class RootQuery(Query, RequestQuery):
+    """The root query: cases and agencies, and cooperation requests."""
+
+
+@strawberry.type(name="Mutation", description="Everything an agency tool can change.")
+class RootMutation(Mutation, RequestMutation):
+    """The root mutation: cases and sharing, and cooperation requests."""
 
 
 def build_schema(
@@ -39,9 +52,18 @@ def build_schema(
     if not development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        types=[Agency, Case, Subject, Identifier, Evidence, CustodyEvent, CaseShare],
+        query=RootQuery,
+        mutation=RootMutation,
+        types=[
+            Agency,
+            Case,
+            Subject,
+            Identifier,
+            Evidence,
+            CustodyEvent,
+            CaseShare,
+            CooperationRequest,
+        ],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -45,6 +45,9 @@ class Agency(Node):
         description="ISO 3166-1 alpha-2 country code, or INT for international organisations."
     )
     kind: AgencyKind = strawberry.field(description="What kind of body it is.")
+    timezone: str = strawberry.field(
+        description="IANA time zone; day deadlines of requests to it run on its local calendar."
+    )
 
     @classmethod
     def of(cls, view: views.AgencyView) -> Agency:
@@ -55,10 +58,12 @@ class Agency(Node):
             name=view.name,
             jurisdiction=view.jurisdiction,
             kind=view.kind,
+            timezone=view.timezone,
         )
 
 
-async def _agency(info: Info, agency_id: object) -> Agency | None:
+async def agency_of(info: Info, agency_id: object) -> Agency | None:
+    """The agency with this id, through the request's loader."""
     view = await info.context.loaders.agency.load(agency_id)
     return None if view is None else Agency.of(view)
 
@@ -133,7 +138,7 @@ class CustodyEvent(Node):
 
     @strawberry.field(description="The agency whose principal recorded it.")
     async def actor_agency(self, info: Info) -> Agency | None:
-        return await _agency(info, self._actor_agency_id)
+        return await agency_of(info, self._actor_agency_id)
 
     @strawberry.field(description="Free-text note (decrypted); null without FULL access.")
     def note(self, info: Info) -> str | None:
@@ -232,7 +237,7 @@ class CaseShare(Node):
 
     @strawberry.field(description="The agency the case is shared with.")
     async def agency(self, info: Info) -> Agency | None:
-        return await _agency(info, self._agency_id)
+        return await agency_of(info, self._agency_id)
 
     @strawberry.field(description="The shared case.")
     async def case(
@@ -282,7 +287,7 @@ class Case(Node):
 
     @strawberry.field(description="The owning agency.")
     async def owner(self, info: Info) -> Agency | None:
-        return await _agency(info, self._owner_id)
+        return await agency_of(info, self._owner_id)
 
     @strawberry.field(description="Subjects of the case, oldest first.")
     async def subjects(self, info: Info) -> list[Subject]:
@@ -355,4 +360,4 @@ class Viewer:
 
     @strawberry.field(description="The agency the principal acts for.")
     async def agency(self, info: Info) -> Agency | None:
-        return await _agency(info, self._agency_id)
+        return await agency_of(info, self._agency_id)

@@ -2,7 +2,13 @@
 
 from casehub.crypto.envelope import DataKey, FieldContext, open_field, seal_field
 from casehub.crypto.errors import DecryptionError, KeyringError
-from casehub.crypto.keyring import KeyProvider, LocalKeyring, create_keyring
+from casehub.crypto.keyring import (
+    KeyProvider,
+    LocalKeyring,
+    add_signing_key_if_missing,
+    create_keyring,
+)
+from casehub.crypto.signing import ReceiptSigner, key_id_for, verify_with_jwks
 from casehub.crypto.tokens import hash_token, new_token
 from casehub.crypto.wrapping import new_data_key, unwrap_data_key, wrap_data_key
 
@@ -13,12 +19,16 @@ __all__ = [
     "KeyProvider",
     "KeyringError",
     "LocalKeyring",
+    "ReceiptSigner",
+    "add_signing_key_if_missing",
     "create_keyring",
     "hash_token",
+    "key_id_for",
     "new_data_key",
     "new_token",
     "open_field",
     "seal_field",
     "unwrap_data_key",
+    "verify_with_jwks",
     "wrap_data_key",
 ]

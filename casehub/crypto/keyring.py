@@ -1,19 +1,30 @@
-"""Key providers: where root keys come from. The local keyring is a JSON file, mode 0600."""
+"""Key providers: where root keys come from. The local keyring is a JSON file, mode 0600.
+
+The file (format 1): {"format": 1, "active": <version>, "keys": {"<version>": "<b64 root key>"},
+"signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>"}.
+"signing" and "signing_active" are optional, so keyrings written before receipts still load;
+`add_signing_key_if_missing` upgrades such a file in place.
+"""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import stat
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from casehub.crypto.errors import KeyringError
+from casehub.crypto.signing import ReceiptSigner
 
 _FORMAT = 1
 _KEY_BYTES = 32
@@ -29,19 +40,52 @@ class KeyProvider(Protocol):
     def agency_kek(self, agency_id: UUID, version: int) -> bytes:
         """The 256-bit key-encryption key of one agency at one version."""
 
+    def receipt_signer(self) -> ReceiptSigner:
+        """The active Ed25519 key receipts are signed with; KeyringError when there is none."""
+
+    def receipt_public_keys(self) -> dict[str, list[dict[str, str]]]:
+        """A JWKS with the public halves of all signing keys, retired ones included."""
+
 
 class LocalKeyring:
-    """Root keys read from a local file; per-agency KEKs are derived from them with HKDF."""
+    """Root keys read from a local file; per-agency KEKs are derived from them with HKDF.
 
-    def __init__(self, root_keys: dict[int, bytes], active_version: int) -> None:
+    signing_keys maps key ids to raw 32-byte Ed25519 private keys; each id must be the one
+    derived from its key (see casehub.crypto.signing.key_id_for).
+    """
+
+    def __init__(
+        self,
+        root_keys: dict[int, bytes],
+        active_version: int,
+        signing_keys: Mapping[str, bytes] | None = None,
+        signing_active: str | None = None,
+    ) -> None:
         if active_version not in root_keys:
             raise KeyringError("The keyring's active version has no key.")
+        signers: dict[str, ReceiptSigner] = {}
+        for key_id, raw in (signing_keys or {}).items():
+            if not isinstance(raw, bytes) or len(raw) != _KEY_BYTES:
+                raise KeyringError("The keyring holds a signing key of the wrong length.")
+            signer = ReceiptSigner.from_private_bytes(raw)
+            if signer.key_id != key_id:
+                raise KeyringError(f"Signing key id {key_id!r} does not match its key.")
+            signers[key_id] = signer
+        if signing_active is not None and signing_active not in signers:
+            raise KeyringError("The keyring's active signing key id has no key.")
+        if signers and signing_active is None:
+            raise KeyringError("The keyring has signing keys but no active one.")
         self._root_keys = root_keys
         self._active = active_version
         self._kek_cache: dict[tuple[UUID, int], bytes] = {}
+        self._signers = signers
+        self._signing_active = signing_active
 
     def __repr__(self) -> str:
-        return f"LocalKeyring(versions={sorted(self._root_keys)}, active={self._active})"
+        return (
+            f"LocalKeyring(versions={sorted(self._root_keys)}, active={self._active}, "
+            f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r})"
+        )
 
     @property
     def active_version(self) -> int:
@@ -65,27 +109,25 @@ class LocalKeyring:
         self._kek_cache[(agency_id, version)] = kek
         return kek
 
+    def receipt_signer(self) -> ReceiptSigner:
+        """The active receipt-signing key."""
+        if self._signing_active is None:
+            raise KeyringError(
+                "The keyring has no receipt-signing key: add one with `casehub keys init`."
+            )
+        return self._signers[self._signing_active]
+
+    def receipt_public_keys(self) -> dict[str, list[dict[str, str]]]:
+        """A JWKS of every signing key's public half (sorted by key id), so old receipts verify."""
+        return {"keys": [self._signers[kid].public_jwk() for kid in sorted(self._signers)]}
+
     @classmethod
     def load(cls, path: Path) -> LocalKeyring:
         """Read a keyring file, refusing one that group or others can read."""
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            raise KeyringError(
-                f"No keyring at {path}: create it with `casehub keys init`."
-            ) from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise KeyringError(
-                f"Keyring {path} is readable by group or others: run `chmod 600 {path}`."
-            )
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except OSError as exc:
-            raise KeyringError(f"Keyring {path} cannot be read: {exc.strerror}.") from exc
-        except ValueError as exc:
-            raise KeyringError(f"Keyring {path} is malformed.") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
-            raise KeyringError(f"Keyring {path} is malformed.")
+        return cls._from_data(path, _read(path))
+
+    @classmethod
+    def _from_data(cls, path: Path, data: dict[str, Any]) -> LocalKeyring:
         try:
             if data.get("format") != _FORMAT:
                 raise KeyringError(f"Keyring {path} has an unknown format.")
@@ -95,17 +137,73 @@ class LocalKeyring:
             raise KeyringError(f"Keyring {path} is malformed.") from exc
         if any(len(k) != _KEY_BYTES for k in keys.values()):
             raise KeyringError(f"Keyring {path} holds a key of the wrong length.")
-        return cls(keys, active)
+        signing, signing_active = _signing_entries(path, data)
+        if any(len(k) != _KEY_BYTES for k in signing.values()):
+            raise KeyringError(f"Keyring {path} holds a signing key of the wrong length.")
+        return cls(keys, active, signing, signing_active)
+
+
+def _signing_entries(path: Path, data: dict[str, Any]) -> tuple[dict[str, bytes], str | None]:
+    """The optional signing keys and active signing key id of a keyring file's data."""
+    if "signing" not in data and "signing_active" not in data:
+        return {}, None
+    entries, active = data.get("signing"), data.get("signing_active")
+    if not isinstance(entries, dict) or not isinstance(active, str):
+        raise KeyringError(f"Keyring {path} is malformed.")
+    try:
+        signing = {
+            kid: base64.b64decode(key, validate=True)
+            for kid, key in entries.items()
+            if isinstance(key, str)
+        }
+    except ValueError as exc:
+        raise KeyringError(f"Keyring {path} is malformed.") from exc
+    if len(signing) != len(entries):
+        raise KeyringError(f"Keyring {path} is malformed.")
+    return signing, active
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The JSON object of a keyring file, refusing one that group or others can read."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyringError(f"No keyring at {path}: create it with `casehub keys init`.") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyringError(
+            f"Keyring {path} is readable by group or others: run `chmod 600 {path}`."
+        )
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise KeyringError(f"Keyring {path} cannot be read: {exc.strerror}.") from exc
+    except ValueError as exc:
+        raise KeyringError(f"Keyring {path} is malformed.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
+        raise KeyringError(f"Keyring {path} is malformed.")
+    return data
+
+
+def _new_signing_entry() -> tuple[str, str]:
+    """A fresh Ed25519 private key as (key id, base64 of the raw 32 bytes)."""
+    raw = os.urandom(_KEY_BYTES)
+    return ReceiptSigner.from_private_bytes(raw).key_id, base64.b64encode(raw).decode()
 
 
 def create_keyring(path: Path) -> bool:
-    """Create a keyring with one fresh root key, mode 0600; False if one exists already."""
+    """Create a keyring with one fresh root key and one signing key, mode 0600.
+
+    False, leaving the file alone, if one exists already.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    key_id, signing_key = _new_signing_entry()
     body = json.dumps(
         {
             "format": _FORMAT,
             "active": 1,
             "keys": {"1": base64.b64encode(os.urandom(_KEY_BYTES)).decode()},
+            "signing": {key_id: signing_key},
+            "signing_active": key_id,
         }
     )
     try:
@@ -114,4 +212,59 @@ def create_keyring(path: Path) -> bool:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(body)
+    return True
+
+
+@contextlib.contextmanager
+def _directory_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on the keyring's directory, so two upgrades cannot race."""
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except FileNotFoundError:
+        raise KeyringError(f"No keyring at {path}: create it with `casehub keys init`.") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(path: Path, body: str) -> None:
+    """Write body to a 0600 temporary file beside path, sync it, then rename it over path."""
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(temp_name)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def add_signing_key_if_missing(path: Path) -> bool:
+    """Give an existing keyring a receipt-signing key if it has none; True when one was added.
+
+    The file must already load (KeyringError otherwise, as for LocalKeyring.load). Everything
+    else in it, root keys included, is kept as it is; the new file replaces the old one
+    atomically and is mode 0600.
+    """
+    with _directory_lock(path):
+        data = _read(path)
+        keyring = LocalKeyring._from_data(path, data)
+        if keyring.receipt_public_keys()["keys"]:
+            return False
+        key_id, signing_key = _new_signing_entry()
+        data["signing"] = {key_id: signing_key}
+        data["signing_active"] = key_id
+        _replace_atomically(path, json.dumps(data))
     return True

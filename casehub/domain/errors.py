@@ -58,6 +58,16 @@ class ClassificationForbidsSharing(DomainError):
     code = ErrorCode.CLASSIFICATION_FORBIDS_SHARING
 
 
+class ValidationErrors(DomainError):
+    """Several rules broken at once (e.g. a request missing what its kind requires)."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, errors: Sequence[ValidationFailed]) -> None:
+        super().__init__(errors[0].message, errors[0].field)
+        self.errors = list(errors)
+
+
 class Unauthenticated(Exception):
     """No valid credentials; deliberately says nothing about why."""
 

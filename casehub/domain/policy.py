@@ -9,6 +9,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from casehub.domain.enums import Access, Role, ShareScope
+from casehub.domain.requests import OPEN, RequestStatus
 
 
 class Action(StrEnum):
@@ -49,6 +50,19 @@ class ShareGrant:
         return self.expires_at is None or self.expires_at > now
 
 
+@dataclass(frozen=True, slots=True)
+class RequestLink:
+    """A cooperation request that links a case, as the policy needs to see it."""
+
+    requested_agency_id: UUID
+    status: RequestStatus
+
+
+# The requested agency reads a linked case's clear fields while it works on the request and
+# until the requester closes it; a draft, a withdrawn or a declined request shows nothing.
+LINK_ACCESS_STATES = OPEN | {RequestStatus.FULFILLED, RequestStatus.PARTIALLY_FULFILLED}
+
+
 # Which access levels may attempt an action at all; others are told FORBIDDEN.
 _LEVELS: dict[Action, frozenset[Access]] = {
     Action.VIEW: frozenset(Access),
@@ -85,6 +99,7 @@ def case_access(
     owner_agency_id: UUID,
     grants: Iterable[ShareGrant],
     now: datetime,
+    links: Iterable[RequestLink] = (),
 ) -> Access | None:
     """The viewer agency's access to a case, or None when the case does not exist for it."""
     if viewer_agency_id == owner_agency_id:
@@ -96,6 +111,9 @@ def case_access(
         if grant.scope is ShareScope.FULL:
             return Access.FULL
         best = Access.METADATA
+    for link in links:
+        if link.requested_agency_id == viewer_agency_id and link.status in LINK_ACCESS_STATES:
+            best = Access.METADATA
     return best
 
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casehub.domain.countries import JURISDICTIONS
 from casehub.domain.errors import ValidationFailed
@@ -126,3 +127,12 @@ def utc(value: datetime | None, *, field: Sequence[str]) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationFailed("Must include a time zone offset, e.g. 2026-01-31T12:00:00Z.", field)
     return value.astimezone(UTC)
+
+
+def timezone(value: str, *, field: Sequence[str] = ("timezone",)) -> str:
+    """An IANA time zone name such as Asia/Kuala_Lumpur."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed("Must be an IANA time zone such as Europe/Paris.", field) from None
+    return value

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Executable, Select, and_, exists, func, or_, select, text, update
-from sqlalchemy.engine import Result
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col
+from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlmodel import col
 
+from casehub.persistence.requests import RequestQueries
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,
     AuditEventRow,
     CaseRow,
     CaseShareRow,
+    CooperationRequestRow,
     CustodyEventRow,
     DataKeyWrapRow,
     EvidenceRow,
@@ -29,86 +26,9 @@ from casehub.persistence.tables import (
     SubjectRow,
 )
 
-Row = TypeVar("Row", bound=SQLModel)
-T = TypeVar("T")
 
-
-class DuplicateError(Exception):
-    """A unique constraint refused the write."""
-
-
-class Store:
+class Store(RequestQueries):
     """The persistence operations of one session; services own the transactions."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        # GraphQL runs sibling resolvers concurrently; one session must serve them one at a time.
-        self._lock = asyncio.Lock()
-
-    async def _execute(self, statement: Executable) -> Result[Any]:
-        async with self._lock:
-            return await self.session.execute(statement)
-
-    async def _all(self, statement: Select[T]) -> list[T]:
-        async with self._lock:
-            return list((await self.session.execute(statement)).scalars())
-
-    async def _one_or_none(self, statement: Select[T]) -> T | None:
-        async with self._lock:
-            return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def _one(self, statement: Select[T]) -> T:
-        async with self._lock:
-            return (await self.session.execute(statement)).scalar_one()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """Commit on success, roll back on any error; unique violations become DuplicateError."""
-        try:
-            yield
-            await self.session.commit()
-        except IntegrityError as exc:
-            await self.session.rollback()
-            raise DuplicateError from exc
-        except BaseException:
-            await self.session.rollback()
-            raise
-
-    async def end_read(self) -> None:
-        """Close a read-only transaction so the next request sees fresh data."""
-        async with self._lock:
-            await self.session.rollback()
-
-    def add(self, *rows: SQLModel) -> None:
-        """Stage new rows for the current transaction."""
-        self.session.add_all(rows)
-
-    async def flush(self) -> None:
-        """Send staged rows now (inside the transaction)."""
-        try:
-            async with self._lock:
-                await self.session.flush()
-        except IntegrityError as exc:
-            raise DuplicateError from exc
-
-    async def _by_ids(self, model: type[Row], ids: Iterable[UUID]) -> list[Row]:
-        wanted = list(set(ids))
-        if not wanted:
-            return []
-        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        statement = select(model).where(column.in_(wanted))
-        # Refresh rows already in the session: a row read before a lock may have changed.
-        return await self._all(statement.execution_options(populate_existing=True))
-
-    async def _by_parent(
-        self, model: type[Row], column: Any, parent_ids: Iterable[UUID]
-    ) -> list[Row]:
-        wanted = list(set(parent_ids))
-        if not wanted:
-            return []
-        id_column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        statement = select(model).where(column.in_(wanted)).order_by(id_column)
-        return await self._all(statement)
 
     # Agencies, principals, tokens
 
@@ -165,7 +85,7 @@ class Store:
     # Cases
 
     @staticmethod
-    def _visible(viewer_agency_id: UUID, now: datetime) -> Any:
+    def _visible(viewer_agency_id: UUID, now: datetime, link_statuses: list[str]) -> Any:
         share = select(col(CaseShareRow.id)).where(
             col(CaseShareRow.case_id) == col(CaseRow.id),
             col(CaseShareRow.agency_id) == viewer_agency_id,
@@ -175,7 +95,12 @@ class Store:
                 col(CaseShareRow.expires_at) > now,
             ),
         )
-        return or_(col(CaseRow.owner_agency_id) == viewer_agency_id, exists(share))
+        link = select(col(CooperationRequestRow.id)).where(
+            col(CooperationRequestRow.case_id) == col(CaseRow.id),
+            col(CooperationRequestRow.requested_agency_id) == viewer_agency_id,
+            col(CooperationRequestRow.status).in_(link_statuses),
+        )
+        return or_(col(CaseRow.owner_agency_id) == viewer_agency_id, exists(share), exists(link))
 
     async def visible_cases_page(
         self,
@@ -186,9 +111,11 @@ class Store:
         after: UUID | None,
         filters: dict[str, Any],
         owned_only: bool | None,
+        link_statuses: list[str],
     ) -> list[CaseRow]:
-        """Newest-first cases the agency owns or holds an active share of (keyset on id)."""
-        statement = select(CaseRow).where(self._visible(viewer_agency_id, now))
+        """Newest-first cases the agency owns, holds an active share of, or is asked about
+        through a request in one of `link_statuses` (keyset on id)."""
+        statement = select(CaseRow).where(self._visible(viewer_agency_id, now, link_statuses))
         statement = statement.where(*self._case_filters(filters))
         if owned_only is True:
             statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
@@ -206,10 +133,11 @@ class Store:
         now: datetime,
         filters: dict[str, Any],
         owned_only: bool | None,
+        link_statuses: list[str],
     ) -> int:
         """How many cases the same filter matches in all."""
         statement = select(func.count()).select_from(CaseRow)
-        statement = statement.where(self._visible(viewer_agency_id, now))
+        statement = statement.where(self._visible(viewer_agency_id, now, link_statuses))
         statement = statement.where(*self._case_filters(filters))
         if owned_only is True:
             statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
@@ -375,8 +303,3 @@ class Store:
         """The whole audit chain in order."""
         statement = select(AuditEventRow).order_by(col(AuditEventRow.seq))
         return await self._all(statement)
-
-    async def count_rows(self, model: type[SQLModel]) -> int:
-        """Rows in one table (for checks and tests)."""
-        statement = select(func.count()).select_from(model)
-        return await self._one(statement)

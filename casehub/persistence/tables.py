@@ -24,6 +24,7 @@ class AgencyRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     jurisdiction: str = Field(max_length=3)
     kind: str = Field(max_length=32)
+    timezone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     created_at: datetime = Field(sa_column=_ts())
 
 
@@ -178,3 +179,90 @@ class AuditEventRow(SQLModel, table=True):
     details: str = Field(default="{}")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class CooperationRequestRow(SQLModel, table=True):
+    """A request from one agency to another; body and particulars are envelopes."""
+
+    __tablename__ = "cooperation_request"
+    __table_args__ = (
+        Index("ix_request_requested_status", "requested_agency_id", "status"),
+        Index("ix_request_requester_status", "requester_agency_id", "status"),
+    )
+    id: UUID = Field(primary_key=True)
+    requester_agency_id: UUID = Field(foreign_key="agency.id")
+    requested_agency_id: UUID = Field(foreign_key="agency.id")
+    kind: str = Field(max_length=32)
+    priority: str = Field(max_length=16)
+    legal_basis: str | None = Field(default=None, max_length=500)
+    title: str = Field(max_length=200)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    particulars: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    case_id: UUID | None = Field(default=None, foreign_key="case_file.id", index=True)
+    status: str = Field(max_length=24)
+    outcome: str | None = Field(default=None, max_length=16)
+    version: int = 1
+    created_by: UUID = Field(foreign_key="principal.id")
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    acknowledge_by: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decide_by: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    hold_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The deadline of the step the request waits on, kept with its status so that "overdue"
+    # is one indexed comparison.
+    pending_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+
+
+class RequestEventRow(SQLModel, table=True):
+    """One transition of a request, with the hub's signed receipt chained per request."""
+
+    __tablename__ = "request_event"
+    __table_args__ = (UniqueConstraint("request_id", "number"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    id: UUID = Field(unique=True)
+    request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
+    number: int
+    action: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    actor_agency_id: UUID = Field(foreign_key="agency.id")
+    actor_principal_id: UUID = Field(foreign_key="principal.id")
+    requester_agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    requested_agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    visible_to_requested: bool
+    message_id: UUID | None = None
+    occurred_at: datetime = Field(sa_column=_ts())
+    digest: str = Field(max_length=64)
+    prev_digest: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
+    key_id: str = Field(max_length=64)
+    payload: str = Field(default="{}")
+
+
+class RequestMessageRow(SQLModel, table=True):
+    """A message in a request's thread (also reasons and the fulfilment); body is an envelope."""
+
+    __tablename__ = "request_message"
+    id: UUID = Field(primary_key=True)
+    request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
+    kind: str = Field(max_length=16)
+    author_agency_id: UUID = Field(foreign_key="agency.id")
+    author_principal_id: UUID = Field(foreign_key="principal.id")
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class RequestEvidenceRow(SQLModel, table=True):
+    """Evidence attached by the requester or supplied by the requested agency, re-sealed
+    under the request's data key so that the other party reads it without the case key."""
+
+    __tablename__ = "request_evidence"
+    id: UUID = Field(primary_key=True)
+    request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
+    evidence_id: UUID = Field(foreign_key="evidence.id")
+    role: str = Field(max_length=16)
+    description: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    added_at: datetime = Field(sa_column=_ts())

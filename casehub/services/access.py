@@ -7,7 +7,15 @@ from uuid import UUID
 
 from casehub.domain.enums import ShareScope
 from casehub.domain.errors import Forbidden, NotFound
-from casehub.domain.policy import Action, Decision, ShareGrant, case_access, decide
+from casehub.domain.policy import (
+    Action,
+    Decision,
+    RequestLink,
+    ShareGrant,
+    case_access,
+    decide,
+)
+from casehub.domain.requests import RequestStatus
 from casehub.persistence.tables import CaseRow
 from casehub.services.runtime import CaseGrant, Scope
 
@@ -17,6 +25,9 @@ async def grants_for(scope: Scope, cases: Sequence[CaseRow]) -> dict[UUID, CaseG
     agency_id = scope.caller().agency_id
     pending = [case for case in cases if case.id not in scope.grants]
     foreign = [case.id for case in pending if case.owner_agency_id != agency_id]
+    links: dict[UUID, list[RequestLink]] = {}
+    for case_id, status in await scope.store.request_links(foreign, agency_id):
+        links.setdefault(case_id, []).append(RequestLink(agency_id, RequestStatus(status)))
     shares: dict[UUID, list[ShareGrant]] = {}
     for share in await scope.store.shares_for_agency(foreign, agency_id):
         shares.setdefault(share.case_id, []).append(
@@ -34,6 +45,7 @@ async def grants_for(scope: Scope, cases: Sequence[CaseRow]) -> dict[UUID, CaseG
             owner_agency_id=case.owner_agency_id,
             grants=shares.get(case.id, ()),
             now=now,
+            links=links.get(case.id, ()),
         )
         scope.grants[case.id] = None if access is None else CaseGrant(access, case.owner_agency_id)
     return {case.id: scope.grants[case.id] for case in cases}

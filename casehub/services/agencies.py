@@ -23,6 +23,7 @@ def agency_view(row: AgencyRow) -> AgencyView:
         name=row.name,
         jurisdiction=row.jurisdiction,
         kind=AgencyKind(row.kind),
+        timezone=row.timezone,
     )
 
 
@@ -33,6 +34,7 @@ async def register_agency(
     name: str,
     jurisdiction: str,
     kind: AgencyKind,
+    timezone: str = "UTC",
     as_operator: bool = False,
 ) -> AgencyView:
     """Register an agency (HUB_ADMIN, or the operator's CLI with as_operator=True)."""
@@ -42,6 +44,7 @@ async def register_agency(
         check.agency_code(code)
         check.text(name, field=["name"], max_length=200)
         check.jurisdiction(jurisdiction)
+        check.timezone(timezone)
         if await scope.store.agency_by_code(code) is not None:
             raise ValidationFailed("An agency with this code exists already.", ["code"])
         row = AgencyRow(
@@ -50,6 +53,7 @@ async def register_agency(
             name=name,
             jurisdiction=jurisdiction,
             kind=kind.value,
+            timezone=timezone,
             created_at=scope.now,
         )
         scope.store.add(row)

@@ -12,7 +12,7 @@ from casehub.domain import validation as check
 from casehub.domain.enums import Access, CaseCategory, CaseStatus, HandlingCode, Role, Tlp
 from casehub.domain.errors import Conflict, ValidationFailed
 from casehub.domain.ids import new_id
-from casehub.domain.policy import Action
+from casehub.domain.policy import LINK_ACCESS_STATES, Action
 from casehub.domain.sharing import check_reclassification
 from casehub.persistence.tables import CaseRow
 from casehub.services import audit, keys
@@ -21,6 +21,7 @@ from casehub.services.runtime import CaseGrant, Scope
 from casehub.services.views import CaseView, Sealed
 
 TITLE_MAX = 200
+LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
 REFERENCE_MAX = 100
 SUMMARY_MAX = 20_000
 
@@ -131,6 +132,7 @@ async def list_cases(
         after=after,
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
+        link_statuses=LINK_STATUSES,
     )
     views = await render_cases(scope, rows[:size])
     return CasePage(items=views, has_next_page=len(rows) > size)
@@ -143,6 +145,7 @@ async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:
         now=scope.now,
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
+        link_statuses=LINK_STATUSES,
     )
 
 

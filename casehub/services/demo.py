@@ -30,9 +30,15 @@ async def _act_as(runtime: Runtime, scope: Scope, code: str) -> None:
 
 async def _seed(runtime: Runtime, scope: Scope) -> None:
     ids = {}
-    for code, name, jurisdiction, kind in AGENCIES:
+    for code, name, jurisdiction, kind, timezone in AGENCIES:
         view = await agencies.register_agency(
-            scope, code=code, name=name, jurisdiction=jurisdiction, kind=kind, as_operator=True
+            scope,
+            code=code,
+            name=name,
+            jurisdiction=jurisdiction,
+            kind=kind,
+            timezone=timezone,
+            as_operator=True,
         )
         ids[code] = view.id
     for case in CASES:

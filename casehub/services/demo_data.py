@@ -17,27 +17,42 @@ from casehub.domain.enums import (
     Tlp,
 )
 
-AGENCIES: list[tuple[str, str, str, AgencyKind]] = [
+AGENCIES: list[tuple[str, str, str, AgencyKind, str]] = [
     (
         "MY-PDRM",
         "Royal Malaysia Police — Commercial Crime Investigation Department",
         "MY",
         AgencyKind.LAW_ENFORCEMENT,
+        "Asia/Kuala_Lumpur",
     ),
-    ("MY-MCMC", "Malaysian Communications and Multimedia Commission", "MY", AgencyKind.REGULATOR),
+    (
+        "MY-MCMC",
+        "Malaysian Communications and Multimedia Commission",
+        "MY",
+        AgencyKind.REGULATOR,
+        "Asia/Kuala_Lumpur",
+    ),
     (
         "FR-PARQUET-J3",
         "Parquet de Paris — Section J3 Cybercriminalité",
         "FR",
         AgencyKind.PROSECUTOR,
+        "Europe/Paris",
     ),
     (
         "INT-UNODC",
         "United Nations Office on Drugs and Crime — Cybercrime Programme",
         "INT",
         AgencyKind.INTERNATIONAL_ORGANIZATION,
+        "Europe/Vienna",
     ),
-    ("AE-RELAYGRAM", "Relaygram Messenger — Trust & Safety", "AE", AgencyKind.SERVICE_PROVIDER),
+    (
+        "AE-RELAYGRAM",
+        "Relaygram Messenger — Trust & Safety",
+        "AE",
+        AgencyKind.SERVICE_PROVIDER,
+        "Asia/Dubai",
+    ),
 ]
 
 ID_KIND = IdentifierKind

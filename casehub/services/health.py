@@ -39,3 +39,8 @@ async def readiness(runtime: Runtime) -> list[str]:
     except Exception:
         problems.append("the key provider cannot derive keys")
     return problems
+
+
+def receipt_keys(runtime: Runtime) -> dict[str, list[dict[str, str]]]:
+    """The hub's receipt verification keys as a JWKS (every key ever used to sign)."""
+    return runtime.keys.receipt_public_keys()

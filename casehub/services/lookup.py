@@ -8,7 +8,7 @@ from uuid import UUID
 
 from casehub.crypto import DataKey
 from casehub.persistence.tables import CustodyEventRow, IdentifierRow, SubjectRow
-from casehub.services import agencies, cases, evidence, sharing
+from casehub.services import agencies, cases, evidence, request_reads, sharing
 from casehub.services.access import visible_cases
 from casehub.services.cases import readable_keys
 from casehub.services.evidence import custody_view
@@ -70,6 +70,11 @@ async def shares_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]
     return dict(await sharing.shares_by_ids(scope, ids))
 
 
+async def requests_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
+    """Requests among these ids that the caller is party to."""
+    return dict(await request_reads.requests_by_ids(scope, ids))
+
+
 BY_TYPE = {
     "Agency": agencies_by_ids,
     "Case": cases_by_ids,
@@ -78,6 +83,7 @@ BY_TYPE = {
     "Evidence": evidence_by_ids,
     "CustodyEvent": custody_by_ids,
     "CaseShare": shares_by_ids,
+    "CooperationRequest": requests_by_ids,
 }
 
 

@@ -14,6 +14,7 @@ from casehub.domain.enums import Access, Role
 from casehub.domain.errors import Forbidden, Unauthenticated
 from casehub.domain.policy import has_role
 from casehub.persistence import Database, Store
+from casehub.services.bus import EventBus, LocalBus
 
 
 def utc_now() -> datetime:
@@ -29,6 +30,7 @@ class Runtime:
     keys: KeyProvider
     settings: Settings
     clock: Callable[[], datetime] = utc_now
+    bus: EventBus = field(default_factory=LocalBus)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,14 @@ from casehub.domain.enums import (
     SubjectKind,
     Tlp,
 )
+from casehub.domain.requests import (
+    FulfilOutcome,
+    Priority,
+    RequestAction,
+    RequestKind,
+    RequestStatus,
+    Side,
+)
 from casehub.services.runtime import Scope
 
 
@@ -65,6 +73,7 @@ class AgencyView:
     name: str
     jurisdiction: str
     kind: AgencyKind
+    timezone: str
 
 
 @dataclass(slots=True)
@@ -156,3 +165,82 @@ class ShareView:
     revoked_at: datetime | None
     created_at: datetime
     active: bool
+
+
+@dataclass(slots=True)
+class RequestView:
+    """A cooperation request as one of its parties sees it."""
+
+    id: UUID
+    requester_agency_id: UUID
+    requested_agency_id: UUID
+    kind: RequestKind
+    priority: Priority
+    legal_basis: str | None
+    title: str
+    body: Sealed
+    particulars: Sealed
+    case_id: UUID | None
+    status: RequestStatus
+    outcome: FulfilOutcome | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    acknowledge_by: datetime | None
+    decide_by: datetime | None
+    due_at: datetime | None
+    hold_until: datetime | None
+    is_overdue: bool
+    viewer_side: Side
+
+
+@dataclass(slots=True)
+class RequestEventView:
+    """One step of a request with the hub's signed receipt."""
+
+    id: UUID
+    seq: int
+    request_id: UUID
+    number: int
+    action: RequestAction
+    from_status: RequestStatus | None
+    to_status: RequestStatus
+    actor_agency_id: UUID
+    occurred_at: datetime
+    message_id: UUID | None
+    digest: str
+    prev_digest: str
+    signature: str
+    key_id: str
+    payload: str
+
+
+@dataclass(slots=True)
+class RequestMessageView:
+    """A message of a request's thread."""
+
+    id: UUID
+    request_id: UUID
+    kind: str
+    author_agency_id: UUID
+    body: Sealed
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class RequestEvidenceView:
+    """Evidence attached to or supplied for a request, readable by both parties in full."""
+
+    id: UUID
+    evidence_id: UUID
+    request_id: UUID
+    role: str
+    kind: EvidenceKind
+    title: str
+    sha256: str
+    size_bytes: int
+    media_type: str | None
+    collected_at: datetime | None
+    description: Sealed
+    content: Sealed

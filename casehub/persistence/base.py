@@ -1,0 +1,105 @@
+"""The session wrapper every query module builds on: one statement at a time per session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Executable, Select, func, select
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+Row = TypeVar("Row", bound=SQLModel)
+T = TypeVar("T")
+
+
+class DuplicateError(Exception):
+    """A unique constraint refused the write."""
+
+
+class StoreBase:
+    """A session and its lock; services own the transactions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        # GraphQL runs sibling resolvers concurrently; one session must serve them one at a time.
+        self._lock = asyncio.Lock()
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        async with self._lock:
+            return await self.session.execute(statement)
+
+    async def _all(self, statement: Select[T]) -> list[T]:
+        async with self._lock:
+            return list((await self.session.execute(statement)).scalars())
+
+    async def _one_or_none(self, statement: Select[T]) -> T | None:
+        async with self._lock:
+            return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def _one(self, statement: Select[T]) -> T:
+        async with self._lock:
+            return (await self.session.execute(statement)).scalar_one()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Commit on success, roll back on any error; unique violations become DuplicateError."""
+        try:
+            yield
+            await self.session.commit()
+        except IntegrityError as exc:
+            await self.session.rollback()
+            raise DuplicateError from exc
+        except BaseException:
+            await self.session.rollback()
+            raise
+
+    async def end_read(self) -> None:
+        """Close a read-only transaction so the next request sees fresh data."""
+        async with self._lock:
+            await self.session.rollback()
+
+    def add(self, *rows: SQLModel) -> None:
+        """Stage new rows for the current transaction."""
+        self.session.add_all(rows)
+
+    async def flush(self) -> None:
+        """Send staged rows now (inside the transaction)."""
+        try:
+            async with self._lock:
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateError from exc
+
+    async def _by_ids(self, model: type[Row], ids: Iterable[UUID]) -> list[Row]:
+        wanted = list(set(ids))
+        if not wanted:
+            return []
+        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+        statement = select(model).where(column.in_(wanted))
+        # Refresh rows already in the session: a row read before a lock may have changed.
+        return await self._all(statement.execution_options(populate_existing=True))
+
+    async def _by_parent(
+        self, model: type[Row], column: Any, parent_ids: Iterable[UUID]
+    ) -> list[Row]:
+        wanted = list(set(parent_ids))
+        if not wanted:
+            return []
+        id_column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+        statement = select(model).where(column.in_(wanted)).order_by(id_column)
+        return await self._all(statement)
+
+    async def count_rows(self, model: type[SQLModel]) -> int:
+        """Rows in one table (for checks and tests)."""
+        return await self._one(select(func.count()).select_from(model))
+
+    @property
+    def dialect(self) -> str:
+        """sqlite or postgresql."""
+        return self.session.get_bind().dialect.name

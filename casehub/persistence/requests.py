@@ -1,0 +1,179 @@
+"""Queries on cooperation requests, their events, messages and evidence copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlmodel import col
+
+from casehub.persistence.base import StoreBase
+from casehub.persistence.tables import (
+    CooperationRequestRow,
+    RequestEventRow,
+    RequestEvidenceRow,
+    RequestMessageRow,
+)
+
+Request = CooperationRequestRow
+
+
+class RequestQueries(StoreBase):
+    """Reads and writes of requests; visibility rules are the services' to apply."""
+
+    async def requests_by_ids(self, ids: Iterable[UUID]) -> list[CooperationRequestRow]:
+        """Requests with these ids, fresh from the database."""
+        return await self._by_ids(Request, ids)
+
+    async def update_request_if_version(
+        self, request_id: UUID, expected_version: int, values: dict[str, Any]
+    ) -> bool:
+        """Compare-and-set on the request's version: of two racing transitions one wins."""
+        statement = (
+            update(Request)
+            .where(col(Request.id) == request_id, col(Request.version) == expected_version)
+            .values(version=expected_version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self._execute(statement)
+        return bool(result.rowcount == 1)
+
+    @staticmethod
+    def _party(agency_id: UUID) -> Any:
+        return or_(
+            col(Request.requester_agency_id) == agency_id,
+            (col(Request.requested_agency_id) == agency_id) & (col(Request.status) != "DRAFT"),
+        )
+
+    def _page_filter(
+        self,
+        agency_id: UUID,
+        direction: str | None,
+        statuses: list[str] | None,
+        overdue_at: datetime | None,
+    ) -> list[Any]:
+        conditions: list[Any] = [self._party(agency_id)]
+        if direction == "OUTGOING":
+            conditions.append(col(Request.requester_agency_id) == agency_id)
+        elif direction == "INCOMING":
+            conditions.append(col(Request.requested_agency_id) == agency_id)
+        if statuses:
+            conditions.append(col(Request.status).in_(statuses))
+        if overdue_at is not None:
+            conditions.append(col(Request.pending_until) < overdue_at)
+        return conditions
+
+    async def requests_page(
+        self,
+        *,
+        agency_id: UUID,
+        direction: str | None,
+        statuses: list[str] | None,
+        overdue_at: datetime | None,
+        first: int,
+        after: UUID | None,
+    ) -> list[CooperationRequestRow]:
+        """Newest first, the requests the agency is party to (keyset on id)."""
+        statement = select(Request).where(
+            *self._page_filter(agency_id, direction, statuses, overdue_at)
+        )
+        if after is not None:
+            statement = statement.where(col(Request.id) < after)
+        return await self._all(statement.order_by(col(Request.id).desc()).limit(first))
+
+    async def count_requests(
+        self,
+        *,
+        agency_id: UUID,
+        direction: str | None,
+        statuses: list[str] | None,
+        overdue_at: datetime | None,
+    ) -> int:
+        """How many requests the same filter matches."""
+        statement = select(func.count()).select_from(Request)
+        statement = statement.where(*self._page_filter(agency_id, direction, statuses, overdue_at))
+        return await self._one(statement)
+
+    async def overdue_requests(self, now: datetime, limit: int) -> list[CooperationRequestRow]:
+        """Every request past the deadline of the step it waits on, oldest deadline first."""
+        statement = (
+            select(Request)
+            .where(col(Request.pending_until) < now)
+            .order_by(col(Request.pending_until))
+            .limit(limit)
+        )
+        return await self._all(statement)
+
+    async def request_links(
+        self, case_ids: Iterable[UUID], agency_id: UUID
+    ) -> list[tuple[UUID, str]]:
+        """(case id, status) of the requests to this agency that link these cases."""
+        wanted = list(set(case_ids))
+        if not wanted:
+            return []
+        statement = select(col(Request.case_id), col(Request.status)).where(
+            col(Request.case_id).in_(wanted), col(Request.requested_agency_id) == agency_id
+        )
+        async with self._lock:
+            rows = (await self.session.execute(statement)).all()
+        return [(case_id, status) for case_id, status in rows if case_id is not None]
+
+    # Events
+
+    async def events_by_request(self, request_ids: Iterable[UUID]) -> list[RequestEventRow]:
+        """Events of these requests in order."""
+        return await self._by_parent(RequestEventRow, RequestEventRow.request_id, request_ids)
+
+    async def last_event(self, request_id: UUID) -> RequestEventRow | None:
+        """The newest event of a request."""
+        statement = (
+            select(RequestEventRow)
+            .where(col(RequestEventRow.request_id) == request_id)
+            .order_by(col(RequestEventRow.number).desc())
+            .limit(1)
+        )
+        return await self._one_or_none(statement)
+
+    async def events_since(self, agency_id: UUID, since: int, limit: int) -> list[RequestEventRow]:
+        """Events after a sequence number that this agency may see, oldest first."""
+        statement = (
+            select(RequestEventRow)
+            .where(
+                col(RequestEventRow.seq) > since,
+                or_(
+                    col(RequestEventRow.requester_agency_id) == agency_id,
+                    (col(RequestEventRow.requested_agency_id) == agency_id)
+                    & col(RequestEventRow.visible_to_requested),
+                ),
+            )
+            .order_by(col(RequestEventRow.seq))
+            .limit(limit)
+        )
+        return await self._all(statement)
+
+    async def latest_event_seq(self) -> int:
+        """The newest event sequence number (0 when there is none)."""
+        value = await self._one(select(func.max(col(RequestEventRow.seq))))
+        return int(value or 0)
+
+    # Messages and evidence copies
+
+    async def messages_by_request(self, request_ids: Iterable[UUID]) -> list[RequestMessageRow]:
+        """Messages of these requests in order."""
+        return await self._by_parent(RequestMessageRow, RequestMessageRow.request_id, request_ids)
+
+    async def request_evidence(self, request_ids: Iterable[UUID]) -> list[RequestEvidenceRow]:
+        """Evidence copies of these requests in order."""
+        return await self._by_parent(RequestEvidenceRow, RequestEvidenceRow.request_id, request_ids)
+
+    async def drop_request_evidence(self, request_id: UUID, role: str) -> None:
+        """Destroy the copies of one role: the other party can no longer decrypt them."""
+        await self._execute(
+            delete(RequestEvidenceRow).where(
+                col(RequestEvidenceRow.request_id) == request_id,
+                col(RequestEvidenceRow.role) == role,
+            )
+        )

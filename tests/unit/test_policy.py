@@ -8,7 +8,16 @@ from uuid import UUID
 import pytest
 
 from casehub.domain.enums import Access, Role, ShareScope
-from casehub.domain.policy import Action, Decision, ShareGrant, case_access, decide, has_role
+from casehub.domain.policy import (
+    Action,
+    Decision,
+    RequestLink,
+    ShareGrant,
+    case_access,
+    decide,
+    has_role,
+)
+from casehub.domain.requests import RequestStatus
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 OWNER = UUID("00000000-0000-7000-8000-000000000001")
@@ -275,3 +284,45 @@ def test_access_decrypts(access, decrypts):
 )
 def test_has_role(held, needed, expected):
     assert has_role(held, *needed) is expected
+
+
+# A case linked to a request: the requested agency reads its clear fields while the request is
+# handled (SUBMITTED through PARTIALLY_FULFILLED) and never as a draft or after it ends.
+LINK_TABLE = [
+    (RequestStatus.DRAFT, None),
+    (RequestStatus.SUBMITTED, Access.METADATA),
+    (RequestStatus.ACKNOWLEDGED, Access.METADATA),
+    (RequestStatus.ACCEPTED, Access.METADATA),
+    (RequestStatus.FULFILLED, Access.METADATA),
+    (RequestStatus.PARTIALLY_FULFILLED, Access.METADATA),
+    (RequestStatus.DECLINED, None),
+    (RequestStatus.WITHDRAWN, None),
+    (RequestStatus.CLOSED, None),
+]
+
+
+@pytest.mark.parametrize(("status", "expected"), LINK_TABLE)
+def test_request_link_gives_metadata_while_handled(status, expected):
+    links = [RequestLink(requested_agency_id=VIEWER, status=status)]
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=[], now=NOW, links=links
+    )
+    assert got is expected
+
+
+@pytest.mark.parametrize(("status", "_expected"), LINK_TABLE)
+def test_request_link_to_another_agency_gives_nothing(status, _expected):
+    links = [RequestLink(requested_agency_id=OTHER, status=status)]
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=[], now=NOW, links=links
+    )
+    assert got is None
+
+
+def test_full_share_beats_a_request_link():
+    grants = [ShareGrant(VIEWER, ShareScope.FULL, None, None)]
+    links = [RequestLink(requested_agency_id=VIEWER, status=RequestStatus.ACCEPTED)]
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW, links=links
+    )
+    assert got is Access.FULL

@@ -130,6 +130,14 @@ def next_status(
     return target
 
 
-def visible_to_requested(status: RequestStatus) -> bool:
-    """A draft is the requester's alone; once submitted both parties see the request."""
-    return status is not S.DRAFT
+def reaches_requested(submitted: bool) -> bool:
+    """A request reaches the requested agency once submitted; a draft never does, even after
+    it is withdrawn."""
+    return submitted
+
+
+def event_reaches_requested(action: RequestAction, from_status: RequestStatus | None) -> bool:
+    """Whether the requested agency sees an event: from the submission on, never before it."""
+    if action is A.CREATE:
+        return False
+    return from_status is not S.DRAFT or action is A.SUBMIT

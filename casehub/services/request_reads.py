@@ -17,7 +17,7 @@ from casehub.domain.requests import (
     RequestKind,
     RequestStatus,
     Side,
-    visible_to_requested,
+    reaches_requested,
 )
 from casehub.persistence.tables import CooperationRequestRow, RequestEventRow
 from casehub.services import keys
@@ -35,7 +35,7 @@ def _side(scope: Scope, row: CooperationRequestRow) -> Side | None:
     agency = scope.caller().agency_id
     if row.requester_agency_id == agency:
         return Side.REQUESTER
-    if row.requested_agency_id == agency and visible_to_requested(RequestStatus(row.status)):
+    if row.requested_agency_id == agency and reaches_requested(row.submitted_at is not None):
         return Side.REQUESTED
     return None
 

@@ -28,8 +28,9 @@ from casehub.domain.requests import (
     RequestKind,
     RequestStatus,
     Side,
+    event_reaches_requested,
     next_status,
-    visible_to_requested,
+    reaches_requested,
 )
 from casehub.persistence.tables import (
     CooperationRequestRow,
@@ -74,7 +75,7 @@ async def load_party(scope: Scope, request_id: UUID, field: str = "id") -> Party
         row = rows[0]
         if row.requester_agency_id == agency:
             return Party(row, Side.REQUESTER)
-        if row.requested_agency_id == agency and visible_to_requested(RequestStatus(row.status)):
+        if row.requested_agency_id == agency and reaches_requested(row.submitted_at is not None):
             return Party(row, Side.REQUESTED)
     raise NotFound("No such cooperation request.", [field])
 
@@ -205,7 +206,7 @@ async def _record_event(
         actor_principal_id=principal.id,
         requester_agency_id=request.requester_agency_id,
         requested_agency_id=request.requested_agency_id,
-        visible_to_requested=visible_to_requested(to_status),
+        visible_to_requested=event_reaches_requested(action, from_status),
         message_id=message.id if message else None,
         occurred_at=now,
         digest=receipt.digest,

@@ -45,7 +45,8 @@ class RequestQueries(StoreBase):
     def _party(agency_id: UUID) -> Any:
         return or_(
             col(Request.requester_agency_id) == agency_id,
-            (col(Request.requested_agency_id) == agency_id) & (col(Request.status) != "DRAFT"),
+            (col(Request.requested_agency_id) == agency_id)
+            & col(Request.submitted_at).is_not(None),
         )
 
     def _page_filter(

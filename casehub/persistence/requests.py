@@ -178,3 +178,21 @@ class RequestQueries(StoreBase):
                 col(RequestEvidenceRow.role) == role,
             )
         )
+
+    # Operator reads
+
+    async def overdue_page(
+        self, now: datetime, after: tuple[datetime, UUID] | None, limit: int
+    ) -> list[CooperationRequestRow]:
+        """A page of the requests past their pending deadline, by (deadline, id) after a key."""
+        statement = select(Request).where(col(Request.pending_until) < now)
+        if after is not None:
+            deadline, request_id = after
+            statement = statement.where(
+                or_(
+                    col(Request.pending_until) > deadline,
+                    (col(Request.pending_until) == deadline) & (col(Request.id) > request_id),
+                )
+            )
+        statement = statement.order_by(col(Request.pending_until), col(Request.id)).limit(limit)
+        return await self._all(statement)

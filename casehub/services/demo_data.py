@@ -1,8 +1,10 @@
-"""The demo scenario's data: agencies, cases, subjects, evidence and shares (all fictional)."""
+"""The demo scenario's data: agencies, cases, subjects, evidence, shares and cooperation
+requests in every state (all fictional)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from casehub.domain.enums import (
     AgencyKind,
@@ -16,6 +18,7 @@ from casehub.domain.enums import (
     SubjectKind,
     Tlp,
 )
+from casehub.domain.requests import FulfilOutcome, Priority, RequestAction, RequestKind, Side
 
 AGENCIES: list[tuple[str, str, str, AgencyKind, str]] = [
     (
@@ -468,6 +471,381 @@ CASES: list[DemoCase] = [
                 accuracy=1,
                 custody=[(CustodyAction.SEALED, "Account snapshot preserved, ref PRES-55310.")],
             ),
+        ],
+    ),
+]
+
+
+@dataclass
+class DemoStep:
+    """One step of a request's life, `ago` before the demo is loaded.
+
+    A transition is taken by the side the state machine names; a MESSAGE by `by`. `text` is the
+    reason (decline, withdraw), the fulfilment message or the message body; `supplied` lists
+    (case reference, evidence title) of evidence the requested agency hands over with FULFIL.
+    """
+
+    action: RequestAction
+    ago: timedelta
+    text: str | None = None
+    by: Side | None = None
+    outcome: FulfilOutcome | None = None
+    supplied: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class DemoParticulars:
+    """The structured content a kind of request needs (see casehub.domain.request_content)."""
+
+    offence: str | None = None
+    data_to_preserve: str | None = None
+    custodian_or_location: str | None = None
+    follow_up_mla: bool | None = None
+    imminent_threat: str | None = None
+    account_identifiers: list[tuple[IdentifierKind, str, str | None, str | None]] = field(
+        default_factory=list
+    )
+    content_locations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoRequest:
+    """A cooperation request, created `created_ago` before loading, then taken through steps.
+
+    `case` is the reference of a case the requester owns; `attached` titles of its evidence.
+    """
+
+    requester: str
+    requested: str
+    kind: RequestKind
+    priority: Priority
+    title: str
+    body: str
+    created_ago: timedelta
+    legal_basis: str | None = None
+    particulars: DemoParticulars = field(default_factory=DemoParticulars)
+    case: str | None = None
+    attached: list[str] = field(default_factory=list)
+    steps: list[DemoStep] = field(default_factory=list)
+
+
+A = RequestAction
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+
+# One request in every state of the state machine, in the order they are loaded:
+# DRAFT, SUBMITTED (an overdue MLA), ACKNOWLEDGED, ACCEPTED, DECLINED, FULFILLED,
+# PARTIALLY_FULFILLED, WITHDRAWN, CLOSED.
+REQUESTS: list[DemoRequest] = [
+    DemoRequest(
+        requester="FR-PARQUET-J3",
+        requested="MY-PDRM",
+        kind=RequestKind.MUTUAL_LEGAL_ASSISTANCE,
+        priority=Priority.ROUTINE,
+        title="Demande d'entraide — audition de victimes et relevés Maybank (Poisson d'or)",
+        body=(
+            "Le parquet de Paris sollicite l'audition de trois victimes malaisiennes et la "
+            "communication des relevés du compte Maybank 5142…1197 (période du 1er août au "
+            "30 septembre 2026), afin d'établir le circuit des fonds vers les victimes françaises."
+        ),
+        created_ago=2 * DAY,
+        legal_basis=(
+            "Convention des Nations unies contre la criminalité transnationale organisée, art. 18; "
+            "code de procédure pénale, art. 694 et suivants"
+        ),
+        particulars=DemoParticulars(
+            offence="Escroquerie en bande organisée (code pénal, art. 313-2)"
+        ),
+        case="PARQUET-J3-26-184522",
+        attached=["Procès-verbal de plainte n° 2026/0917"],
+    ),
+    DemoRequest(
+        requester="MY-PDRM",
+        requested="FR-PARQUET-J3",
+        kind=RequestKind.MUTUAL_LEGAL_ASSISTANCE,
+        priority=Priority.ROUTINE,
+        title="MLA: statements of French victims and transfers to mule accounts (Op Ikan Emas)",
+        body=(
+            "The Royal Malaysia Police request the statements of the 57 French complainants, the "
+            "bank references of their transfers to Malaysian mule accounts and any subscriber "
+            "data already obtained in France for the 'Golden Fish' channels."
+        ),
+        created_ago=36 * DAY,
+        legal_basis=(
+            "UNTOC art. 18 (Palermo Convention); Mutual Assistance in Criminal Matters Act 2002 "
+            "(Malaysia), s. 7, on the basis of reciprocity"
+        ),
+        particulars=DemoParticulars(
+            offence="Cheating (Penal Code s. 420) and money laundering (AMLATFPUAA 2001 s. 4)"
+        ),
+        case="CCID/KL/2026/0412",
+        attached=["Maybank statement, account 5142…1197"],
+        steps=[
+            # Submitted 35 days ago and never acknowledged: the 7-day acknowledgement deadline
+            # passed four weeks ago, so `casehub requests overdue` lists it.
+            DemoStep(A.SUBMIT, 35 * DAY),
+            DemoStep(
+                A.MESSAGE,
+                12 * DAY,
+                by=Side.REQUESTER,
+                text=(
+                    "Reminder: we have had no acknowledgement of this request. Two suspects are "
+                    "due in court in Kuala Lumpur next month; the French statements are needed."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="FR-PARQUET-J3",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.DATA_DISCLOSURE,
+        priority=Priority.URGENT,
+        title="Réquisition: subscriber data of the Golden Fish channel administrators",
+        body=(
+            "Please disclose subscriber information, registration and last-login IP addresses "
+            "(with ports and time stamps) for the accounts below, 1 July – 15 October 2026."
+        ),
+        created_ago=4 * DAY,
+        legal_basis=(
+            "Code de procédure pénale, art. 60-1 and 77-1-1; Regulation (EU) 2023/1543 "
+            "(European Production Order)"
+        ),
+        particulars=DemoParticulars(
+            offence="Escroquerie en bande organisée et blanchiment",
+            account_identifiers=[
+                (ID_KIND.MESSENGER_HANDLE, "goldfish_vip_signals", "relaygram", None),
+                (ID_KIND.MESSENGER_HANDLE, "@GoldFish_Mentor", "relaygram", None),
+                (ID_KIND.PHONE, "+60 12-345 6789", None, None),
+            ],
+        ),
+        case="PARQUET-J3-26-184522",
+        steps=[
+            DemoStep(A.SUBMIT, 4 * DAY - 5 * MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 3 * DAY),
+            DemoStep(
+                A.MESSAGE,
+                3 * DAY - 10 * MINUTE,
+                by=Side.REQUESTED,
+                text=(
+                    "Received and under legal review. Please confirm the order was issued by a "
+                    "prosecutor so we can handle it as a European Production Order."
+                ),
+            ),
+            DemoStep(
+                A.MESSAGE,
+                2 * DAY,
+                by=Side.REQUESTER,
+                text="Confirmed: issued by the deputy prosecutor of section J3, ref. 26-184522.",
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="MY-MCMC",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.CONTENT_REMOVAL,
+        priority=Priority.URGENT,
+        title="Removal of bank-phishing and unlicensed-gambling channels targeting Malaysia",
+        body=(
+            "The channels and posts below impersonate Malaysian banks to harvest online-banking "
+            "logins, or advertise an unlicensed casino. Please remove them and keep the "
+            "account data for a possible law-enforcement request."
+        ),
+        created_ago=6 * DAY,
+        legal_basis="Communications and Multimedia Act 1998 (Malaysia), ss. 211, 233 and 263(2)",
+        particulars=DemoParticulars(
+            content_locations=[
+                "https://relaygram.example/c/maybank2u_secure_login",
+                "https://relaygram.example/c/m2u_rewards_claim/88",
+                "https://relaygram.example/c/lucky88_promo",
+                "https://relaygram.example/c/lucky88_vip_mirror",
+            ],
+        ),
+        case="MCMC/ENF/2026/1203",
+        steps=[
+            DemoStep(A.SUBMIT, 6 * DAY - MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 5 * DAY),
+            DemoStep(A.ACCEPT, 5 * DAY - 2 * HOUR),
+            DemoStep(
+                A.MESSAGE,
+                1 * DAY,
+                by=Side.REQUESTED,
+                text=(
+                    "Both phishing channels are down. The gambling mirrors are under review by "
+                    "our regional policy team; we expect a decision this week."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="INT-UNODC",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.INFORMATION_REQUEST,
+        priority=Priority.ROUTINE,
+        title="Account data of channels advertising USDT OTC desks (regional typology)",
+        body=(
+            "For the South-East Asia typology study, UNODC asks for the registration countries "
+            "and creation dates of the accounts administering 40 channels that advertise USDT "
+            "over-the-counter desks used by scam compounds."
+        ),
+        created_ago=15 * DAY,
+        case="UNODC-CYB-2026-SEA-014",
+        steps=[
+            DemoStep(A.SUBMIT, 15 * DAY - MINUTE),
+            DemoStep(
+                A.DECLINE,
+                12 * DAY,
+                text=(
+                    "Relaygram discloses account data only to competent law-enforcement or "
+                    "judicial authorities under legal process. Aggregate figures are published "
+                    "in our transparency report; member-state focal points may request the rest."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="MY-PDRM",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.EVIDENCE_PRESERVATION,
+        priority=Priority.URGENT,
+        title="Preserve data of the 14 'Golden Fish' channels and their administrators",
+        body=(
+            "Please preserve, pending a mutual legal assistance request, the data listed below "
+            "for the 14 'Golden Fish' channels and the account @GoldFish_Mentor."
+        ),
+        created_ago=20 * DAY,
+        legal_basis=(
+            "Expedited preservation as in Budapest Convention art. 29; Criminal Procedure Code "
+            "(Malaysia) s. 116B"
+        ),
+        particulars=DemoParticulars(
+            offence="Cheating (Penal Code s. 420) and money laundering",
+            data_to_preserve=(
+                "Subscriber information, IP login history, administrator lists and message "
+                "content of the channels, 1 June – 15 October 2026"
+            ),
+            custodian_or_location="Relaygram Messenger FZ-LLC, Dubai (AE): Trust & Safety",
+            follow_up_mla=True,
+            account_identifiers=[
+                (ID_KIND.MESSENGER_HANDLE, "@GoldFish_Mentor", "relaygram", None),
+                (ID_KIND.MESSENGER_HANDLE, "goldfish_vip_signals", "relaygram", None),
+            ],
+        ),
+        case="CCID/KL/2026/0412",
+        attached=["Export of channel 'Golden Fish VIP Signals', 1–30 Sep 2026"],
+        steps=[
+            DemoStep(A.SUBMIT, 20 * DAY - MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 20 * DAY - 3 * HOUR),
+            DemoStep(A.ACCEPT, 20 * DAY - 4 * HOUR),
+            DemoStep(
+                A.FULFIL,
+                20 * DAY - 9 * HOUR,
+                outcome=FulfilOutcome.FULL,
+                text=(
+                    "Preserved under reference PRES-55402 for 90 days: 14 channels, 3 "
+                    "administrator accounts, 11,902 login records. We will disclose on receipt "
+                    "of the mutual legal assistance request."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="MY-PDRM",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.EMERGENCY_DISCLOSURE,
+        priority=Priority.EMERGENCY,
+        title="EMERGENCY: identify administrator of CSEM channel @s_archive_88",
+        body=(
+            "Emergency disclosure request: subscriber data, registration phone number and the "
+            "last 30 days of login IP addresses of the administrator of the channel "
+            "@s_archive_88, which distributes child sexual abuse material."
+        ),
+        created_ago=2 * DAY,
+        legal_basis="Relaygram emergency disclosure policy; Criminal Procedure Code (Malaysia) s. 116B",
+        particulars=DemoParticulars(
+            offence="Child sexual abuse material (Sexual Offences against Children Act 2017, s. 10)",
+            imminent_threat=(
+                "In chats seized on 14 Oct the administrator arranged to meet a 12-year-old girl "
+                "in Kuala Lumpur within 48 hours; she has not been identified."
+            ),
+            account_identifiers=[
+                (ID_KIND.MESSENGER_HANDLE, "@s_archive_88", "relaygram", None),
+                (ID_KIND.IP_ADDRESS, "203.0.113.57", None, None),
+            ],
+        ),
+        case="D11/KL/2026/0033",
+        attached=["Hash set batch 1 (SHA-256, 47 files)"],
+        steps=[
+            DemoStep(A.SUBMIT, 2 * DAY - MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 2 * DAY - 25 * MINUTE),
+            DemoStep(A.ACCEPT, 2 * DAY - 40 * MINUTE),
+            DemoStep(
+                A.FULFIL,
+                2 * DAY - 4 * HOUR,
+                outcome=FulfilOutcome.PARTIAL,
+                text=(
+                    "Disclosed: registration phone +44 7700 900123, registered 2026-03-02, and "
+                    "38 login IP addresses (CSV sent through the secure portal, ref. ED-55310). "
+                    "Message content is end-to-end encrypted and cannot be disclosed."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="INT-UNODC",
+        requested="MY-PDRM",
+        kind=RequestKind.INFORMATION_REQUEST,
+        priority=Priority.ROUTINE,
+        title="Case figures on USDT mule wallets for the regional typology",
+        body=(
+            "UNODC asks for anonymised figures on wallets and mule accounts seen in Op Ikan "
+            "Emas (counts, chains, amounts) for the regional typology report."
+        ),
+        created_ago=25 * DAY,
+        case="UNODC-CYB-2026-SEA-014",
+        steps=[
+            DemoStep(A.SUBMIT, 25 * DAY - MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 24 * DAY),
+            DemoStep(
+                A.WITHDRAW,
+                18 * DAY,
+                text=(
+                    "Withdrawn: the Malaysian focal point presented the figures at the regional "
+                    "meeting in Bangkok."
+                ),
+            ),
+        ],
+    ),
+    DemoRequest(
+        requester="MY-PDRM",
+        requested="MY-MCMC",
+        kind=RequestKind.INFORMATION_REQUEST,
+        priority=Priority.ROUTINE,
+        title="Hosting and DNS records of phishing domains linked to Op Ikan Emas",
+        body=(
+            "Victims of the Golden Fish scam were first contacted by SMS linking to cloned "
+            "bank sites. Please share what MCMC holds on the domains and their hosting."
+        ),
+        created_ago=30 * DAY,
+        case="CCID/KL/2026/0412",
+        steps=[
+            DemoStep(A.SUBMIT, 30 * DAY - MINUTE),
+            DemoStep(A.ACKNOWLEDGE, 29 * DAY),
+            DemoStep(A.ACCEPT, 29 * DAY - HOUR),
+            DemoStep(
+                A.FULFIL,
+                26 * DAY,
+                outcome=FulfilOutcome.FULL,
+                text="Passive DNS and hosting records of the 12 domains attached.",
+                supplied=[("MCMC/ENF/2026/1188", "DNS and hosting records of 12 phishing domains")],
+            ),
+            DemoStep(
+                A.MESSAGE,
+                25 * DAY + HOUR,
+                by=Side.REQUESTER,
+                text="Thank you; two of the domains match the mule accounts' log-in IPs.",
+            ),
+            DemoStep(A.CLOSE, 25 * DAY),
         ],
     ),
 ]

@@ -3,8 +3,6 @@ event with the hub's signed receipt, chained per request."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +16,6 @@ from casehub.domain.enums import Access, Role
 from casehub.domain.errors import Conflict, Forbidden, NotFound, ValidationErrors, ValidationFailed
 from casehub.domain.identifiers import checked_identifier
 from casehub.domain.ids import new_id
-from casehub.domain.receipts import event_timestamp, issue_receipt
 from casehub.domain.request_content import Particulars, missing_content
 from casehub.domain.requests import (
     OPEN,
@@ -28,19 +25,17 @@ from casehub.domain.requests import (
     RequestKind,
     RequestStatus,
     Side,
-    event_reaches_requested,
     next_status,
     reaches_requested,
 )
 from casehub.persistence.tables import (
     CooperationRequestRow,
-    EvidenceRow,
-    RequestEventRow,
-    RequestEvidenceRow,
     RequestMessageRow,
 )
 from casehub.services import audit, keys
 from casehub.services.access import visible_cases
+from casehub.services.request_events import announce, post_message, record_event
+from casehub.services.request_evidence import EVIDENCE_MAX, copy_evidence, own_evidence
 from casehub.services.request_keys import (
     owner_of,
     particulars_from_json,
@@ -55,7 +50,6 @@ BODY_MAX = 50_000
 LEGAL_BASIS_MAX = 500
 MESSAGE_MAX = 20_000
 FIELD_MAX = 5_000
-EVIDENCE_MAX = 50
 ACTING_ROLES = (Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
 
 
@@ -108,123 +102,6 @@ def _checked_particulars(particulars: Particulars) -> Particulars:
     )
 
 
-async def _own_evidence(
-    scope: Scope, evidence_ids: Sequence[UUID], case_id: UUID | None, field: str
-) -> list[EvidenceRow]:
-    """Evidence the caller's agency owns (and, when given, of that case), in the order given."""
-    if len(evidence_ids) > EVIDENCE_MAX:
-        raise ValidationFailed(f"At most {EVIDENCE_MAX} evidence items.", [field])
-    if len(set(evidence_ids)) != len(evidence_ids):
-        raise ValidationFailed("An evidence item is listed twice.", [field])
-    rows = {row.id: row for row in await scope.store.evidence_by_ids(evidence_ids)}
-    cases = await visible_cases(scope, {row.case_id for row in rows.values()})
-    chosen = []
-    for index, evidence_id in enumerate(evidence_ids):
-        row = rows.get(evidence_id)
-        found = cases.get(row.case_id) if row else None
-        if row is None or found is None or found[1].access is not Access.OWNER:
-            raise ValidationFailed("Not evidence your agency holds.", [field, str(index)])
-        if case_id is not None and row.case_id != case_id:
-            raise ValidationFailed("Not evidence of the linked case.", [field, str(index)])
-        chosen.append(row)
-    return chosen
-
-
-async def _copy_evidence(
-    scope: Scope, request: CooperationRequestRow, rows: Sequence[EvidenceRow], role: str
-) -> None:
-    """Re-seal the items under the request's key, so the other party never needs a case key."""
-    request_data_key = await request_key(scope, request.id)
-    case_keys = await keys.viewer_keys(scope, {row.case_id for row in rows})
-    now = scope.now
-    for row in rows:
-        case_key = case_keys[row.case_id]
-        assert case_key is not None, "the owner always holds a wrap"
-        copy_id = new_id()
-        copied: dict[str, bytes | None] = {}
-        for column in ("description", "content"):
-            blob = getattr(row, column)
-            if blob is None:
-                copied[column] = None
-                continue
-            # Only the owner copies its evidence, so the caller's agency is the case owner.
-            owner = scope.caller().agency_id
-            plain = open_field(case_key, FieldContext("evidence", column, row.id, owner), blob)
-            copied[column] = seal_request_field(
-                request_data_key, copy_id, owner_of(request), column, plain, "request_evidence"
-            )
-        scope.store.add(
-            RequestEvidenceRow(
-                id=copy_id,
-                request_id=request.id,
-                evidence_id=row.id,
-                role=role,
-                description=copied["description"],
-                content=copied["content"],
-                added_at=now,
-            )
-        )
-
-
-async def _record_event(
-    scope: Scope,
-    request: CooperationRequestRow,
-    action: RequestAction,
-    from_status: RequestStatus | None,
-    to_status: RequestStatus,
-    message: RequestMessageRow | None = None,
-) -> RequestEventRow:
-    """Append the step to the request's event chain with a signed receipt."""
-    principal = scope.caller()
-    previous = await scope.store.last_event(request.id)
-    number = 1 if previous is None else previous.number + 1
-    now = scope.now
-    event: dict[str, object] = {
-        "request": str(request.id),
-        "number": number,
-        "action": action.value,
-        "from": from_status.value if from_status else None,
-        "to": to_status.value,
-        "requester": str(request.requester_agency_id),
-        "requested": str(request.requested_agency_id),
-        "actorAgency": str(principal.agency_id),
-        "actorPrincipal": str(principal.id),
-        "at": event_timestamp(now),
-        "messageSha256": hashlib.sha256(message.body).hexdigest() if message else None,
-    }
-    receipt = issue_receipt(
-        event, previous.digest if previous else None, scope.runtime.keys.receipt_signer()
-    )
-    row = RequestEventRow(
-        id=new_id(),
-        request_id=request.id,
-        number=number,
-        action=action.value,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value,
-        actor_agency_id=principal.agency_id,
-        actor_principal_id=principal.id,
-        requester_agency_id=request.requester_agency_id,
-        requested_agency_id=request.requested_agency_id,
-        visible_to_requested=event_reaches_requested(action, from_status),
-        message_id=message.id if message else None,
-        occurred_at=now,
-        digest=receipt.digest,
-        prev_digest=receipt.prev_digest,
-        signature=receipt.signature,
-        key_id=receipt.key_id,
-        payload=json.dumps(receipt.event, sort_keys=True, separators=(",", ":")),
-    )
-    scope.store.add(row)
-    await scope.store.flush()
-    return row
-
-
-async def _announce(scope: Scope, event: RequestEventRow) -> None:
-    if event.seq is not None:
-        await scope.runtime.bus.published(event.seq)
-
-
 async def create_request(
     scope: Scope,
     *,
@@ -259,7 +136,7 @@ async def create_request(
             raise ValidationFailed(
                 "Attach evidence of a linked case: give caseId.", ["evidenceIds"]
             )
-        evidence = await _own_evidence(scope, evidence_ids, case_id, "evidenceIds")
+        evidence = await own_evidence(scope, evidence_ids, case_id, "evidenceIds")
         request_id = new_id()
         owner = principal.agency_id
         key = keys.create_key(scope, request_id, owner)
@@ -286,14 +163,14 @@ async def create_request(
         )
         scope.store.add(row)
         await scope.store.flush()
-        await _copy_evidence(scope, row, evidence, "ATTACHED")
-        event = await _record_event(scope, row, RequestAction.CREATE, None, RequestStatus.DRAFT)
+        await copy_evidence(scope, row, evidence, "ATTACHED")
+        event = await record_event(scope, row, RequestAction.CREATE, None, RequestStatus.DRAFT)
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "CooperationRequest",
             request_id,
             owner,
         )
-    await _announce(scope, event)
+    await announce(scope, event)
     return row
 
 
@@ -373,7 +250,7 @@ async def transition(
                 )
             check.text(text or "", field=["message"], max_length=MESSAGE_MAX, multiline=True)
         supplied = (
-            await _own_evidence(scope, evidence_ids, None, "evidenceIds")
+            await own_evidence(scope, evidence_ids, None, "evidenceIds")
             if action is RequestAction.FULFIL
             else []
         )
@@ -399,41 +276,19 @@ async def transition(
         if not await scope.store.update_request_if_version(row.id, row.version, values):
             raise Conflict("The request changed at the same time; read it again.", ["id"])
         message = (
-            await _add_message(scope, row, _MESSAGE_KIND[action], text)
+            await post_message(scope, row, _MESSAGE_KIND[action], text)
             if action in _MESSAGE_KIND
             else None
         )
         if supplied:
-            await _copy_evidence(scope, row, supplied, "SUPPLIED")
+            await copy_evidence(scope, row, supplied, "SUPPLIED")
         if status in OPEN and target not in OPEN:
             # The requested agency's reading of attached evidence ends with the open request.
             await scope.store.drop_request_evidence(row.id, "ATTACHED")
-        event = await _record_event(scope, row, action, status, target, message)
+        event = await record_event(scope, row, action, status, target, message)
         entry.details = {"from": status.value, "to": target.value}
-    await _announce(scope, event)
+    await announce(scope, event)
     return (await scope.store.requests_by_ids([request_id]))[0]
-
-
-async def _add_message(
-    scope: Scope, row: CooperationRequestRow, kind: str, text: str | None
-) -> RequestMessageRow:
-    principal = scope.caller()
-    key = await request_key(scope, row.id)
-    message_id = new_id()
-    message = RequestMessageRow(
-        id=message_id,
-        request_id=row.id,
-        kind=kind,
-        author_agency_id=principal.agency_id,
-        author_principal_id=principal.id,
-        body=seal_request_field(
-            key, message_id, owner_of(row), "body", text or "", "request_message"
-        ),
-        created_at=scope.now,
-    )
-    scope.store.add(message)
-    await scope.store.flush()
-    return message
 
 
 async def add_message(scope: Scope, *, request_id: UUID, body: str) -> RequestMessageRow:
@@ -451,7 +306,7 @@ async def add_message(scope: Scope, *, request_id: UUID, body: str) -> RequestMe
         status = RequestStatus(row.status)
         if status in (RequestStatus.CLOSED, RequestStatus.WITHDRAWN):
             raise ValidationFailed(f"A {status.value} request takes no more messages.", ["id"])
-        message = await _add_message(scope, row, "MESSAGE", body)
-        event = await _record_event(scope, row, RequestAction.MESSAGE, status, status, message)
-    await _announce(scope, event)
+        message = await post_message(scope, row, "MESSAGE", body)
+        event = await record_event(scope, row, RequestAction.MESSAGE, status, status, message)
+    await announce(scope, event)
     return message

@@ -1,7 +1,9 @@
-"""`casehub demo --no-serve`: the real console script in an empty directory, run twice."""
+"""`casehub demo --no-serve`: the real console script in an empty directory, run twice; the
+scenario's cooperation requests, the overdue MLA and the receipts of the demo."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -20,6 +22,22 @@ from casehub.config import Settings
 
 CASEHUB = Path(sys.executable).parent / "casehub"
 CODES = ("MY-PDRM", "MY-MCMC", "FR-PARQUET-J3", "INT-UNODC", "AE-RELAYGRAM")
+STATES = (
+    "DRAFT",
+    "SUBMITTED",
+    "ACKNOWLEDGED",
+    "ACCEPTED",
+    "DECLINED",
+    "FULFILLED",
+    "PARTIALLY_FULFILLED",
+    "WITHDRAWN",
+    "CLOSED",
+)
+REQUESTS_SQL = """
+SELECT r.status, r.kind, r.priority, a.code, b.code
+FROM cooperation_request r
+JOIN agency a ON a.id = r.requester_agency_id
+JOIN agency b ON b.id = r.requested_agency_id"""
 CASES_QUERY = (
     "{ cases(first: 50) { totalCount edges { node { reference viewerAccess owner { code } } } } }"
 )
@@ -33,8 +51,26 @@ class DemoRun:
     tokens: dict[str, str]
 
 
+def demo_env() -> dict[str, str]:
+    """The environment without CASEHUB_ settings: the demo's defaults under ./.casehub/."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("CASEHUB_")}
+
+
+def casehub(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Another `casehub` command in the demo's directory."""
+    return subprocess.run(
+        [str(CASEHUB), *args],
+        cwd=cwd,
+        env=demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def run_demo(cwd: Path) -> DemoRun:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEHUB_")}
+    env = demo_env()
     result = subprocess.run(
         [str(CASEHUB), "demo", "--no-serve"],
         cwd=cwd,
@@ -115,6 +151,10 @@ def test_demo_twice_is_idempotent_with_fresh_tokens(
     assert count(db, "SELECT count(*) FROM case_share") == count(
         db, "SELECT count(DISTINCT case_id || ':' || agency_id) FROM case_share"
     )
+    assert count(db, "SELECT count(*) FROM cooperation_request") == len(STATES)
+    assert count(db, "SELECT count(*) FROM request_event") == count(
+        db, "SELECT count(DISTINCT request_id || ':' || number) FROM request_event"
+    )
     assert set(second.tokens) == set(CODES), second.result.stdout
     for code in CODES:
         assert second.tokens[code] != first.tokens[code], code
@@ -163,6 +203,141 @@ async def test_demo_agencies_see_what_was_shared_with_them(
     }
 
     assert relaygram["D11/KL/2026/0033"] == ("FULL", "MY-PDRM")
-    assert "CCID/KL/2026/0412" not in relaygram
+    # Cases linked to requests the platform handles: their clear fields only, while open or
+    # once fulfilled (the preservation); nothing of the withdrawn, declined or closed ones'.
+    assert relaygram["CCID/KL/2026/0412"] == ("METADATA", "MY-PDRM")
+    assert relaygram["PARQUET-J3-26-184522"] == ("METADATA", "FR-PARQUET-J3")
+    assert relaygram["MCMC/ENF/2026/1203"] == ("METADATA", "MY-MCMC")
+    assert "UNODC-CYB-2026-SEA-014" not in relaygram  # linked to the declined request only
     assert "NCID/JB/2026/0077" not in relaygram
     assert all(owner == "AE-RELAYGRAM" for access, owner in relaygram.values() if access == "OWNER")
+
+
+def demo_requests(db: Path) -> list[tuple[str, str, str, str, str]]:
+    """(status, kind, priority, requester code, requested code) of every request."""
+    with sqlite3.connect(db) as connection:
+        rows = [tuple(row) for row in connection.execute(REQUESTS_SQL)]
+    connection.close()
+    return rows
+
+
+def test_demo_has_requests_in_every_state(workdir: Path, second: DemoRun) -> None:
+    assert second.result.returncode == 0, second.result.stderr
+    db = workdir / ".casehub" / "casehub.db"
+    requests = demo_requests(db)
+    assert sorted(status for status, *_rest in requests) == sorted(STATES)
+    parties = {code for *_head, requester, requested in requests for code in (requester, requested)}
+    assert parties == set(CODES)
+
+    by_status = {status: (kind, priority, a, b) for status, kind, priority, a, b in requests}
+    assert by_status["SUBMITTED"] == (
+        "MUTUAL_LEGAL_ASSISTANCE",
+        "ROUTINE",
+        "MY-PDRM",
+        "FR-PARQUET-J3",
+    )
+    assert (
+        "EMERGENCY_DISCLOSURE",
+        "EMERGENCY",
+        "MY-PDRM",
+        "AE-RELAYGRAM",
+    ) in by_status.values()
+    assert ("DATA_DISCLOSURE", "FR-PARQUET-J3", "AE-RELAYGRAM") in {
+        (kind, a, b) for kind, _priority, a, b in by_status.values()
+    }
+    assert ("CONTENT_REMOVAL", "MY-MCMC", "AE-RELAYGRAM") in {
+        (kind, a, b) for kind, _priority, a, b in by_status.values()
+    }
+    assert by_status["FULFILLED"][0] == "EVIDENCE_PRESERVATION"
+    assert {by_status[status][2] for status in ("DECLINED", "WITHDRAWN")} == {"INT-UNODC"}
+
+    # Threads, linked cases, attached and supplied evidence, and one receipt per step.
+    assert count(db, "SELECT count(*) FROM request_message WHERE kind = 'MESSAGE'") >= 4
+    assert count(db, "SELECT count(*) FROM cooperation_request WHERE case_id IS NOT NULL") >= 8
+    assert count(db, "SELECT count(*) FROM request_evidence WHERE role = 'SUPPLIED'") >= 1
+    assert count(db, "SELECT count(*) FROM request_evidence WHERE role = 'ATTACHED'") >= 2
+    assert count(db, "SELECT count(*) FROM request_event") >= 30
+    assert count(db, "SELECT count(*) FROM request_event WHERE signature = ''") == 0
+
+
+def test_demo_overdue_mla_is_listed(workdir: Path, second: DemoRun) -> None:
+    assert second.result.returncode == 0, second.result.stderr
+    result = casehub(workdir, "requests", "overdue", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [
+        (row["kind"], row["status"], row["requester"], row["requested"], row["step"])
+        for row in rows
+    ] == [("MUTUAL_LEGAL_ASSISTANCE", "SUBMITTED", "MY-PDRM", "FR-PARQUET-J3", "ACKNOWLEDGE")]
+    assert rows[0]["overdueSeconds"] > 27 * 24 * 3600
+
+    table = casehub(workdir, "requests", "overdue")
+    assert table.returncode == 0, table.stderr
+    assert rows[0]["id"] in table.stdout
+
+    exported = casehub(workdir, "receipts", "export", rows[0]["id"], "--output", "mla.json")
+    assert exported.returncode == 0, exported.stderr
+    verified = casehub(workdir, "receipts", "verify", "mla.json")
+    assert verified.returncode == 0, verified.stderr
+    # CREATE, SUBMIT and the requester's reminder message.
+    assert verified.stdout.startswith("verified 3 receipts"), verified.stdout
+
+
+REQUESTS_QUERY = """query($f: CooperationRequestFilter) {
+  cooperationRequests(filter: $f, first: 50) { edges { node {
+    id kind status priority isOverdue particulars { imminentThreat }
+    requester { code } requested { code } } } } }"""
+
+
+async def requests_seen(
+    http: httpx.AsyncClient, token: str, direction: str
+) -> list[dict[str, Any]]:
+    response = await http.post(
+        "/graphql",
+        json={"query": REQUESTS_QUERY, "variables": {"f": {"direction": direction}}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["cooperationRequests"]["edges"]]
+
+
+async def test_demo_requests_through_the_api(
+    workdir: Path, second: DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert second.result.returncode == 0, second.result.stderr
+    monkeypatch.chdir(workdir)
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
+        keyring=Path(".casehub/keyring.json"),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
+            incoming = await requests_seen(http, second.tokens["AE-RELAYGRAM"], "INCOMING")
+            pdrm_out = await requests_seen(http, second.tokens["MY-PDRM"], "OUTGOING")
+            pdrm_in = await requests_seen(http, second.tokens["MY-PDRM"], "INCOMING")
+            j3_out = await requests_seen(http, second.tokens["FR-PARQUET-J3"], "OUTGOING")
+
+    emergency = [node for node in incoming if node["kind"] == "EMERGENCY_DISCLOSURE"]
+    assert len(emergency) == 1
+    assert emergency[0]["requester"]["code"] == "MY-PDRM"
+    assert emergency[0]["priority"] == "EMERGENCY"
+    assert "12-year-old" in emergency[0]["particulars"]["imminentThreat"]
+    assert {node["requester"]["code"] for node in incoming} == {
+        "MY-PDRM",
+        "FR-PARQUET-J3",
+        "MY-MCMC",
+        "INT-UNODC",
+    }
+
+    overdue = [node for node in pdrm_out if node["isOverdue"]]
+    assert [(node["kind"], node["requested"]["code"]) for node in overdue] == [
+        ("MUTUAL_LEGAL_ASSISTANCE", "FR-PARQUET-J3")
+    ]
+    # The Paris draft to the Malaysian police is Paris's alone until it is submitted.
+    drafts = [node for node in j3_out if node["status"] == "DRAFT"]
+    assert len(drafts) == 1
+    assert drafts[0]["id"] not in {node["id"] for node in pdrm_in}

@@ -1,0 +1,187 @@
+"""Operator commands on cooperation requests: overdue ones, and receipt chains."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+
+from casehub.cli.common import fail, run
+from casehub.config import Settings
+from casehub.domain.errors import DomainError, NotFound
+from casehub.services import overdue, receipts
+from casehub.services.runtime import Runtime, open_scope
+
+requests_app = typer.Typer(help="Cooperation requests (operator views).", no_args_is_help=True)
+receipts_app = typer.Typer(
+    help="Signed receipts of cooperation requests: export a chain, verify it offline.",
+    no_args_is_help=True,
+)
+
+
+@requests_app.command("overdue")
+def requests_overdue(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List every request past the deadline of the step it waits on, longest overdue first."""
+    from casehub.api.ids import to_global_id
+
+    async def work(runtime: Runtime) -> list[overdue.OverdueRequest]:
+        async with open_scope(runtime) as scope:
+            return await overdue.overdue_requests(scope)
+
+    found = run(Settings(), work)
+    rows = [
+        {
+            "id": to_global_id("CooperationRequest", item.id),
+            "kind": item.kind.value,
+            "priority": item.priority.value,
+            "status": item.status.value,
+            "requester": item.requester_code,
+            "requested": item.requested_code,
+            "step": item.step.value,
+            "deadline": item.deadline.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "overdueBy": overdue.humanize(item.overdue_by),
+            "overdueSeconds": int(item.overdue_by.total_seconds()),
+        }
+        for item in found
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("no overdue cooperation requests")
+        return
+    columns = (
+        ("REQUEST", "id"),
+        ("KIND", "kind"),
+        ("PRIORITY", "priority"),
+        ("STATUS", "status"),
+        ("REQUESTER", "requester"),
+        ("REQUESTED", "requested"),
+        ("LATE STEP", "step"),
+        ("DEADLINE (UTC)", "deadline"),
+        ("OVERDUE BY", "overdueBy"),
+    )
+    table = [[title for title, _key in columns]]
+    table += [[str(row[key]) for _title, key in columns] for row in rows]
+    widths = [max(len(line[index]) for line in table) for index in range(len(columns))]
+    for line in table:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        typer.echo("  ".join(cells).rstrip())
+    typer.echo(f"{len(rows)} overdue request{'s' if len(rows) != 1 else ''}", err=True)
+
+
+def _request_uuid(text: str) -> UUID:
+    """A request's UUID from its GraphQL global id or from the UUID itself."""
+    from casehub.api.ids import parse_id_of
+
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    try:
+        return parse_id_of("CooperationRequest", text, ["requestId"])
+    except DomainError as error:
+        fail(f"{text!r} is not the id of a cooperation request: {error.message}")
+        raise
+
+
+@receipts_app.command("export")
+def receipts_export(
+    request_id: Annotated[
+        str, typer.Argument(help="The request's GraphQL id (or its UUID).", show_default=False)
+    ],
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Write a request's receipt chain and the hub's public keys as one JSON document."""
+    from casehub.api.ids import to_global_id
+
+    request_uuid = _request_uuid(request_id)
+    global_id = to_global_id("CooperationRequest", request_uuid)
+
+    async def work(runtime: Runtime) -> dict[str, Any] | None:
+        async with open_scope(runtime) as scope:
+            try:
+                return await receipts.export_receipts(
+                    scope, request_id=request_uuid, request_global_id=global_id
+                )
+            except NotFound:
+                return None
+
+    document = run(Settings(), work)
+    if document is None:
+        fail(f"no cooperation request with id {request_id}")
+        raise typer.Exit(1)
+    text = json.dumps(document, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(
+        f"wrote {len(document['receipts'])} receipts of request {global_id} to {output}", err=True
+    )
+
+
+def _load_json(source: str, what: str) -> Any:
+    """JSON from a file, or from an http(s) URL when the source is one."""
+    try:
+        if source.startswith(("https://", "http://")):
+            # S310: only http(s) URLs get here, never file: or other schemes.
+            request = urllib.request.Request(source, headers={"Accept": "application/json"})  # noqa: S310
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                raw = response.read(1_000_001)
+        else:
+            raw = Path(source).read_bytes()
+    except OSError as error:
+        fail(f"cannot read {what} {source}: {error}")
+        raise
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        fail(f"{what} {source} is not JSON")
+        raise
+
+
+@receipts_app.command("verify")
+def receipts_verify(
+    file: Annotated[Path, typer.Argument(help="A file written by `casehub receipts export`.")],
+    keys: Annotated[
+        str | None,
+        typer.Option(
+            "--keys",
+            help="JWKS to verify with instead of the file's own: a file, or the URL "
+            "https://HUB/.well-known/casehub-receipts.json.",
+        ),
+    ] = None,
+) -> None:
+    """Verify an exported receipt chain offline; exits 1 naming the first bad receipt."""
+    from casehub.api.ids import parse_id_of
+
+    document = _load_json(str(file), "receipts file")
+    jwks = None
+    if keys is not None:
+        jwks = _load_json(keys, "JWKS")
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            fail(f"JWKS {keys} has no 'keys' list")
+    try:
+        result = receipts.verify_document(
+            document,
+            request_of=lambda text: parse_id_of("CooperationRequest", text, ["request"]),
+            jwks=jwks,
+        )
+    except receipts.ReceiptFileError as error:
+        fail(f"{file}: {error}")
+        raise
+    if not result.ok:
+        fail(f"{file}: {result.describe()}")
+    source = keys if keys is not None else "the file (compare with the hub's published keys)"
+    typer.echo(
+        f"{result.describe()} of request {result.request}; "
+        f"signed with key {', '.join(result.key_ids)} from {source}"
+    )

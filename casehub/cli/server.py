@@ -1,0 +1,111 @@
+"""Commands that set up and serve: serve, demo, db upgrade, keys init, schema export."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casehub.cli.common import fail, run, runtime_for
+from casehub.config import Environment, Settings
+from casehub.crypto import add_signing_key_if_missing, create_keyring
+from casehub.persistence import migrate
+from casehub.services import demo
+from casehub.services.runtime import Runtime
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Keyring.", no_args_is_help=True)
+schema_app = typer.Typer(help="GraphQL schema.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+) -> None:
+    """Serve the API (refuses an un-migrated database)."""
+    settings = Settings()
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from casehub.app import create_app
+    from casehub.services.health import schema_problem
+
+    runtime = runtime_for(settings)
+    problem = asyncio.run(_check_schema(runtime, schema_problem))
+    if problem:
+        fail(problem)
+    uvicorn.run(
+        create_app(settings, runtime=runtime),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+async def _check_schema(
+    runtime: Runtime, check: Callable[[Runtime], Awaitable[str | None]]
+) -> str | None:
+    try:
+        return await check(runtime)
+    finally:
+        await runtime.database.dispose()
+
+
+def demo_command(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after loading.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Create keyring and database if needed, load the demo scenario, print tokens, serve."""
+    settings = Settings(env=Environment.DEVELOPMENT)
+    if not create_keyring(settings.keyring):
+        add_signing_key_if_missing(settings.keyring)
+    migrate.upgrade(settings.database_url)
+    tokens = run(settings, lambda runtime: demo.load(runtime))
+    typer.echo(demo.welcome(tokens, f"http://{host}:{port}/graphql"))
+    if serve_after:
+        _serve(settings, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    typer.echo(f"database at {migrate.head_revision()}", err=True)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the keyring file (mode 0600) if there is none."""
+    path = Settings().keyring
+    if create_keyring(path):
+        typer.echo(f"created keyring {path}", err=True)
+    elif add_signing_key_if_missing(path):
+        typer.echo(f"keyring {path} exists; added a receipt-signing key", err=True)
+    else:
+        typer.echo(f"keyring {path} exists; left as it is", err=True)
+
+
+@schema_app.command("export")
+def schema_export(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Print (or write) the GraphQL schema in SDL."""
+    from casehub.api.schema import sdl
+
+    text = sdl()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")

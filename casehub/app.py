@@ -9,22 +9,27 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from casehub.api.http import graphql_app, healthz
 from casehub.api.schema import build_schema
 from casehub.config import Settings
 from casehub.crypto import KeyProvider, LocalKeyring
 from casehub.persistence import Database
+from casehub.services.bus import bus_for
 from casehub.services.health import SchemaOutdated, readiness, receipt_keys, schema_problem
 from casehub.services.runtime import Runtime
 
 
 def build_runtime(settings: Settings, keys: KeyProvider | None = None) -> Runtime:
-    """The process-wide runtime: database engine and key provider."""
+    """The process-wide runtime: database engine, key provider and event bus (LISTEN/NOTIFY
+    across processes on PostgreSQL, in-process on SQLite)."""
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     return Runtime(
-        database=database, keys=keys or LocalKeyring.load(settings.keyring), settings=settings
+        database=database,
+        keys=keys or LocalKeyring.load(settings.keyring),
+        settings=settings,
+        bus=bus_for(database),
     )
 
 
@@ -39,8 +44,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         problem = await schema_problem(runtime)
         if problem:
             raise SchemaOutdated(problem)
-        yield
-        await runtime.database.dispose()
+        await runtime.bus.start()
+        try:
+            yield
+        finally:
+            await runtime.bus.stop()
+            await runtime.database.dispose()
 
     async def readyz(_request: Request) -> Response:
         problems = await readiness(runtime)
@@ -51,9 +60,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     async def well_known_receipts(_request: Request) -> Response:
         return JSONResponse(receipt_keys(runtime), headers={"Cache-Control": "max-age=300"})
 
+    graphql = graphql_app(runtime, schema)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app(runtime, schema), methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/.well-known/casehub-receipts.json", well_known_receipts),

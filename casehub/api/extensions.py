@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from graphql.error import GraphQLError
 from graphql.language import DocumentNode, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
+from strawberry.types.graphql import OperationType
 
+from casehub.api.context import SocketContext
 from casehub.domain.errors import DomainError, Unauthenticated
 from casehub.services import audit
 
@@ -107,6 +109,29 @@ class Validation(ValidationCache):
             node for node in document.definitions if isinstance(node, OperationDefinitionNode)
         ]
         return len(operations) > 1
+
+
+class Transports(SchemaExtension):
+    """Each operation on its transport: subscriptions over the websocket (graphql-transport-ws),
+    queries and mutations over HTTP POST (so each runs in a request's own session)."""
+
+    def on_validate(self) -> Iterator[None]:
+        # After Validation (later in the list), which sets the errors; appended before yielding.
+        context = self.execution_context
+        over_socket = isinstance(context.context, SocketContext)
+        subscription = context.operation_type is OperationType.SUBSCRIPTION
+        message = None
+        if over_socket and not subscription:
+            message = "The websocket serves subscriptions only: send this with POST /graphql."
+        elif subscription and not over_socket:
+            message = (
+                "Subscriptions are served over a websocket at /graphql with the "
+                "graphql-transport-ws protocol."
+            )
+        if message:
+            error = GraphQLError(message, extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
 
 
 class AuditReads(SchemaExtension):

@@ -16,11 +16,12 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from casehub.api.extensions import AuditReads, ErrorPolicy, Validation
+from casehub.api.extensions import AuditReads, ErrorPolicy, Transports, Validation
 from casehub.api.mutations import Mutation
 from casehub.api.query import Query
 from casehub.api.request_mutations import RequestMutation
 from casehub.api.request_query import RequestQuery
+from casehub.api.request_subscription import RequestSubscription
 from casehub.api.request_types import CooperationRequest
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
 
@@ -47,6 +48,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=1024),
         lambda: Validation(maxsize=1024),
+        Transports,
         AuditReads,
     ]
     if not development:
@@ -54,6 +56,7 @@ def build_schema(
     return strawberry.Schema(
         query=RootQuery,
         mutation=RootMutation,
+        subscription=RequestSubscription,
         types=[
             Agency,
             Case,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from casehub.persistence.notify import EventListener, install_event_hooks
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -44,6 +47,8 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         if make_url(url).get_backend_name() == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # Request events commit in sequence order and announce themselves (LISTEN/NOTIFY).
+            install_event_hooks()
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
@@ -54,6 +59,15 @@ class Database:
     def dialect(self) -> str:
         """sqlite or postgresql."""
         return self.engine.dialect.name
+
+    @property
+    def notifies(self) -> bool:
+        """Whether committed request events are announced to other processes (PostgreSQL)."""
+        return self.dialect == "postgresql"
+
+    def event_listener(self, on_seq: Callable[[int], None]) -> EventListener:
+        """A listener that calls `on_seq` for every request event committed by any process."""
+        return EventListener(self, on_seq)
 
     def session(self) -> AsyncSession:
         """A new session; the caller closes it."""

@@ -4,7 +4,10 @@ what they may see from the database, so a missed wake-up never loses an event.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Protocol
+
+from casehub.persistence import Database
 
 
 class EventBus(Protocol):
@@ -15,6 +18,12 @@ class EventBus(Protocol):
 
     async def wait_after(self, seq: int) -> None:
         """Return when an event after `seq` is announced (callers bound the wait)."""
+
+    async def start(self) -> None:
+        """Begin receiving announcements from other processes (at application start-up)."""
+
+    async def stop(self) -> None:
+        """Stop receiving them (at shutdown)."""
 
 
 class LocalBus:
@@ -39,3 +48,41 @@ class LocalBus:
         """Sleep until something newer than `seq` is announced."""
         while self._latest <= seq:
             await self._changed.wait()
+
+    async def start(self) -> None:
+        """Nothing to start: announcements come from this process only."""
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+
+class PostgresBus(LocalBus):
+    """Fan-out across server processes through PostgreSQL LISTEN/NOTIFY.
+
+    The NOTIFY is sent by the committing transaction itself (see casehub.persistence.notify),
+    so `published` only wakes this process's waiters at once; a background listener wakes them
+    for events committed by any process, this one included."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self._database = database
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the listener task (idempotent)."""
+        if self._task is None or self._task.done():
+            listener = self._database.event_listener(self.announce)
+            self._task = asyncio.create_task(listener.run(), name="casehub-event-listener")
+
+    async def stop(self) -> None:
+        """Cancel the listener task and wait for it to close its connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def bus_for(database: Database) -> EventBus:
+    """PostgresBus on PostgreSQL (several server processes may share it), LocalBus otherwise."""
+    return PostgresBus(database) if database.notifies else LocalBus()

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from tests.request_support import Requests
+
 _PAYLOADS: dict[str, tuple[str, str]] = {
     "registerAgency": ("RegisterAgencyInput", "agency { id code }"),
     "openCase": ("OpenCaseInput", "case { id version summary viewerAccess }"),
@@ -234,3 +236,9 @@ class Api:
 def api(world: Any, gql: GraphQLCall) -> Api:
     """The case operations over HTTP, with `world`'s agencies."""
     return Api(world, gql)
+
+
+@pytest.fixture
+def req(gql: GraphQLCall) -> Requests:
+    """The cooperation request operations over HTTP (tests/request_support.py)."""
+    return Requests(gql)

@@ -27,38 +27,15 @@ from casehub.domain.request_content import Particulars
 from casehub.domain.requests import Priority, RequestAction, RequestKind
 from casehub.services import agencies, auth, requests
 from casehub.services.runtime import Runtime, Scope, open_scope
-
-STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "submit": ("submitCooperationRequest", "RequestStepInput", {}),
-    "acknowledge": ("acknowledgeCooperationRequest", "RequestStepInput", {}),
-    "accept": ("acceptCooperationRequest", "RequestStepInput", {}),
-    "decline": ("declineCooperationRequest", "RequestReasonInput", {"reason": "Not our data"}),
-    "fulfil": (
-        "fulfilCooperationRequest",
-        "FulfilCooperationRequestInput",
-        {"outcome": "FULL", "message": "Data attached."},
-    ),
-    "withdraw": ("withdrawCooperationRequest", "RequestReasonInput", {"reason": "Case closed"}),
-    "close": ("closeCooperationRequest", "RequestStepInput", {}),
-}
-REQUESTER, REQUESTED = "requester", "requested"
-
-# How to bring a new draft to each state: (who, step, extra input).
-PATHS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
-    "DRAFT": [],
-    "SUBMITTED": [(REQUESTER, "submit", {})],
-    "ACKNOWLEDGED": [(REQUESTER, "submit", {}), (REQUESTED, "acknowledge", {})],
-    "ACCEPTED": [(REQUESTER, "submit", {}), (REQUESTED, "accept", {})],
-    "DECLINED": [(REQUESTER, "submit", {}), (REQUESTED, "decline", {})],
-    "FULFILLED": [(REQUESTER, "submit", {}), (REQUESTED, "accept", {}), (REQUESTED, "fulfil", {})],
-    "PARTIALLY_FULFILLED": [
-        (REQUESTER, "submit", {}),
-        (REQUESTED, "accept", {}),
-        (REQUESTED, "fulfil", {"outcome": "PARTIAL"}),
-    ],
-    "WITHDRAWN": [(REQUESTER, "submit", {}), (REQUESTER, "withdraw", {})],
-    "CLOSED": [(REQUESTER, "submit", {}), (REQUESTED, "decline", {}), (REQUESTER, "close", {})],
-}
+from tests.request_support import (
+    PATHS,
+    REQUESTED,
+    REQUESTER,
+    STEPS,
+    Requests,
+    request_input,
+    three_agencies,
+)
 
 # DESIGN §3 by hand: the (state, step, party) triples that move a request.
 ALLOWED = {
@@ -79,99 +56,7 @@ ALLOWED = {
     ("DECLINED", "close", REQUESTER),
 }
 
-READ = """query($id: ID!) { node(id: $id) { __typename ... on CooperationRequest {
-  id status viewerSide isOverdue title body
-  evidence { role evidenceId title description contentBase64 }
-  case { id viewerAccess title summary } } } }"""
 CASE = """query($id: ID!) { node(id: $id) { ... on Case { id title viewerAccess summary } } }"""
-LIST = """query($f: CooperationRequestFilter) { cooperationRequests(filter: $f, first: 100) {
-  totalCount edges { node { id status viewerSide isOverdue } } } }"""
-
-
-class Requests:
-    """Cooperation request operations over HTTP between two agencies of `world`."""
-
-    def __init__(self, gql: Any, api: Any) -> None:
-        self.gql = gql
-        self.api = api
-
-    async def create(self, token: str, requested_id: str, **fields: Any) -> dict[str, Any]:
-        data = {
-            "requestedAgencyId": requested_id,
-            "kind": "INFORMATION_REQUEST",
-            "title": "Subscriber of the channel admin",
-            "body": "Please tell us who registered the account.",
-            **fields,
-        }
-        body = await self.gql(
-            token,
-            """mutation($i: CreateCooperationRequestInput!) { createCooperationRequest(input: $i)
-            { request { id status } errors { code field message } } }""",
-            {"i": data},
-        )
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"]["createCooperationRequest"]
-        return payload
-
-    async def draft(self, token: str, requested_id: str, **fields: Any) -> str:
-        payload = await self.create(token, requested_id, **fields)
-        assert payload["errors"] == [], payload
-        request_id: str = payload["request"]["id"]
-        return request_id
-
-    async def step(self, token: str, step: str, request_id: str, **extra: Any) -> dict[str, Any]:
-        name, input_type, defaults = STEPS[step]
-        body = await self.gql(
-            token,
-            f"mutation($i: {input_type}!) {{ {name}(input: $i) "
-            "{ request { id status } errors { code field message } } }",
-            {"i": {"id": request_id, **defaults, **extra}},
-        )
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"][name]
-        return payload
-
-    async def moved(self, token: str, step: str, request_id: str, **extra: Any) -> str:
-        payload = await self.step(token, step, request_id, **extra)
-        assert payload["errors"] == [], (step, payload)
-        status: str = payload["request"]["status"]
-        return status
-
-    async def message(self, token: str, request_id: str, text: str) -> dict[str, Any]:
-        body = await self.gql(
-            token,
-            """mutation($i: AddCooperationMessageInput!) { addCooperationMessage(input: $i)
-            { message { id body } errors { code field message } } }""",
-            {"i": {"id": request_id, "body": text}},
-        )
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"]["addCooperationMessage"]
-        return payload
-
-    async def read(self, token: str, request_id: str) -> dict[str, Any] | None:
-        body = await self.gql(token, READ, {"id": request_id})
-        assert "errors" not in body, body
-        node: dict[str, Any] | None = body["data"]["node"]
-        return node
-
-    async def listed(self, token: str, **request_filter: Any) -> dict[str, str]:
-        body = await self.gql(token, LIST, {"f": request_filter or None})
-        assert "errors" not in body, body
-        connection = body["data"]["cooperationRequests"]
-        assert connection["totalCount"] == len(connection["edges"]), connection
-        return {edge["node"]["id"]: edge["node"]["status"] for edge in connection["edges"]}
-
-    async def at(
-        self, state: str, requester: Any, requested: Any, **fields: Any
-    ) -> tuple[str, str]:
-        """A new request brought to `state`; (id, status reached)."""
-        request_id = await self.draft(requester.token, requested.id, **fields)
-        status = "DRAFT"
-        tokens = {REQUESTER: requester.token, REQUESTED: requested.token}
-        for who, step, extra in PATHS[state]:
-            status = await self.moved(tokens[who], step, request_id, **extra)
-        assert status == state
-        return request_id, status
 
 
 def error_of(payload: dict[str, Any]) -> dict[str, Any]:
@@ -181,18 +66,6 @@ def error_of(payload: dict[str, Any]) -> dict[str, Any]:
     error: dict[str, Any] = payload["errors"][0]
     assert error["message"], payload
     return error
-
-
-@pytest.fixture
-def req(gql: Any, api: Any) -> Requests:
-    return Requests(gql, api)
-
-
-async def _parties(world: Any) -> tuple[Any, Any, Any]:
-    police = await world.agency("POL", "MY")
-    platform = await world.agency("PLT", "AE", AgencyKind.SERVICE_PROVIDER)
-    outsider = await world.agency("OUT", "FR", AgencyKind.PROSECUTOR)
-    return police, platform, outsider
 
 
 async def _status(req: Requests, token: str, request_id: str) -> str:
@@ -207,7 +80,7 @@ async def _status(req: Requests, token: str, request_id: str) -> str:
 
 @pytest.mark.parametrize("state", list(PATHS))
 async def test_a_third_agency_sees_nothing_and_moves_nothing(world, req, state):
-    police, platform, outsider = await _parties(world)
+    police, platform, outsider = await three_agencies(world)
     request_id, _ = await req.at(state, police, platform)
 
     for token in outsider.tokens.values():
@@ -227,7 +100,7 @@ async def test_a_third_agency_sees_nothing_and_moves_nothing(world, req, state):
 
 
 async def test_a_draft_does_not_exist_for_the_requested_agency(world, req):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     request_id = await req.draft(police.token, platform.id)
 
     assert await req.read(platform.token, request_id) is None
@@ -247,7 +120,7 @@ async def test_a_draft_does_not_exist_for_the_requested_agency(world, req):
 
 async def test_a_draft_withdrawn_before_submission_never_reaches_the_requested_agency(world, req):
     """It was never sent: withdrawing a draft must not reveal it to the requested agency."""
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     request_id = await req.draft(police.token, platform.id, title="Never sent")
     assert await req.moved(police.token, "withdraw", request_id) == "WITHDRAWN"
 
@@ -260,7 +133,7 @@ async def test_a_draft_withdrawn_before_submission_never_reaches_the_requested_a
 
 @pytest.mark.parametrize("state", list(PATHS))
 async def test_every_refused_step_is_an_invalid_transition(world, req, state):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     request_id, _ = await req.at(state, police, platform)
     tokens = {REQUESTER: police.token, REQUESTED: platform.token}
 
@@ -277,7 +150,7 @@ async def test_every_refused_step_is_an_invalid_transition(world, req, state):
 
 @pytest.mark.parametrize(("state", "step", "who"), sorted(ALLOWED))
 async def test_every_allowed_step_moves(world, req, state, step, who):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     request_id, _ = await req.at(state, police, platform)
     token = police.token if who == REQUESTER else platform.token
     expected = {
@@ -294,7 +167,7 @@ async def test_every_allowed_step_moves(world, req, state, step, who):
 
 
 async def test_the_requester_cannot_acknowledge_its_own_request(world, req):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     request_id, _ = await req.at("SUBMITTED", police, platform)
     error = error_of(await req.step(police.token, "acknowledge", request_id))
     assert error["code"] == "INVALID_TRANSITION"
@@ -316,7 +189,7 @@ STEP_OF_PARTY = [
 
 @pytest.mark.parametrize(("state", "who", "step"), STEP_OF_PARTY)
 async def test_only_liaison_officers_and_agency_admins_act(world, req, state, who, step):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     actor = police if who == REQUESTER else platform
     # Refused roles never move the request; also not when the step would be invalid anyway.
     request_id, _ = await req.at(state, police, platform)
@@ -339,19 +212,20 @@ async def test_only_liaison_officers_and_agency_admins_act(world, req, state, wh
 
 @pytest.mark.parametrize("role", ["READER", "INVESTIGATOR", "HUB_ADMIN"])
 async def test_only_liaison_officers_and_agency_admins_create(world, req, role):
-    police, platform, _ = await _parties(world)
-    error = error_of(await req.create(police.tokens[role], platform.id))
+    police, platform, _ = await three_agencies(world)
+    error = error_of(await req.create(police.tokens[role], request_input(platform.id)))
     assert error["code"] == "FORBIDDEN"
     assert await req.listed(police.token) == {}
     for allowed in ("LIAISON_OFFICER", "AGENCY_ADMIN"):
-        assert (await req.create(police.tokens[allowed], platform.id))["errors"] == []
+        created = await req.create(police.tokens[allowed], request_input(platform.id))
+        assert created["errors"] == []
 
 
 # The cooperationRequests list.
 
 
 async def test_direction_and_status_filters(world, req):
-    police, platform, outsider = await _parties(world)
+    police, platform, outsider = await three_agencies(world)
     sent_draft = await req.draft(police.token, platform.id)
     sent_submitted, _ = await req.at("SUBMITTED", police, platform)
     sent_accepted, _ = await req.at("ACCEPTED", police, platform)
@@ -430,7 +304,7 @@ async def _backdated(
 
 
 async def test_overdue_filter_lists_requests_past_the_deadline_of_their_step(world, req, runtime):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     now = datetime.now(UTC)
     submit = [(REQUESTER, RequestAction.SUBMIT)]
     # Waits on acknowledgement (7 days) since 40 days: overdue.
@@ -476,7 +350,7 @@ async def test_overdue_filter_lists_requests_past_the_deadline_of_their_step(wor
 
 
 async def test_an_accepted_request_is_overdue_after_its_execution_deadline(world, req, runtime):
-    police, platform, _ = await _parties(world)
+    police, platform, _ = await three_agencies(world)
     now = datetime.now(UTC)
     kind = RequestKind.DATA_DISCLOSURE
     particulars = Particulars(

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from casehub.api.ids import to_global_id
-from casehub.domain.enums import AgencyKind
 from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestEventRow,
@@ -22,29 +21,10 @@ from casehub.persistence.tables import (
     RequestMessageRow,
 )
 from casehub.services.runtime import Runtime, open_scope
+from tests.request_support import STEPS, Requests, request_input, three_agencies
 from tests.support import nothing_written
 
 REQUEST_TABLES = (CooperationRequestRow, RequestEventRow, RequestMessageRow, RequestEvidenceRow)
-
-STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "submit": ("submitCooperationRequest", "RequestStepInput", {}),
-    "acknowledge": ("acknowledgeCooperationRequest", "RequestStepInput", {}),
-    "accept": ("acceptCooperationRequest", "RequestStepInput", {}),
-    "decline": ("declineCooperationRequest", "RequestReasonInput", {"reason": "Not our data"}),
-    "fulfil": (
-        "fulfilCooperationRequest",
-        "FulfilCooperationRequestInput",
-        {"outcome": "FULL", "message": "Data attached."},
-    ),
-    "withdraw": ("withdrawCooperationRequest", "RequestReasonInput", {"reason": "Case closed"}),
-    "close": ("closeCooperationRequest", "RequestStepInput", {}),
-}
-CREATE = """mutation($i: CreateCooperationRequestInput!) { createCooperationRequest(input: $i)
-  { request { id status } errors { code field message } } }"""
-MESSAGE = """mutation($i: AddCooperationMessageInput!) { addCooperationMessage(input: $i)
-  { message { id body } errors { code field message } } }"""
-READ = """query($id: ID!) { node(id: $id) { ... on CooperationRequest {
-  status version events { number action } messages { kind body } evidence { role } } } }"""
 
 
 async def _request_counts(runtime: Runtime) -> dict[str, int]:
@@ -75,76 +55,9 @@ def refused(payload: dict[str, Any], code: str | set[str], field: list[str]) -> 
     return error
 
 
-class Requests:
-    """The request mutations over HTTP, returning their payloads."""
-
-    def __init__(self, gql: Any) -> None:
-        self.gql = gql
-
-    async def create(self, token: str, data: dict[str, Any]) -> dict[str, Any]:
-        body = await self.gql(token, CREATE, {"i": data})
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"]["createCooperationRequest"]
-        return payload
-
-    async def draft(self, token: str, requested_id: str, **fields: Any) -> str:
-        payload = await self.create(token, request_input(requested_id, **fields))
-        assert payload["errors"] == [], payload
-        request_id: str = payload["request"]["id"]
-        return request_id
-
-    async def step(self, token: str, step: str, request_id: str, **extra: Any) -> dict[str, Any]:
-        name, input_type, defaults = STEPS[step]
-        body = await self.gql(
-            token,
-            f"mutation($i: {input_type}!) {{ {name}(input: $i) "
-            "{ request { id status } errors { code field message } } }",
-            {"i": {"id": request_id, **defaults, **extra}},
-        )
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"][name]
-        return payload
-
-    async def moved(self, token: str, step: str, request_id: str, **extra: Any) -> str:
-        payload = await self.step(token, step, request_id, **extra)
-        assert payload["errors"] == [], (step, payload)
-        status: str = payload["request"]["status"]
-        return status
-
-    async def message(self, token: str, request_id: str, text: str) -> dict[str, Any]:
-        body = await self.gql(token, MESSAGE, {"i": {"id": request_id, "body": text}})
-        assert "errors" not in body, body
-        payload: dict[str, Any] = body["data"]["addCooperationMessage"]
-        return payload
-
-    async def read(self, token: str, request_id: str) -> dict[str, Any]:
-        body = await self.gql(token, READ, {"id": request_id})
-        node: dict[str, Any] = body["data"]["node"]
-        assert node is not None
-        return node
-
-
-def request_input(requested_id: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "requestedAgencyId": requested_id,
-        "kind": "INFORMATION_REQUEST",
-        "title": "Subscriber of the channel admin",
-        "body": "Please tell us who registered the account.",
-        **fields,
-    }
-
-
-@pytest.fixture
-def req(gql: Any) -> Requests:
-    return Requests(gql)
-
-
 @pytest.fixture
 async def parties(world: Any) -> tuple[Any, Any, Any]:
-    police = await world.agency("POL", "MY")
-    platform = await world.agency("PLT", "AE", AgencyKind.SERVICE_PROVIDER)
-    outsider = await world.agency("OUT", "FR", AgencyKind.PROSECUTOR)
-    return police, platform, outsider
+    return await three_agencies(world)
 
 
 async def _evidence(api: Any, token: str, case_id: str, title: str = "Chat export") -> str:
@@ -275,10 +188,10 @@ async def test_transitions_out_of_order(runtime, req, parties, path, who, step, 
     request_id = await req.draft(police.token, platform.id)
     for actor, earlier in path:
         await req.moved(tokens[actor], earlier, request_id)
-    before = await req.read(police.token, request_id)
+    before = await req.snapshot(police.token, request_id)
     async with nothing_at_all_written(runtime):
         refused(await req.step(tokens[who], step, request_id), code, ["id"])
-    assert await req.read(police.token, request_id) == before
+    assert await req.snapshot(police.token, request_id) == before
 
 
 # Reasons and messages.
@@ -293,7 +206,7 @@ async def test_blank_reasons_are_refused(runtime, req, parties, step, reason):
     token = platform.token if step == "decline" else police.token
     async with nothing_at_all_written(runtime):
         refused(await req.step(token, step, request_id, reason=reason), "VALIDATION", ["reason"])
-    assert (await req.read(police.token, request_id))["status"] == "SUBMITTED"
+    assert (await req.snapshot(police.token, request_id))["status"] == "SUBMITTED"
 
 
 @pytest.mark.parametrize("step", ["decline", "withdraw"])
@@ -312,7 +225,7 @@ async def test_a_missing_reason_is_refused_before_execution(runtime, gql, req, p
     assert body.get("data") is None, body
     assert body["errors"], body
     assert "reason" in body["errors"][0]["message"]
-    assert (await req.read(police.token, request_id))["status"] == "SUBMITTED"
+    assert (await req.snapshot(police.token, request_id))["status"] == "SUBMITTED"
 
 
 @pytest.mark.parametrize("step", ["decline", "withdraw"])
@@ -344,7 +257,7 @@ async def test_fulfil_needs_a_message_of_sensible_size(runtime, req, parties, me
             "VALIDATION",
             ["message"],
         )
-    assert (await req.read(police.token, request_id))["status"] == "ACCEPTED"
+    assert (await req.snapshot(police.token, request_id))["status"] == "ACCEPTED"
 
 
 async def test_fulfil_without_message_or_outcome_is_refused_before_execution(
@@ -363,7 +276,7 @@ async def test_fulfil_without_message_or_outcome_is_refused_before_execution(
             )
             assert body.get("data") is None, body
             assert body["errors"], body
-    assert (await req.read(police.token, request_id))["status"] == "ACCEPTED"
+    assert (await req.snapshot(police.token, request_id))["status"] == "ACCEPTED"
 
 
 @pytest.mark.parametrize("text", ["", "  \n", "m" * 20_001])
@@ -594,7 +507,7 @@ async def test_fulfil_with_evidence_the_requested_agency_does_not_hold(runtime, 
                 {"VALIDATION", "NOT_FOUND"},
                 ["evidenceIds", "0"],
             )
-    assert (await req.read(police.token, request_id))["status"] == "ACCEPTED"
+    assert (await req.snapshot(police.token, request_id))["status"] == "ACCEPTED"
 
 
 # Required content, through the API.
@@ -624,14 +537,14 @@ async def test_submit_of_incomplete_content_lists_every_missing_statement(
 ):
     police, platform, _ = parties
     request_id = await req.draft(police.token, platform.id, kind=kind)
-    before = await req.read(police.token, request_id)
+    before = await req.snapshot(police.token, request_id)
     async with nothing_at_all_written(runtime):
         payload = await req.step(police.token, "submit", request_id)
     assert payload["request"] is None, payload
     assert all(error["code"] == "VALIDATION" for error in payload["errors"]), payload
     assert all(error["message"] for error in payload["errors"]), payload
     assert sorted(error["field"] for error in payload["errors"]) == sorted(missing)
-    assert await req.read(police.token, request_id) == before
+    assert await req.snapshot(police.token, request_id) == before
     assert before["status"] == "DRAFT"
     assert await req.gql(
         platform.token, "query($id: ID!) { node(id: $id) { id } }", {"id": request_id}
@@ -650,7 +563,7 @@ async def test_submit_of_an_emergency_without_the_threat(runtime, req, parties):
         ["particulars", "imminentThreat"],
     ]
     assert {error["code"] for error in payload["errors"]} == {"VALIDATION"}
-    assert (await req.read(police.token, request_id))["status"] == "DRAFT"
+    assert (await req.snapshot(police.token, request_id))["status"] == "DRAFT"
 
 
 async def test_complete_content_submits(req, parties):

@@ -119,9 +119,10 @@ def test_postgres_schema_matches_the_models() -> None:
     if not _postgres_reachable():
         if os.environ.get("CASEHUB_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required (CASEHUB_REQUIRE_POSTGRES=1): {PG_ADMIN} is down")
-        pytest.skip(
+        postgres_unreachable = (
             f"PostgreSQL is not reachable at {PG_ADMIN}: migrations not compared on PostgreSQL"
         )
+        pytest.skip(postgres_unreachable)
     name = f"casehub_migrations_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -6,7 +6,7 @@ hub signs the 32 raw digest bytes, so either side can verify a chain offline wit
 public keys: an edited event, a bad signature, a dropped, reordered or foreign receipt all
 break it.
 
-Canonical JSON: object keys sorted, no whitespace, ASCII only (non-ASCII characters escaped as \\u sequences).
+Canonical JSON: object keys sorted, no whitespace, ASCII only (other characters escaped).
 Only str, int, bool, None, list and dict with str keys are allowed: no floats (their text form
 is not portable), no datetimes (pass `event_timestamp(...)` strings) and no integers beyond
 ±(2**53 - 1), which JavaScript and most JSON tools cannot represent exactly.

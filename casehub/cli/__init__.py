@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import typer
 
-from casehub.cli import admin, requests, server
+from casehub.cli import admin, keys, requests, server
 
 app = typer.Typer(help="casehub: cross-border case sharing over GraphQL.", no_args_is_help=True)
 app.command()(server.serve)
 app.command("demo")(server.demo_command)
+keys.register(server.keys_app)
 for sub, name in (
     (server.db_app, "db"),
     (admin.agency_app, "agency"),

@@ -5,8 +5,11 @@ from casehub.crypto.errors import DecryptionError, KeyringError
 from casehub.crypto.keyring import (
     KeyProvider,
     LocalKeyring,
+    activate_version,
     add_signing_key_if_missing,
     create_keyring,
+    retire_version,
+    rotate_keyring,
 )
 from casehub.crypto.signing import ReceiptSigner, key_id_for, verify_with_jwks
 from casehub.crypto.tokens import hash_token, new_token
@@ -20,6 +23,7 @@ __all__ = [
     "KeyringError",
     "LocalKeyring",
     "ReceiptSigner",
+    "activate_version",
     "add_signing_key_if_missing",
     "create_keyring",
     "hash_token",
@@ -27,6 +31,8 @@ __all__ = [
     "new_data_key",
     "new_token",
     "open_field",
+    "retire_version",
+    "rotate_keyring",
     "seal_field",
     "unwrap_data_key",
     "verify_with_jwks",

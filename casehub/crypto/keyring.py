@@ -1,9 +1,16 @@
 """Key providers: where root keys come from. The local keyring is a JSON file, mode 0600.
 
 The file (format 1): {"format": 1, "active": <version>, "keys": {"<version>": "<b64 root key>"},
-"signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>"}.
+"signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>",
+"pending": [<version>, ...], "retired": [<version>, ...]}.
 "signing" and "signing_active" are optional, so keyrings written before receipts still load;
 `add_signing_key_if_missing` upgrades such a file in place.
+
+"pending" (optional, default empty) lists root-key versions that decrypt but do not yet
+encrypt: key rotation adds a version as pending (`rotate_keyring`), every server is restarted
+so it can unwrap under it, and only then is it made the active one (`activate_version`), so
+no process ever meets a wrap it cannot open. `retire_version` removes a version for good and
+records its number in "retired" (optional), so a later rotation never reuses it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -36,6 +43,14 @@ class KeyProvider(Protocol):
     @property
     def active_version(self) -> int:
         """The key-encryption-key version new wraps are made with."""
+
+    @property
+    def versions(self) -> list[int]:
+        """Every version this provider can unwrap with (active and pending included), sorted."""
+
+    @property
+    def pending_versions(self) -> list[int]:
+        """Versions that decrypt but are not yet used for new wraps, sorted."""
 
     def agency_kek(self, agency_id: UUID, version: int) -> bytes:
         """The 256-bit key-encryption key of one agency at one version."""
@@ -60,9 +75,15 @@ class LocalKeyring:
         active_version: int,
         signing_keys: Mapping[str, bytes] | None = None,
         signing_active: str | None = None,
+        pending: Iterable[int] = (),
     ) -> None:
         if active_version not in root_keys:
             raise KeyringError("The keyring's active version has no key.")
+        pending_versions = sorted(set(pending))
+        if any(version not in root_keys for version in pending_versions):
+            raise KeyringError("The keyring lists a pending version that has no key.")
+        if active_version in pending_versions:
+            raise KeyringError("The keyring's active version is also listed as pending.")
         signers: dict[str, ReceiptSigner] = {}
         for key_id, raw in (signing_keys or {}).items():
             if not isinstance(raw, bytes) or len(raw) != _KEY_BYTES:
@@ -80,10 +101,12 @@ class LocalKeyring:
         self._kek_cache: dict[tuple[UUID, int], bytes] = {}
         self._signers = signers
         self._signing_active = signing_active
+        self._pending = pending_versions
 
     def __repr__(self) -> str:
         return (
             f"LocalKeyring(versions={sorted(self._root_keys)}, active={self._active}, "
+            f"pending={self._pending}, "
             f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r})"
         )
 
@@ -91,6 +114,16 @@ class LocalKeyring:
     def active_version(self) -> int:
         """The version new wraps use."""
         return self._active
+
+    @property
+    def versions(self) -> list[int]:
+        """Every root-key version in the keyring, sorted."""
+        return sorted(self._root_keys)
+
+    @property
+    def pending_versions(self) -> list[int]:
+        """Versions added by a rotation that decrypt but are not active yet."""
+        return list(self._pending)
 
     def agency_kek(self, agency_id: UUID, version: int) -> bytes:
         """Derive (and cache) the agency's KEK for a root-key version."""
@@ -133,6 +166,7 @@ class LocalKeyring:
                 raise KeyringError(f"Keyring {path} has an unknown format.")
             keys = {int(v): base64.b64decode(k, validate=True) for v, k in data["keys"].items()}
             active = int(data["active"])
+            pending = _pending_entries(data)
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyringError(f"Keyring {path} is malformed.") from exc
         if any(len(k) != _KEY_BYTES for k in keys.values()):
@@ -140,7 +174,17 @@ class LocalKeyring:
         signing, signing_active = _signing_entries(path, data)
         if any(len(k) != _KEY_BYTES for k in signing.values()):
             raise KeyringError(f"Keyring {path} holds a signing key of the wrong length.")
-        return cls(keys, active, signing, signing_active)
+        return cls(keys, active, signing, signing_active, pending)
+
+
+def _pending_entries(data: dict[str, Any]) -> list[int]:
+    """The optional list of pending versions (TypeError when it is not a list of integers)."""
+    raw = data.get("pending", [])
+    if not isinstance(raw, list) or not all(
+        isinstance(item, int) and not isinstance(item, bool) for item in raw
+    ):
+        raise TypeError("pending must be a list of integers")
+    return list(raw)
 
 
 def _signing_entries(path: Path, data: dict[str, Any]) -> tuple[dict[str, bytes], str | None]:
@@ -268,3 +312,69 @@ def add_signing_key_if_missing(path: Path) -> bool:
         data["signing_active"] = key_id
         _replace_atomically(path, json.dumps(data))
     return True
+
+
+def rotate_keyring(path: Path) -> int:
+    """Add a fresh root key as the next version, decrypt-only (pending); returns its version.
+
+    Restart (or roll) every server so it loads the new version, then make it active with
+    `activate_version`. Refused while another version is still pending. The file is
+    replaced atomically and stays mode 0600; everything else in it is kept.
+    """
+    with _directory_lock(path):
+        data = _read(path)
+        keyring = LocalKeyring._from_data(path, data)
+        if keyring.pending_versions:
+            raise KeyringError(
+                f"Key version {keyring.pending_versions[0]} is already pending: activate it "
+                "with `casehub keys rotate --activate` before rotating again."
+            )
+        # Never reuse a retired number: a version always names one key.
+        retired = [v for v in data.get("retired", []) if isinstance(v, int)]
+        version = max([*keyring.versions, *retired]) + 1
+        data["keys"][str(version)] = base64.b64encode(os.urandom(_KEY_BYTES)).decode()
+        data["pending"] = [version]
+        _replace_atomically(path, json.dumps(data))
+    return version
+
+
+def activate_version(path: Path, version: int | None = None) -> int:
+    """Make a version (by default the pending one) the one new wraps use; returns it.
+
+    Only do this once every server has been restarted with a keyring that holds the version,
+    or servers still running the old keyring could not unwrap the new wraps.
+    """
+    with _directory_lock(path):
+        data = _read(path)
+        keyring = LocalKeyring._from_data(path, data)
+        if version is None:
+            if not keyring.pending_versions:
+                raise KeyringError("No key version is pending: run `casehub keys rotate` first.")
+            version = keyring.pending_versions[-1]
+        if version not in keyring.versions:
+            raise KeyringError(f"Key version {version} is not in the keyring.")
+        if version == keyring.active_version:
+            return version
+        data["active"] = version
+        data["pending"] = [v for v in keyring.pending_versions if v != version]
+        _replace_atomically(path, json.dumps(data))
+    return version
+
+
+def retire_version(path: Path, version: int) -> None:
+    """Remove a root-key version from the keyring for good; the active version is refused.
+
+    Wraps still under the version become unreadable: the caller checks there are none.
+    """
+    with _directory_lock(path):
+        data = _read(path)
+        keyring = LocalKeyring._from_data(path, data)
+        if version not in keyring.versions:
+            raise KeyringError(f"Key version {version} is not in the keyring.")
+        if version == keyring.active_version:
+            raise KeyringError(f"Key version {version} is the active one and cannot be retired.")
+        del data["keys"][str(version)]
+        data["pending"] = [v for v in keyring.pending_versions if v != version]
+        retired = [v for v in data.get("retired", []) if isinstance(v, int)]
+        data["retired"] = sorted({*retired, version})
+        _replace_atomically(path, json.dumps(data))

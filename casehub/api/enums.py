@@ -49,7 +49,21 @@ ViewerAccess = strawberry.enum(
     name="ViewerAccess",
     description="What the viewer's agency may see of an object: OWNER, FULL or METADATA.",
 )
-ErrorCode = strawberry.enum(_ErrorCode, description="Machine-readable cause of a UserError.")
+ErrorCode = strawberry.enum(
+    _ErrorCode,
+    description=(
+        "Machine-readable cause of a UserError. LEGAL_HOLD: the case is under a legal hold, "
+        "which refuses shredCase until setLegalHold releases it."
+    ),
+)
+ProtectedFieldsReason = strawberry.enum(
+    enums.ProtectedFieldsReason,
+    description=(
+        "Why a case's encrypted fields read as null. SHREDDED: the case was crypto-shredded and "
+        "they can never be decrypted again. METADATA_ONLY: the viewer's agency holds a METADATA "
+        "share or request link only."
+    ),
+)
 RequestKind = strawberry.enum(
     requests.RequestKind,
     description=(

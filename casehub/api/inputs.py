@@ -133,6 +133,20 @@ class RevokeShareInput:
     share_id: strawberry.ID = strawberry.field(description="The share.")
 
 
+@strawberry.input(description="Crypto-shred a case: destroy its data key for good.")
+class ShredCaseInput:
+    id: strawberry.ID = strawberry.field(description="The case (your agency's own).")
+
+
+@strawberry.input(description="Place or release a legal hold on a case.")
+class SetLegalHoldInput:
+    id: strawberry.ID = strawberry.field(description="The case (your agency's own).")
+    hold: bool = strawberry.field(description="True places the hold, false releases it.")
+    reason: str = strawberry.field(
+        description="Why (court order, retention duty…), recorded in the audit log (≤ 500)."
+    )
+
+
 @strawberry.input(description="A new agency (HUB_ADMIN only).")
 class RegisterAgencyInput:
     code: str = strawberry.field(

@@ -19,13 +19,15 @@ from casehub.api.inputs import (
     RecordCustodyEventInput,
     RegisterAgencyInput,
     RevokeShareInput,
+    SetLegalHoldInput,
     ShareCaseInput,
+    ShredCaseInput,
     UpdateCaseInput,
 )
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Subject
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
-from casehub.services import agencies, cases, evidence, sharing, subjects
+from casehub.services import agencies, cases, evidence, sharing, shredding, subjects
 from casehub.services.views import EvidenceView
 
 
@@ -74,6 +76,18 @@ class ShareCasePayload:
 @strawberry.type(description="Result of revokeShare.")
 class RevokeSharePayload:
     share: CaseShare | None = strawberry.field(description="The revoked share, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of shredCase.")
+class ShredCasePayload:
+    case: Case | None = strawberry.field(description="The shredded case, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Result of setLegalHold.")
+class SetLegalHoldPayload:
+    case: Case | None = strawberry.field(description="The case as changed, unless refused.")
     errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
@@ -249,3 +263,36 @@ class Mutation:
             )
         )
         return RevokeSharePayload(share=None if view is None else CaseShare.of(view), errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Crypto-shred your case (AGENCY_ADMIN): destroy every agency's wrap of its data key "
+            "and revoke its shares. Its clear fields remain with shreddedAt; its encrypted fields "
+            "can never be decrypted again. Refused with LEGAL_HOLD while a hold is in force, and "
+            "with VALIDATION once shredded. Linked cooperation requests keep their own keys."
+        )
+    )
+    async def shred_case(self, info: Info, input: ShredCaseInput) -> ShredCasePayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: shredding.shred_case(scope, case_id=parse_id_of("Case", input.id, ["id"]))
+        )
+        return ShredCasePayload(case=None if view is None else Case.of(view), errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Place or release a legal hold on your case (AGENCY_ADMIN); "
+            "while held, shredCase is refused."
+        )
+    )
+    async def set_legal_hold(self, info: Info, input: SetLegalHoldInput) -> SetLegalHoldPayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: shredding.set_legal_hold(
+                scope,
+                case_id=parse_id_of("Case", input.id, ["id"]),
+                hold=input.hold,
+                reason=input.reason,
+            )
+        )
+        return SetLegalHoldPayload(case=None if view is None else Case.of(view), errors=errors)

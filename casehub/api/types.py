@@ -20,6 +20,7 @@ from casehub.domain.enums import (
     EvidenceKind,
     HandlingCode,
     IdentifierKind,
+    ProtectedFieldsReason,
     Role,
     ShareScope,
     SourceReliability,
@@ -277,11 +278,28 @@ class Case(Node):
     viewer_access: Access = strawberry.field(
         description="OWNER, FULL (encrypted fields readable) or METADATA (encrypted fields null)."
     )
+    legal_hold: bool = strawberry.field(
+        description="Whether a legal hold is in force; it refuses shredCase with LEGAL_HOLD."
+    )
+    shredded_at: datetime | None = strawberry.field(
+        description=(
+            "When the case was crypto-shredded (UTC): its data key is destroyed, its clear "
+            "fields remain and every encrypted field of it reads as null for everyone."
+        )
+    )
+    protected_fields_reason: ProtectedFieldsReason | None = strawberry.field(
+        description=(
+            "Why the encrypted fields of the case (and of its subjects and evidence) are null "
+            "for the viewer; null when they are readable."
+        )
+    )
     _summary: strawberry.Private[Sealed]
     _case_id: strawberry.Private[object]
     _owner_id: strawberry.Private[object]
 
-    @strawberry.field(description="Summary (decrypted); null without FULL access.")
+    @strawberry.field(
+        description="Summary (decrypted); null without FULL access or once the case is shredded."
+    )
     def summary(self, info: Info) -> str | None:
         return self._summary.reveal(info.context.scope)
 
@@ -322,6 +340,9 @@ class Case(Node):
             created_at=view.created_at,
             updated_at=view.updated_at,
             viewer_access=view.viewer_access,
+            legal_hold=view.legal_hold,
+            shredded_at=view.shredded_at,
+            protected_fields_reason=view.protected_fields_reason,
             _summary=view.summary,
             _case_id=view.id,
             _owner_id=view.owner_agency_id,

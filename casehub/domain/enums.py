@@ -150,3 +150,10 @@ class Access(StrEnum):
     def decrypts(self) -> bool:
         """Whether this access level may read encrypted fields."""
         return self is not Access.METADATA
+
+
+class ProtectedFieldsReason(StrEnum):
+    """Why a viewer reads a case's encrypted fields as null."""
+
+    SHREDDED = "SHREDDED"
+    METADATA_ONLY = "METADATA_ONLY"

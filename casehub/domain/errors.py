@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONFLICT = "CONFLICT"
     CLASSIFICATION_FORBIDS_SHARING = "CLASSIFICATION_FORBIDS_SHARING"
+    LEGAL_HOLD = "LEGAL_HOLD"
 
 
 class DomainError(Exception):
@@ -56,6 +57,12 @@ class ClassificationForbidsSharing(DomainError):
     """The case's TLP marking does not allow this share."""
 
     code = ErrorCode.CLASSIFICATION_FORBIDS_SHARING
+
+
+class LegalHold(DomainError):
+    """The case is under a legal hold, which refuses its erasure."""
+
+    code = ErrorCode.LEGAL_HOLD
 
 
 class ValidationErrors(DomainError):

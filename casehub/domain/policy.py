@@ -24,6 +24,8 @@ class Action(StrEnum):
     SHARE_CASE = "SHARE_CASE"
     REVOKE_SHARE = "REVOKE_SHARE"
     LIST_SHARES = "LIST_SHARES"
+    SET_LEGAL_HOLD = "SET_LEGAL_HOLD"
+    SHRED_CASE = "SHRED_CASE"
 
 
 class Decision(StrEnum):
@@ -75,6 +77,8 @@ _LEVELS: dict[Action, frozenset[Access]] = {
     Action.SHARE_CASE: frozenset({Access.OWNER}),
     Action.REVOKE_SHARE: frozenset({Access.OWNER}),
     Action.LIST_SHARES: frozenset({Access.OWNER}),
+    Action.SET_LEGAL_HOLD: frozenset({Access.OWNER}),
+    Action.SHRED_CASE: frozenset({Access.OWNER}),
 }
 
 _ANY_ROLE = frozenset({Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN})
@@ -90,6 +94,8 @@ _ROLES: dict[Action, frozenset[Role]] = {
     Action.SHARE_CASE: frozenset({Role.AGENCY_ADMIN}),
     Action.REVOKE_SHARE: frozenset({Role.AGENCY_ADMIN}),
     Action.LIST_SHARES: frozenset({Role.AGENCY_ADMIN, Role.INVESTIGATOR}),
+    Action.SET_LEGAL_HOLD: frozenset({Role.AGENCY_ADMIN}),
+    Action.SHRED_CASE: frozenset({Role.AGENCY_ADMIN}),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlmodel import col
 
 from casehub.persistence.requests import RequestQueries
@@ -252,6 +252,16 @@ class Store(RequestQueries):
         wraps = await self.wraps_for_agency([scope_id], agency_id)
         for wrap in wraps:
             await self.session.delete(wrap)
+
+    async def delete_all_wraps(self, scope_id: UUID) -> int:
+        """Remove every agency's wrap of a scope's data key (crypto-shredding); how many."""
+        statement = (
+            delete(DataKeyWrapRow)
+            .where(col(DataKeyWrapRow.scope_id) == scope_id)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self._execute(statement)
+        return int(result.rowcount)
 
     # Case contents
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from casehub.persistence.types import UTCDateTime
@@ -70,6 +71,9 @@ class CaseRow(SQLModel, table=True):
     created_by: UUID = Field(foreign_key="principal.id")
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    # A legal hold refuses crypto-shredding; `shredded_at` marks a case whose data key is gone.
+    legal_hold: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    shredded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class DataKeyWrapRow(SQLModel, table=True):

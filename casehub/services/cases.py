@@ -9,7 +9,15 @@ from uuid import UUID
 
 from casehub.crypto import DataKey, FieldContext, seal_field
 from casehub.domain import validation as check
-from casehub.domain.enums import Access, CaseCategory, CaseStatus, HandlingCode, Role, Tlp
+from casehub.domain.enums import (
+    Access,
+    CaseCategory,
+    CaseStatus,
+    HandlingCode,
+    ProtectedFieldsReason,
+    Role,
+    Tlp,
+)
 from casehub.domain.errors import Conflict, ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.domain.policy import LINK_ACCESS_STATES, Action
@@ -47,6 +55,27 @@ def sealed(
     return Sealed(blob, FieldContext(table, column, row_id, owner_id), key, object_type)
 
 
+SHREDDED_MESSAGE = (
+    "The case was crypto-shredded: its data key is destroyed, so nothing encrypted can be "
+    "added to it or changed in it."
+)
+
+
+def refuse_if_shredded(row: CaseRow, field: str) -> None:
+    """Refuse a write that needs the case's data key once the case is shredded."""
+    if row.shredded_at is not None:
+        raise ValidationFailed(SHREDDED_MESSAGE, [field])
+
+
+def protected_fields_reason(row: CaseRow, grant: CaseGrant) -> ProtectedFieldsReason | None:
+    """Why the viewer reads the case's encrypted fields as null (None: it may read them)."""
+    if row.shredded_at is not None:
+        return ProtectedFieldsReason.SHREDDED
+    if not grant.access.decrypts:
+        return ProtectedFieldsReason.METADATA_ONLY
+    return None
+
+
 def case_view(row: CaseRow, grant: CaseGrant, key: DataKey | None) -> CaseView:
     """Render a case row for a viewer with this grant and key."""
     return CaseView(
@@ -65,6 +94,9 @@ def case_view(row: CaseRow, grant: CaseGrant, key: DataKey | None) -> CaseView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         viewer_access=grant.access,
+        legal_hold=row.legal_hold,
+        shredded_at=row.shredded_at,
+        protected_fields_reason=protected_fields_reason(row, grant),
     )
 
 
@@ -224,6 +256,7 @@ async def update_case(
             values["title"] = check.text(title, field=["title"], max_length=TITLE_MAX)
         if summary is not None:
             check.text(summary, field=["summary"], max_length=SUMMARY_MAX, multiline=True)
+            refuse_if_shredded(row, "summary")
             key = (await keys.viewer_keys(scope, [case_id]))[case_id]
             if key is None:
                 raise Conflict("The case's key is not available to your agency.", ["id"])

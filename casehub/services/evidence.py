@@ -16,7 +16,13 @@ from casehub.domain.policy import Action
 from casehub.persistence.tables import CustodyEventRow, EvidenceRow
 from casehub.services import audit, keys
 from casehub.services.access import authorize, visible_cases
-from casehub.services.cases import readable_keys, seal, sealed
+from casehub.services.cases import (
+    SHREDDED_MESSAGE,
+    readable_keys,
+    refuse_if_shredded,
+    seal,
+    sealed,
+)
 from casehub.services.runtime import CaseGrant, Scope
 from casehub.services.views import CustodyEventView, EvidenceView
 
@@ -128,6 +134,7 @@ async def add_evidence(
     """
     async with audit.mutation(scope, "evidence.add") as entry:
         case, grant = await authorize(scope, case_id, Action.ADD_EVIDENCE)
+        refuse_if_shredded(case, "caseId")
         principal = scope.caller()
         owner = case.owner_agency_id
         check.text(title, field=["title"], max_length=200)
@@ -141,7 +148,8 @@ async def add_evidence(
         collected_at = _not_future(scope, collected_at, "collectedAt")
         digest, size = _digest(scope, kind, content, sha256, size_bytes, content_field)
         key = (await keys.viewer_keys(scope, [case_id]))[case_id]
-        assert key is not None, "the owner always holds a wrap"
+        if key is None:  # the owner holds a wrap until the case is shredded
+            raise ValidationFailed(SHREDDED_MESSAGE, ["caseId"])
         evidence_id = new_id()
         now = scope.now
         row = EvidenceRow(
@@ -211,6 +219,8 @@ async def record_custody_event(
         check.optional_text(note, field=["note"], max_length=NOTE_MAX, multiline=True)
         now = scope.now
         when = _not_future(scope, occurred_at, "occurredAt") or now
+        if note is not None:
+            refuse_if_shredded(case, "note")
         key = (await keys.viewer_keys(scope, [item.case_id]))[item.case_id]
         if key is None and note is not None:
             raise ValidationFailed("Your agency cannot encrypt notes on this case.", ["note"])

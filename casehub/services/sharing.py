@@ -15,6 +15,7 @@ from casehub.domain.sharing import check_share
 from casehub.persistence.tables import CaseShareRow
 from casehub.services import audit, keys
 from casehub.services.access import authorize, visible_cases
+from casehub.services.cases import refuse_if_shredded
 from casehub.services.runtime import Scope
 from casehub.services.views import ShareView
 
@@ -65,6 +66,7 @@ async def share_case(
             if previous.revoked_at is None:
                 previous.revoked_at = now
         if share_scope is ShareScope.FULL:
+            refuse_if_shredded(case, "scope")
             await keys.grant_key(scope, case_id, agency_id)
         else:
             await keys.withdraw_key(scope, case_id, agency_id)

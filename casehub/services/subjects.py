@@ -15,7 +15,13 @@ from casehub.domain.policy import Action
 from casehub.persistence.tables import IdentifierRow, SubjectRow
 from casehub.services import audit, keys
 from casehub.services.access import authorize
-from casehub.services.cases import readable_keys, seal, sealed
+from casehub.services.cases import (
+    SHREDDED_MESSAGE,
+    readable_keys,
+    refuse_if_shredded,
+    seal,
+    sealed,
+)
 from casehub.services.runtime import Scope
 from casehub.services.views import IdentifierView, SubjectView
 
@@ -60,6 +66,7 @@ async def add_subject(
     """Add a subject with its identifiers to a case the caller's agency owns."""
     async with audit.mutation(scope, "subject.add") as entry:
         case, _grant = await authorize(scope, case_id, Action.ADD_SUBJECT)
+        refuse_if_shredded(case, "caseId")
         owner = case.owner_agency_id
         check.text(display_name, field=["displayName"], max_length=NAME_MAX)
         if len(identifiers) > IDENTIFIERS_MAX:
@@ -69,7 +76,8 @@ async def add_subject(
             for index, item in enumerate(identifiers)
         ]
         key = (await keys.viewer_keys(scope, [case_id]))[case_id]
-        assert key is not None, "the owner always holds a wrap"
+        if key is None:  # the owner holds a wrap until the case is shredded
+            raise ValidationFailed(SHREDDED_MESSAGE, ["caseId"])
         now = scope.now
         subject_id = new_id()
         subject = SubjectRow(

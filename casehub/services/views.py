@@ -16,6 +16,7 @@ from casehub.domain.enums import (
     EvidenceKind,
     HandlingCode,
     IdentifierKind,
+    ProtectedFieldsReason,
     ShareScope,
     SourceReliability,
     SubjectKind,
@@ -93,6 +94,9 @@ class CaseView:
     created_at: datetime
     updated_at: datetime
     viewer_access: Access
+    legal_hold: bool = False
+    shredded_at: datetime | None = None
+    protected_fields_reason: ProtectedFieldsReason | None = None
 
 
 @dataclass(slots=True)

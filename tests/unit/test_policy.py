@@ -55,6 +55,8 @@ EXPECTED = {
     Action.SHARE_CASE: (A, F, F, N, N, N),
     Action.REVOKE_SHARE: (A, F, F, N, N, N),
     Action.LIST_SHARES: (A, F, F, N, N, N),
+    Action.SET_LEGAL_HOLD: (A, F, F, N, N, N),
+    Action.SHRED_CASE: (A, F, F, N, N, N),
 }
 SITUATION_ORDER = [
     "owner",
@@ -117,6 +119,8 @@ SINGLE_ROLE_ALLOWED = {
     Action.SHARE_CASE: (_ADM, set(), set()),
     Action.REVOKE_SHARE: (_ADM, set(), set()),
     Action.LIST_SHARES: ({Role.AGENCY_ADMIN, Role.INVESTIGATOR}, set(), set()),
+    Action.SET_LEGAL_HOLD: (_ADM, set(), set()),
+    Action.SHRED_CASE: (_ADM, set(), set()),
 }
 LEVELS = (Access.OWNER, Access.FULL, Access.METADATA)
 
@@ -156,6 +160,12 @@ def test_single_role_gating(action, access, role, expected):
         (Action.VIEW, Access.METADATA, {Role.READER}, A),
         (Action.LIST_SHARES, Access.OWNER, {Role.READER}, F),
         (Action.LIST_SHARES, Access.FULL, {Role.AGENCY_ADMIN}, F),
+        (Action.SHRED_CASE, Access.OWNER, {Role.INVESTIGATOR}, F),
+        (Action.SHRED_CASE, Access.OWNER, {Role.AGENCY_ADMIN}, A),
+        (Action.SHRED_CASE, Access.FULL, set(AGENCY_ROLES), F),
+        (Action.SET_LEGAL_HOLD, Access.OWNER, {Role.INVESTIGATOR, Role.READER}, F),
+        (Action.SET_LEGAL_HOLD, Access.OWNER, {Role.AGENCY_ADMIN}, A),
+        (Action.SET_LEGAL_HOLD, Access.FULL, {Role.AGENCY_ADMIN}, F),
     ],
 )
 def test_role_gating_examples(action, access, roles, expected):

@@ -17,7 +17,7 @@ from casehub.api.request_inputs import (
 from casehub.api.request_types import CooperationRequest, RequestMessage
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.request_content import Particulars
-from casehub.domain.requests import RequestAction
+from casehub.domain.requests import FulfilOutcome, RequestAction
 from casehub.services import request_reads, requests
 from casehub.services.views import RequestView
 
@@ -37,7 +37,12 @@ class AddCooperationMessagePayload:
 
 
 async def _step(
-    info: Info, raw_id: str, action: RequestAction, text: str | None = None
+    info: Info,
+    raw_id: str,
+    action: RequestAction,
+    text: str | None = None,
+    outcome: FulfilOutcome | None = None,
+    evidence_ids: list[strawberry.ID] | None = None,
 ) -> CooperationRequestPayload:
     scope = info.context.scope
 
@@ -47,6 +52,11 @@ async def _step(
             request_id=parse_id_of("CooperationRequest", raw_id, ["id"]),
             action=action,
             text=text,
+            outcome=outcome,
+            evidence_ids=[
+                parse_id_of("Evidence", value, ["evidenceIds", str(index)])
+                for index, value in enumerate(evidence_ids or [])
+            ],
         )
         return (await request_reads.render_requests(scope, [row]))[0]
 
@@ -135,25 +145,13 @@ class RequestMutation:
     async def fulfil_cooperation_request(
         self, info: Info, input: FulfilCooperationRequestInput
     ) -> CooperationRequestPayload:
-        scope = info.context.scope
-
-        async def work() -> RequestView:
-            row = await requests.transition(
-                scope,
-                request_id=parse_id_of("CooperationRequest", input.id, ["id"]),
-                action=RequestAction.FULFIL,
-                text=input.message,
-                outcome=input.outcome,
-                evidence_ids=[
-                    parse_id_of("Evidence", value, ["evidenceIds", str(index)])
-                    for index, value in enumerate(input.evidence_ids)
-                ],
-            )
-            return (await request_reads.render_requests(scope, [row]))[0]
-
-        view, errors = await attempt(work)
-        return CooperationRequestPayload(
-            request=None if view is None else CooperationRequest.of(view), errors=errors
+        return await _step(
+            info,
+            input.id,
+            RequestAction.FULFIL,
+            text=input.message,
+            outcome=input.outcome,
+            evidence_ids=input.evidence_ids,
         )
 
     @strawberry.mutation(description="Withdraw a request, with the reason (requester).")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from casehub.domain import validation as check
+from casehub.domain.canonical import canonical
 from casehub.domain.enums import IdentifierKind
 from casehub.domain.errors import ValidationFailed
 
@@ -22,8 +23,14 @@ class IdentifierInput:
     chain: str | None = None
 
 
-def checked_identifier(item: IdentifierInput, *, field: Sequence[str]) -> IdentifierInput:
-    """The identifier with its platform and chain in canonical form, or a VALIDATION error."""
+def checked_identifier(
+    item: IdentifierInput, *, field: Sequence[str], default_region: str | None = None
+) -> IdentifierInput:
+    """The identifier with its platform and chain in canonical form, or a VALIDATION error.
+
+    The value must have a canonical form (`canonical`, phone numbers read in
+    ``default_region``) but is kept as the caller gave it.
+    """
     check.text(item.value, field=[*field, "value"], max_length=VALUE_MAX)
     platform = chain = None
     if item.kind is IdentifierKind.MESSENGER_HANDLE:
@@ -38,4 +45,12 @@ def checked_identifier(item: IdentifierInput, *, field: Sequence[str]) -> Identi
         chain = check.platform_name(item.chain, field=[*field, "chain"])
     elif item.chain is not None:
         raise ValidationFailed("Only crypto wallets take a chain.", [*field, "chain"])
+    canonical(
+        item.kind,
+        item.value,
+        platform=platform,
+        chain=chain,
+        default_region=default_region,
+        field=[*field, "value"],
+    )
     return IdentifierInput(kind=item.kind, value=item.value, platform=platform, chain=chain)

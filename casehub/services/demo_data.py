@@ -456,7 +456,7 @@ CASES: list[DemoCase] = [
                 "Removed channel owner",
                 [
                     (ID_KIND.MESSENGER_HANDLE, "s_archive_88", "relaygram", None),
-                    (ID_KIND.PHONE, "+44 7700 900123", None, None),
+                    (ID_KIND.PHONE, "+44 7400 123456", None, None),
                 ],
             ),
         ],
@@ -784,7 +784,7 @@ REQUESTS: list[DemoRequest] = [
                 2 * DAY - 4 * HOUR,
                 outcome=FulfilOutcome.PARTIAL,
                 text=(
-                    "Disclosed: registration phone +44 7700 900123, registered 2026-03-02, and "
+                    "Disclosed: registration phone +44 7400 123456, registered 2026-03-02, and "
                     "38 login IP addresses (CSV sent through the secure portal, ref. ED-55310). "
                     "Message content is end-to-end encrypted and cannot be disclosed."
                 ),

@@ -74,7 +74,7 @@ async def load_party(scope: Scope, request_id: UUID, field: str = "id") -> Party
     raise NotFound("No such cooperation request.", [field])
 
 
-def _checked_particulars(particulars: Particulars) -> Particulars:
+def _checked_particulars(particulars: Particulars, region: str | None) -> Particulars:
     path = "particulars"
     for name in ("offence", "data_to_preserve", "custodian_or_location", "imminent_threat"):
         camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
@@ -88,7 +88,9 @@ def _checked_particulars(particulars: Particulars) -> Particulars:
     for index, location in enumerate(particulars.content_locations):
         check.text(location, field=[path, "contentLocations", str(index)], max_length=2_000)
     identifiers = tuple(
-        checked_identifier(item, field=[path, "accountIdentifiers", str(index)])
+        checked_identifier(
+            item, field=[path, "accountIdentifiers", str(index)], default_region=region
+        )
         for index, item in enumerate(particulars.account_identifiers)
     )
     return Particulars(
@@ -121,7 +123,9 @@ async def create_request(
         check.text(title, field=["title"], max_length=TITLE_MAX)
         check.text(body, field=["body"], max_length=BODY_MAX, multiline=True)
         check.optional_text(legal_basis, field=["legalBasis"], max_length=LEGAL_BASIS_MAX)
-        checked = _checked_particulars(particulars or Particulars())
+        own = await scope.store.agencies_by_ids([principal.agency_id])
+        region = own[0].jurisdiction if own else None
+        checked = _checked_particulars(particulars or Particulars(), region)
         if requested_agency_id == principal.agency_id:
             raise ValidationFailed("A request goes to another agency.", ["requestedAgencyId"])
         if not await scope.store.agencies_by_ids([requested_agency_id]):

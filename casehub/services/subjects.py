@@ -71,8 +71,10 @@ async def add_subject(
         check.text(display_name, field=["displayName"], max_length=NAME_MAX)
         if len(identifiers) > IDENTIFIERS_MAX:
             raise ValidationFailed(f"At most {IDENTIFIERS_MAX} identifiers.", ["identifiers"])
+        agencies = await scope.store.agencies_by_ids([scope.caller().agency_id])
+        region = agencies[0].jurisdiction if agencies else None
         checked = [
-            checked_identifier(item, field=["identifiers", str(index)])
+            checked_identifier(item, field=["identifiers", str(index)], default_region=region)
             for index, item in enumerate(identifiers)
         ]
         key = (await keys.viewer_keys(scope, [case_id]))[case_id]

@@ -33,9 +33,10 @@ async def _write_secrets(world, gql) -> list[str]:
     owner = await world.agency()
     partner = await world.agency()
     known = {
-        name: _marker(name)
-        for name in ("summary", "name", "phone", "handle", "desc", "content", "note")
+        name: _marker(name) for name in ("summary", "name", "handle", "desc", "content", "note")
     }
+    # A phone identifier must be a valid number: a random Malaysian mobile number.
+    known["phone"] = f"+6012{secrets.randbelow(10_000_000):07d}"
     opened = await gql(
         owner.token,
         OPEN,

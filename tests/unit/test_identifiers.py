@@ -11,6 +11,12 @@ from casehub.domain.identifiers import VALUE_MAX, IdentifierInput, checked_ident
 FIELD = ("subject", "identifiers", "0")
 
 PLAIN_KINDS = [k for k in K if k not in (K.MESSENGER_HANDLE, K.CRYPTO_WALLET)]
+BARE_VALUES = {
+    K.PHONE: "+60 12-345 6789",
+    K.EMAIL: "Some.Value@Example.org",
+    K.IP_ADDRESS: "2001:DB8::0:1",
+    K.DOMAIN: "Some-Value.example.",
+}
 
 
 def check(kind, value="value-1", platform=None, chain=None):
@@ -47,17 +53,21 @@ def refused(field_tail, **kwargs):
         ),
         (
             K.CRYPTO_WALLET,
-            "0xAbC",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
             None,
             "Ethereum",
-            IdentifierInput(K.CRYPTO_WALLET, "0xAbC", chain="ethereum"),
+            IdentifierInput(
+                K.CRYPTO_WALLET, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", chain="ethereum"
+            ),
         ),
         (
             K.CRYPTO_WALLET,
-            "bc1qxyz",
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
             None,
             "BITCOIN",
-            IdentifierInput(K.CRYPTO_WALLET, "bc1qxyz", chain="bitcoin"),
+            IdentifierInput(
+                K.CRYPTO_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", chain="bitcoin"
+            ),
         ),
     ],
 )
@@ -67,8 +77,10 @@ def test_accepted_identifiers_are_canonicalised(kind, value, platform, chain, ex
 
 @pytest.mark.parametrize("kind", PLAIN_KINDS)
 def test_plain_kinds_accept_a_bare_value(kind):
-    got = check(kind, "some value")
-    assert got == IdentifierInput(kind=kind, value="some value", platform=None, chain=None)
+    # Values are checked for their kind (see test_canonical) but kept as given.
+    value = BARE_VALUES.get(kind, "some value")
+    got = check(kind, value)
+    assert got == IdentifierInput(kind=kind, value=value, platform=None, chain=None)
 
 
 @pytest.mark.parametrize("kind", [*PLAIN_KINDS, K.CRYPTO_WALLET])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path(".casehub")
+_ORIGIN = re.compile(r"https?://[^/\s*]+")
 
 
 class Environment(StrEnum):
@@ -46,8 +49,73 @@ class Settings(BaseSettings):
         description="Largest HTTP request body accepted, in bytes (uploads included).",
     )
     max_query_depth: int = Field(default=10, ge=1, description="Deepest query accepted.")
+    max_query_aliases: int = Field(
+        default=15, ge=0, description="Most aliases one GraphQL document may hold."
+    )
+    max_query_tokens: int = Field(
+        default=2000, ge=10, description="Most lexical tokens one GraphQL document may hold."
+    )
+    max_query_directives: int = Field(
+        default=50, ge=0, description="Most directives one GraphQL document may hold."
+    )
+    max_query_cost: int = Field(
+        default=1000,
+        ge=1,
+        description="Highest computed cost of an operation (objects it may return, pages counted "
+        "as full).",
+    )
+    max_page_size: int = Field(
+        default=100,
+        ge=1,
+        le=100,
+        description="Largest `first` or `last` of a connection (the services never serve more).",
+    )
+    max_document_chars: int = Field(
+        default=100_000, ge=1000, description="Longest GraphQL document, in characters."
+    )
+    allow_get_queries: bool = Field(
+        default=False, description="Serve queries (never mutations) over GET /graphql too."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API, comma-separated; none: no CORS.",
+    )
+    rate_limit_per_second: float = Field(
+        default=20, gt=0, description="Requests per second one API token may make, sustained."
+    )
+    rate_limit_burst: int = Field(
+        default=40, ge=1, description="Requests one API token may make at once after a pause."
+    )
+    auth_failures_per_minute: float = Field(
+        default=10, gt=0, description="Failed authentications per minute from one address."
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=1, description="Failed authentications one address may make at once."
+    )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    hit_check_per_minute: int = Field(
+        default=100,
+        ge=1,
+        description="Identifiers one agency may hit-check in any 60 seconds (all replicas).",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port], no path, no '*'."
+                )
+        return value
 
     @property
     def is_development(self) -> bool:

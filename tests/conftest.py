@@ -3,7 +3,6 @@ agencies with tokens, and a GraphQL client that goes through HTTP."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import event
 
@@ -22,19 +20,9 @@ from casehub.domain.enums import AgencyKind, Role
 from casehub.persistence import migrate
 from casehub.services import agencies, auth
 from casehub.services.runtime import Runtime, open_scope
+from tests.postgres import PG_ADMIN_URL, fresh_postgres, require_postgres
 
-PG_ADMIN_URL = os.environ.get(
-    "CASEHUB_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 ALL_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
-
-
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -51,17 +39,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    if not _postgres_reachable():
-        if os.environ.get("CASEHUB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL is not reachable; its suite is skipped")
-    name = f"casehub_test_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    require_postgres("its suite")
+    with fresh_postgres("casehub_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

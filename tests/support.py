@@ -15,6 +15,9 @@ from casehub.persistence.tables import (
     CustodyEventRow,
     DataKeyWrapRow,
     EvidenceRow,
+    HitCheckRow,
+    HitNoticeRow,
+    IdentifierIndexRow,
     IdentifierRow,
     PrincipalRow,
     SubjectRow,
@@ -30,9 +33,12 @@ TABLES: tuple[type[SQLModel], ...] = (
     DataKeyWrapRow,
     SubjectRow,
     IdentifierRow,
+    IdentifierIndexRow,
     EvidenceRow,
     CustodyEventRow,
     CaseShareRow,
+    HitCheckRow,
+    HitNoticeRow,
 )
 
 

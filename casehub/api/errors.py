@@ -8,7 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
-from casehub.domain.errors import DomainError, ErrorCode, ValidationErrors
+from casehub.domain.errors import DomainError, ErrorCode, RateLimited, ValidationErrors
 
 T = TypeVar("T")
 
@@ -29,6 +29,8 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
     """Run a service call; a domain refusal becomes a payload error instead of a result."""
     try:
         return await work(), []
+    except RateLimited:
+        raise  # a top-level error, like every refusal to do any work at all
     except ValidationErrors as error:
         return None, [user_error(each) for each in error.errors]
     except DomainError as error:

@@ -1,30 +1,60 @@
-"""Schema extensions: the error policy and the audit of decrypted fields."""
+"""Schema extensions: the error policy, parsing and query limits, validation, transports and
+the audit of decrypted fields."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import re
 from collections.abc import AsyncIterator, Iterator
 
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.language import DocumentNode, OperationDefinitionNode
-from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.types.graphql import OperationType
 
+from casehub.api import limits
 from casehub.api.context import SocketContext
-from casehub.domain.errors import DomainError, Unauthenticated
+from casehub.api.limits import QueryLimits
+from casehub.domain.errors import DomainError, RateLimited, Unauthenticated
 from casehub.services import audit
 
 log = logging.getLogger("casehub.api")
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+UNEXPECTED = "Unexpected error."
+
+
+def retry_after(seconds: float) -> int:
+    """Whole seconds to wait before retrying, never 0 (the Retry-After header's unit)."""
+    return max(1, math.ceil(seconds))
+
+
+def masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """An unexpected failure as the caller sees it: no detail, only the request id, which the
+    log line (with the traceback) carries too."""
+    log.error(
+        "unexpected error (request %s)",
+        request_id,
+        exc_info=error.original_error or error,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        UNEXPECTED,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
 
 
 class ErrorPolicy(MaskErrors):
     """Domain refusals keep their message and code; anything unexpected is masked and logged."""
 
     def __init__(self, *, suggestions: bool) -> None:
-        super().__init__(error_message="Unexpected error.")
+        super().__init__(error_message=UNEXPECTED)
         self.suggestions = suggestions
 
     def _request_id(self) -> str:
@@ -37,21 +67,23 @@ class ErrorPolicy(MaskErrors):
     def _one(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if error.path is None and (original is None or isinstance(original, GraphQLError)):
-            # Syntax, validation and variable errors describe the request, not the data.
+            # Syntax, limit, validation and variable errors describe the request, not the data.
             message = error.message if self.suggestions else _SUGGESTION.sub("", error.message)
-            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+            kind = "PARSE" if isinstance(error, GraphQLSyntaxError) else "VALIDATION"
             return GraphQLError(
                 message,
                 error.nodes,
                 error.source,
                 error.positions,
                 error.path,
-                extensions={"code": code},
+                extensions={"code": f"GRAPHQL_{kind}_FAILED", **(error.extensions or {})},
             )
         if isinstance(original, DomainError):
             extensions: dict[str, object] = {"code": original.code.value}
             if original.field:
                 extensions["field"] = original.field
+            if isinstance(original, RateLimited):
+                extensions["retryAfter"] = retry_after(original.retry_after)
             return GraphQLError(
                 original.message,
                 error.nodes,
@@ -69,16 +101,61 @@ class ErrorPolicy(MaskErrors):
                 error.path,
                 extensions={"code": "UNAUTHENTICATED"},
             )
-        request_id = self._request_id()
-        log.error("unexpected error (request %s)", request_id, exc_info=original)
-        return GraphQLError(
-            self.error_message,
-            error.nodes,
-            error.source,
-            error.positions,
-            error.path,
-            extensions={"code": "INTERNAL", "requestId": request_id},
+        return masked(error, self._request_id())
+
+
+class Parsing(ParserCache):
+    """Cached parsing within the token and length limits."""
+
+    def __init__(self, query_limits: QueryLimits) -> None:
+        super().__init__(maxsize=1024)
+        self.limits = query_limits
+
+    def on_operation(self) -> Iterator[None]:
+        options = self.execution_context.parse_options
+        options["max_tokens"] = self.limits.tokens
+        # graphql-core 3.3 takes this option; strawberry's ParseOptions type predates it.
+        options["max_source_length"] = self.limits.document_chars  # type: ignore[typeddict-unknown-key]
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        # An error raised here would skip the error policy: on failure the document stays
+        # unset, and strawberry's own parse raises the error again where the policy sees it.
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
+class Limits(SchemaExtension):
+    """Refuse a document over the query limits before it is validated or run; report its
+    cost in the response's `extensions.cost`, refused or not."""
+
+    def __init__(self, query_limits: QueryLimits) -> None:
+        self.limits = query_limits
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        # Before Validation's hook (earlier in the list), which skips a refused document.
+        context = self.execution_context
+        assert context.graphql_document is not None  # only a parsed document is validated
+        analysis = limits.analyse(
+            context.schema._schema,
+            context.graphql_document,
+            context._provided_operation_name,
+            context.variables,
+            self.limits,
         )
+        self.cost = analysis.cost
+        if analysis.errors:
+            context.pre_execution_errors = analysis.errors
+        yield
+
+    def get_results(self) -> dict[str, object]:
+        """`{"cost": {"requestedQueryCost": N or null, "maxQueryCost": M}}`."""
+        return {"cost": {"requestedQueryCost": self.cost, "maxQueryCost": self.limits.cost}}
 
 
 class Validation(ValidationCache):
@@ -86,11 +163,14 @@ class Validation(ValidationCache):
     the one to run in operationName (strawberry would otherwise run the first)."""
 
     def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors:
+            yield  # refused by the limits: validating it would only burn CPU
+            return
         # Add to the cached errors before yielding: strawberry decides whether to execute
         # before the after-hooks run.
         hooks = super().on_validate()
         next(hooks)
-        context = self.execution_context
         # operation_name falls back to the first operation; only what the client sent counts.
         if self._ambiguous(context.graphql_document, context._provided_operation_name):
             error = GraphQLError(

@@ -1,10 +1,10 @@
-"""HTTP: the GraphQL endpoint behind bearer authentication, and the health routes."""
+"""HTTP: the GraphQL endpoint behind the gate (casehub.api.gate), its websocket, and the health
+route."""
 
 from __future__ import annotations
 
-import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -12,38 +12,37 @@ import orjson
 from cross_web import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from casehub.api.context import Context, SocketContext
+from casehub.api.extensions import masked
+from casehub.api.gate import SCOPE_KEY, Gate, error_body
+from casehub.api.headers import ide_policy
 from casehub.api.loaders import Loaders
-from casehub.domain.errors import Unauthenticated
-from casehub.services import auth, inbox
+from casehub.domain.errors import RateLimited, Unauthenticated
+from casehub.services import inbox, ratelimit
+from casehub.services.ratelimit import Limiters
 from casehub.services.runtime import Runtime, open_scope
 from casehub.services.runtime import Scope as RequestScope
 
-log = logging.getLogger("casehub.http")
-
-SCOPE_KEY = "casehub.scope"
 # Limits of a websocket connection (graphql-transport-ws).
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 CLOSE_UNAUTHORIZED = 4401  # connection_init without a valid token (4403: no agency role)
-
-
-def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
-    """A GraphQL-shaped error response body."""
-    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+CLOSE_RATE_LIMITED = 4429  # too many failed authentications from the client's address
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -57,13 +56,16 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate."""
+    """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate
+    and with 4429 when its address failed too often."""
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
         except Unauthenticated:
             await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
+        except RateLimited:
+            await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Too many failures")
 
 
 def connection_authorization(params: dict[str, object]) -> str | None:
@@ -84,9 +86,12 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     websocket_adapter_class = TextWebSocketAdapter
 
-    def __init__(self, schema: Any, *, runtime: Runtime, **options: Any) -> None:
+    def __init__(
+        self, schema: Any, *, runtime: Runtime, limiters: Limiters, **options: Any
+    ) -> None:
         super().__init__(schema, **options)
         self.runtime = runtime
+        self.limiters = limiters
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -113,8 +118,12 @@ class GraphQLView(GraphQL[Context, None]):
         """One JSON object per request: invalid JSON or UTF-8, arrays (batches) are refused."""
         try:
             value = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise HTTPException(400, "The request body is not valid JSON in UTF-8.") from None
+        except orjson.JSONDecodeError as error:
+            # orjson says what is wrong (truncated, bad UTF-8, a number out of range, nested
+            # too deeply ...) and where, without echoing the input.
+            raise HTTPException(
+                400, f"The request body is not valid JSON in UTF-8: {error.msg} (at {error.pos})."
+            ) from None
         if isinstance(value, list):
             raise HTTPException(400, "Batched requests are not accepted: send one operation.")
         if not isinstance(value, dict):
@@ -133,8 +142,9 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(context, SocketContext):  # pragma: no cover  (set by _serve_websocket)
             raise ConnectionRejectionError
         client = context.request.client
-        principal = await auth.authenticate(
+        principal = await ratelimit.authenticate(
             self.runtime,
+            self.limiters,
             context.scope,
             connection_authorization(context.connection_params),
             client.host if client else None,
@@ -150,136 +160,41 @@ class GraphQLView(GraphQL[Context, None]):
             scope=request_scope, loaders=Loaders(request_scope), request=request, response=response
         )
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # An error raised by an extension's hook skips the error policy (strawberry catches it
+        # outside the operation): it has no code. Mask it here rather than show its message.
+        request_id = request.scope[SCOPE_KEY].request_id
+        result.errors = [
+            error if (error.extensions or {}).get("code") else masked(error, request_id)
+            for error in result.errors or []
+        ] or None
+        return await super().process_result(request, result)
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
-class BodyTooLarge(Exception):
-    """The request body passed the configured limit."""
-
-
-class Authenticated:
-    """ASGI middleware: a session per request, bearer authentication, and a body-size limit."""
-
-    def __init__(self, app: ASGIApp, runtime: Runtime, ide_html: str | None) -> None:
-        self.app = app
-        self.runtime = runtime
-        self.limit = runtime.settings.max_request_bytes
-        self.ide_html = ide_html
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.ide_html is not None and self._wants_ide(scope):
-            # The IDE page holds no data; everything it then asks for is authenticated.
-            await HTMLResponse(self.ide_html)(scope, receive, send)
-            return
-        request_id = secrets.token_hex(8)
-        declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _send_json(send, 413, error_body("Request body too large.", "TOO_LARGE"))
-            return
-        async with open_scope(self.runtime) as request_scope:
-            request_scope.request_id = request_id
-            client = scope.get("client")
-            try:
-                request_scope.principal = await auth.authenticate(
-                    self.runtime,
-                    request_scope,
-                    _header(scope, b"authorization"),
-                    client[0] if client else None,
-                )
-            except Unauthenticated:
-                await _send_json(
-                    send,
-                    401,
-                    error_body("Authentication required.", "UNAUTHENTICATED"),
-                    extra_headers=[(b"www-authenticate", b"Bearer")],
-                )
-                return
-            scope[SCOPE_KEY] = request_scope
-            started = False
-
-            async def tracked_send(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                    headers = list(message.get("headers", []))
-                    headers.append((b"x-request-id", request_id.encode()))
-                    message = {**message, "headers": headers}
-                await send(message)
-
-            try:
-                await self.app(scope, _limited(receive, self.limit), tracked_send)
-            except BodyTooLarge:
-                if not started:
-                    await _send_json(send, 413, error_body("Request body too large.", "TOO_LARGE"))
-
-    @staticmethod
-    def _wants_ide(scope: Scope) -> bool:
-        accept = _header(scope, b"accept") or ""
-        return scope["method"] == "GET" and not scope.get("query_string") and "text/html" in accept
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:
-    seen = 0
-
-    async def limited() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge
-        return message
-
-    return limited
-
-
-async def _send_json(
-    send: Send,
-    status: int,
-    body: dict[str, Any],
-    extra_headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    payload = orjson.dumps(body)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": headers + (extra_headers or []),
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-def graphql_app(runtime: Runtime, schema: Any) -> ASGIApp:
-    """The /graphql endpoint: GraphiQL in development only, graphql-transport-ws only."""
-    development = runtime.settings.is_development
+def graphql_app(runtime: Runtime, schema: Any, limiters: Limiters) -> ASGIApp:
+    """The /graphql endpoint behind its gate: GraphiQL in development only, GET queries only
+    when the settings allow them, graphql-transport-ws only."""
+    settings = runtime.settings
     view = GraphQLView(
         schema,
         runtime=runtime,
-        graphql_ide="graphiql" if development else None,
-        allow_queries_via_get=False,
+        limiters=limiters,
+        graphql_ide="graphiql" if settings.is_development else None,
+        allow_queries_via_get=settings.allow_get_queries,
         # graphql-transport-ws only: a client asking for the legacy graphql-ws is closed (4406).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         multipart_uploads_enabled=True,
     )
-    return Authenticated(view, runtime, view.graphql_ide_html if development else None)
+    page = view.graphql_ide_html
+    ide = (page, ide_policy(page)) if settings.is_development else None
+    return Gate(view, runtime, limiters, ide)
 
 
 async def healthz(_request: Request) -> Response:

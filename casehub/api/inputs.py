@@ -8,6 +8,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
+from casehub.domain import identifiers
 from casehub.domain.enums import (
     AgencyKind,
     CaseCategory,
@@ -60,6 +61,12 @@ class IdentifierInput:
         default=None, description="Chain of a CRYPTO_WALLET (required for it), e.g. tron."
     )
 
+    def to_domain(self) -> identifiers.IdentifierInput:
+        """The identifier as the services take it."""
+        return identifiers.IdentifierInput(
+            kind=self.kind, value=self.value, platform=self.platform, chain=self.chain
+        )
+
 
 @strawberry.input(description="A new subject of a case.")
 class AddSubjectInput:
@@ -68,6 +75,21 @@ class AddSubjectInput:
     display_name: str = strawberry.field(description="Name as known, encrypted (≤ 500).")
     identifiers: list[IdentifierInput] = strawberry.field(
         default_factory=list, description="Its identifiers (≤ 50)."
+    )
+    matchable: bool | None = strawberry.field(
+        default=None,
+        description=(
+            "Whether other agencies' hitCheck may find this subject: true or false; null "
+            "(default) follows the case's TLP: every subject is matchable except in RED cases."
+        ),
+    )
+
+
+@strawberry.input(description="Whether a subject answers other agencies' hit checks.")
+class SetSubjectMatchableInput:
+    subject_id: strawberry.ID = strawberry.field(description="The subject (of your agency).")
+    matchable: bool | None = strawberry.field(
+        description="true, false, or null to follow the case's TLP (RED: not matchable)."
     )
 
 
@@ -167,4 +189,13 @@ class CaseFilter:
     tlp: Tlp | None = strawberry.field(default=None, description="Only this marking.")
     owned: bool | None = strawberry.field(
         default=None, description="true: own cases only; false: cases shared to you only."
+    )
+    identifier: IdentifierInput | None = strawberry.field(
+        default=None,
+        description=(
+            "Only cases holding this identifier (in canonical form: `+60 12-345 6789` finds "
+            "`012-345 6789` written by a Malaysian agency) among those whose protected fields "
+            "you may read: your own and those shared to you in FULL. Searched through blind "
+            "indexes; each search is audited."
+        ),
     )

@@ -26,7 +26,6 @@ from casehub.api.inputs import (
 )
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Subject
 from casehub.domain.errors import ValidationFailed
-from casehub.domain.identifiers import IdentifierInput
 from casehub.services import agencies, cases, evidence, sharing, shredding, subjects
 from casehub.services.views import EvidenceView
 
@@ -176,12 +175,8 @@ class Mutation:
                 case_id=parse_id_of("Case", input.case_id, ["caseId"]),
                 kind=input.kind,
                 display_name=input.display_name,
-                identifiers=[
-                    IdentifierInput(
-                        kind=item.kind, value=item.value, platform=item.platform, chain=item.chain
-                    )
-                    for item in input.identifiers
-                ],
+                identifiers=[item.to_domain() for item in input.identifiers],
+                matchable=input.matchable,
             )
         )
         return AddSubjectPayload(subject=None if view is None else Subject.of(view), errors=errors)

@@ -110,7 +110,11 @@ class Query:
     ) -> CaseConnection:
         given = filter or CaseFilter()
         case_filter = cases.CaseFilter(
-            status=given.status, category=given.category, tlp=given.tlp, owned=given.owned
+            status=given.status,
+            category=given.category,
+            tlp=given.tlp,
+            owned=given.owned,
+            identifier=given.identifier.to_domain() if given.identifier else None,
         )
         page = await cases.list_cases(
             info.context.scope, case_filter=case_filter, first=first, after=parse_cursor(after)
@@ -121,5 +125,5 @@ class Query:
             page_info=PageInfo(
                 has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
             ),
-            _filter=case_filter,
+            _filter=page.case_filter,
         )

@@ -7,22 +7,24 @@ from typing import Annotated
 
 import strawberry
 
-from casehub.api.context import Info, SocketContext
+from casehub.api import feeds
+from casehub.api.context import Info
+from casehub.api.loaders import Loaders
 from casehub.api.request_types import RequestEvent
-from casehub.domain.errors import Unauthenticated
-from casehub.services import audit, inbox
+from casehub.services import inbox
+from casehub.services.runtime import Principal, Runtime, Scope
+from casehub.services.views import RequestEventView
 
-
-@strawberry.type(
-    name="Subscription",
-    description=(
-        "Live feeds, served over a websocket at /graphql with the graphql-transport-ws protocol "
-        'only. Authenticate in connection_init: {"Authorization": "Bearer <token>"} or '
-        '{"token": "<token>"}; without a valid token the connection is closed with 4401, with a '
-        "token that holds no agency role (HUB_ADMIN alone) with 4403. At most 10 subscriptions "
-        "per connection."
-    ),
+SOCKET_DESCRIPTION = (
+    "Live feeds, served over a websocket at /graphql with the graphql-transport-ws protocol "
+    'only. Authenticate in connection_init: {"Authorization": "Bearer <token>"} or '
+    '{"token": "<token>"}; without a valid token the connection is closed with 4401, with a '
+    "token that holds no agency role (HUB_ADMIN alone) with 4403. At most 10 subscriptions "
+    "per connection."
 )
+
+
+@strawberry.type(description="Live feed of cooperation requests.")
 class RequestSubscription:
     @strawberry.subscription(
         description=(
@@ -46,17 +48,13 @@ class RequestSubscription:
             ),
         ] = None,
     ) -> AsyncGenerator[RequestEvent, None]:
-        context = info.context
-        if not isinstance(context, SocketContext) or context.principal is None:
-            raise Unauthenticated
-        feed = inbox.follow(context.runtime, context.principal, since=since)
-        async for scope, events in feed:
-            with context.bind(scope) as loaders:
-                # Load the actors now and end the read: rendering and sending then hold no
-                # database connection, however slow the client.
-                await loaders.agency.load_many([event.actor_agency_id for event in events])
-                await scope.store.end_read()
-                for event in events:
-                    yield RequestEvent.of(event)
-                # Events carry no encrypted field today; should one be selected, it is audited.
-                await audit.flush_reads(scope)
+        async def preload(loaders: Loaders, events: list[RequestEventView]) -> object:
+            return await loaders.agency.load_many([event.actor_agency_id for event in events])
+
+        def follow(
+            runtime: Runtime, principal: Principal
+        ) -> AsyncGenerator[tuple[Scope, list[RequestEventView]], None]:
+            return inbox.follow(runtime, principal, since=since)
+
+        async for event in feeds.deliver(info, follow, preload, RequestEvent.of):
+            yield event

@@ -5,58 +5,74 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from casehub.api.extensions import AuditReads, ErrorPolicy, Transports, Validation
+from casehub.api.audit_query import AuditQuery
+from casehub.api.deconfliction import (
+    DeconflictionMutation,
+    DeconflictionQuery,
+    DeconflictionSubscription,
+)
+from casehub.api.extensions import AuditReads, ErrorPolicy, Limits, Parsing, Transports, Validation
+from casehub.api.limits import QueryLimits
 from casehub.api.mutations import Mutation
 from casehub.api.query import Query
 from casehub.api.request_mutations import RequestMutation
 from casehub.api.request_query import RequestQuery
-from casehub.api.request_subscription import RequestSubscription
+from casehub.api.request_subscription import SOCKET_DESCRIPTION, RequestSubscription
 from casehub.api.request_types import CooperationRequest
 from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
 
 
 @strawberry.type(name="Query", description="Everything an agency tool can read.")
-class RootQuery(Query, RequestQuery):
+class RootQuery(Query, RequestQuery, AuditQuery, DeconflictionQuery):
     """The root query: cases and agencies, and cooperation requests."""
 
 
 @strawberry.type(name="Mutation", description="Everything an agency tool can change.")
-class RootMutation(Mutation, RequestMutation):
+class RootMutation(Mutation, RequestMutation, DeconflictionMutation):
     """The root mutation: cases and sharing, and cooperation requests."""
 
 
-def build_schema(
-    *, development: bool, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2000
-) -> strawberry.Schema:
-    """The schema; production turns off introspection and "did you mean" suggestions."""
-    # Factories, not instances: an extension holds per-request state while it runs.
+@strawberry.type(name="Subscription", description=SOCKET_DESCRIPTION)
+class RootSubscription(RequestSubscription, DeconflictionSubscription):
+    """The root subscription: request events and hit notices."""
+
+
+class Schema(strawberry.Schema):
+    """strawberry's schema without strawberry's error log: the error policy logs unexpected
+    errors itself, with the request id; request errors are the caller's to read, and logging
+    them would copy the document's text, which may hold protected values, into the logs."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log nothing (see the class)."""
+
+
+def build_schema(*, development: bool, limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
+    """The schema with its query limits; production turns off introspection and "did you
+    mean" suggestions."""
+    # Factories, not instances: an extension holds per-request state while it runs. The
+    # error policy comes first so that its after-hook, run last, sees every error.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ErrorPolicy(suggestions=development),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=1024),
+        lambda: Parsing(limits),
+        lambda: Limits(limits),
         lambda: Validation(maxsize=1024),
         Transports,
         AuditReads,
     ]
     if not development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return Schema(
         query=RootQuery,
         mutation=RootMutation,
-        subscription=RequestSubscription,
+        subscription=RootSubscription,
         types=[
             Agency,
             Case,

@@ -96,6 +96,12 @@ class Identifier(Node):
 class Subject(Node):
     kind: SubjectKind = strawberry.field(description="What the subject is.")
     created_at: datetime = strawberry.field(description="When it was added (UTC).")
+    matchable: bool | None = strawberry.field(
+        description=(
+            "The owner's say on other agencies' hit checks: true, false, or null to follow "
+            "the case's TLP (every subject is matchable except in RED cases)."
+        )
+    )
     _name: strawberry.Private[Sealed]
     _subject_id: strawberry.Private[object]
     _case_id: strawberry.Private[object]
@@ -123,6 +129,7 @@ class Subject(Node):
             id=strawberry.ID(to_global_id("Subject", view.id)),
             kind=view.kind,
             created_at=view.created_at,
+            matchable=view.matchable,
             _name=view.display_name,
             _subject_id=view.id,
             _case_id=view.case_id,

@@ -8,6 +8,7 @@ import typer
 
 from casehub.cli.common import fail, parse_duration, run
 from casehub.config import Settings
+from casehub.domain.audit_chain import Anchor, Verdict
 from casehub.domain.enums import AgencyKind, Role
 from casehub.services import agencies, audit, auth
 from casehub.services.runtime import Runtime, open_scope
@@ -83,15 +84,32 @@ def token_revoke(
     typer.echo(run(Settings(), work))
 
 
+def _anchor(text: str | None) -> Anchor | None:
+    try:
+        return None if text is None else Anchor.parse(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit hash chain; exits 1 at the first broken link."""
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="SEQ:HASH printed by an earlier verify and kept outside the database: "
+            "that event must still be in the chain (catches events deleted from its end).",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit hash chain; exits 1 at the first broken link or a missing anchor."""
+    expected = _anchor(anchor)
 
-    async def work(runtime: Runtime) -> tuple[int, int | None]:
+    async def work(runtime: Runtime) -> Verdict:
         async with open_scope(runtime) as scope:
-            return await audit.verify_chain(scope.store)
+            return await audit.verify_chain(scope.store, anchor=expected)
 
-    checked, broken = run(Settings(), work)
-    if broken is not None:
-        fail(f"audit chain broken at event {broken} ({checked} events)")
-    typer.echo(f"audit chain intact: {checked} events")
+    verdict = run(Settings(), work)
+    if not verdict.intact:
+        fail(f"audit chain broken: {verdict.problem}; {verdict.checked} events verified")
+    head = f"head {verdict.head}" if verdict.head else "no head yet"
+    typer.echo(f"audit chain intact: {verdict.checked} events, {head}")

@@ -1,4 +1,4 @@
-"""Key rotation commands: keys rotate, keys rewrap, keys status, keys retire.
+"""Key commands: keys rotate, keys rewrap, keys status, keys retire, keys reindex.
 
 A running server loads the keyring once, when it starts: restart (or roll) every server after
 `keys rotate` and again after `keys rotate --activate`. There is no reload endpoint.
@@ -13,7 +13,7 @@ import typer
 from casehub.cli.common import fail, run
 from casehub.config import Settings
 from casehub.crypto import KeyringError, activate_version, rotate_keyring
-from casehub.services import key_lifecycle
+from casehub.services import identifier_index, key_lifecycle
 from casehub.services.runtime import Runtime
 
 _RESTART = "Restart (or roll) every server now: a server loads the keyring only when it starts."
@@ -109,9 +109,32 @@ def retire(
     typer.echo(f"retired key version {version}", err=True)
 
 
+def reindex(
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Identifiers per transaction.")
+    ] = 500,
+) -> None:
+    """Compute the blind indexes and match tokens of identifiers stored without them (those
+    written before deconfliction existed), online and resumable; new ones get theirs at once."""
+
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        return await identifier_index.index_missing(runtime, batch=batch_size)
+
+    indexed, skipped = run(Settings(), work)
+    typer.echo(f"indexed {indexed} identifier(s), skipped {skipped}", err=True)
+    if skipped:
+        typer.echo(
+            "skipped identifiers have no canonical form under today's rules (or no readable "
+            "key): they are not searchable and never match; correct them by adding the "
+            "identifier again",
+            err=True,
+        )
+
+
 def register(keys_app: typer.Typer) -> None:
-    """Add the rotation commands to the `keys` group."""
+    """Add the rotation and index commands to the `keys` group."""
     keys_app.command("rotate")(rotate)
     keys_app.command("rewrap")(rewrap)
     keys_app.command("status")(status)
     keys_app.command("retire")(retire)
+    keys_app.command("reindex")(reindex)

@@ -12,7 +12,7 @@ import typer
 
 from casehub.cli.common import fail, run, runtime_for
 from casehub.config import Environment, Settings
-from casehub.crypto import add_signing_key_if_missing, create_keyring
+from casehub.crypto import add_index_key_if_missing, add_signing_key_if_missing, create_keyring
 from casehub.persistence import migrate
 from casehub.services import demo
 from casehub.services.runtime import Runtime
@@ -70,6 +70,7 @@ def demo_command(
     settings = Settings(env=Environment.DEVELOPMENT)
     if not create_keyring(settings.keyring):
         add_signing_key_if_missing(settings.keyring)
+        add_index_key_if_missing(settings.keyring)
     migrate.upgrade(settings.database_url)
     tokens = run(settings, lambda runtime: demo.load(runtime))
     typer.echo(demo.welcome(tokens, f"http://{host}:{port}/graphql"))
@@ -91,8 +92,17 @@ def keys_init() -> None:
     path = Settings().keyring
     if create_keyring(path):
         typer.echo(f"created keyring {path}", err=True)
-    elif add_signing_key_if_missing(path):
-        typer.echo(f"keyring {path} exists; added a receipt-signing key", err=True)
+        return
+    added = [
+        name
+        for name, add in (
+            ("a receipt-signing key", add_signing_key_if_missing),
+            ("an index key", add_index_key_if_missing),
+        )
+        if add(path)
+    ]
+    if added:
+        typer.echo(f"keyring {path} exists; added {' and '.join(added)}", err=True)
     else:
         typer.echo(f"keyring {path} exists; left as it is", err=True)
 

@@ -1,11 +1,13 @@
 """Keys and ciphers: the only package that imports `cryptography`."""
 
+from casehub.crypto.blind_index import blind_index, match_token
 from casehub.crypto.envelope import DataKey, FieldContext, open_field, seal_field
 from casehub.crypto.errors import DecryptionError, KeyringError
 from casehub.crypto.keyring import (
     KeyProvider,
     LocalKeyring,
     activate_version,
+    add_index_key_if_missing,
     add_signing_key_if_missing,
     create_keyring,
     retire_version,
@@ -24,10 +26,13 @@ __all__ = [
     "LocalKeyring",
     "ReceiptSigner",
     "activate_version",
+    "add_index_key_if_missing",
     "add_signing_key_if_missing",
+    "blind_index",
     "create_keyring",
     "hash_token",
     "key_id_for",
+    "match_token",
     "new_data_key",
     "new_token",
     "open_field",

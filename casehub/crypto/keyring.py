@@ -2,9 +2,13 @@
 
 The file (format 1): {"format": 1, "active": <version>, "keys": {"<version>": "<b64 root key>"},
 "signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>",
-"pending": [<version>, ...], "retired": [<version>, ...]}.
-"signing" and "signing_active" are optional, so keyrings written before receipts still load;
-`add_signing_key_if_missing` upgrades such a file in place.
+"pending": [<version>, ...], "retired": [<version>, ...], "index": "<b64 index root>"}.
+"signing", "signing_active" and "index" are optional, so keyrings written before receipts or
+deconfliction still load; `add_signing_key_if_missing` and `add_index_key_if_missing` upgrade
+such a file in place.
+
+"index" is the root of the blind-index and match-token keys. It is not versioned with the root
+keys: rotating it would mean recomputing every index from the decrypted values.
 
 "pending" (optional, default empty) lists root-key versions that decrypt but do not yet
 encrypt: key rotation adds a version as pending (`rotate_keyring`), every server is restarted
@@ -22,7 +26,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -55,6 +59,12 @@ class KeyProvider(Protocol):
     def agency_kek(self, agency_id: UUID, version: int) -> bytes:
         """The 256-bit key-encryption key of one agency at one version."""
 
+    def index_key(self, agency_id: UUID) -> bytes:
+        """The agency's 256-bit blind-index key; KeyringError when the keyring has none."""
+
+    def match_key(self) -> bytes:
+        """The hub-wide 256-bit match-token key; KeyringError when the keyring has none."""
+
     def receipt_signer(self) -> ReceiptSigner:
         """The active Ed25519 key receipts are signed with; KeyringError when there is none."""
 
@@ -76,6 +86,7 @@ class LocalKeyring:
         signing_keys: Mapping[str, bytes] | None = None,
         signing_active: str | None = None,
         pending: Iterable[int] = (),
+        index_root: bytes | None = None,
     ) -> None:
         if active_version not in root_keys:
             raise KeyringError("The keyring's active version has no key.")
@@ -96,17 +107,20 @@ class LocalKeyring:
             raise KeyringError("The keyring's active signing key id has no key.")
         if signers and signing_active is None:
             raise KeyringError("The keyring has signing keys but no active one.")
+        if index_root is not None and len(index_root) != _KEY_BYTES:
+            raise KeyringError("The keyring's index key has the wrong length.")
         self._root_keys = root_keys
         self._active = active_version
         self._kek_cache: dict[tuple[UUID, int], bytes] = {}
         self._signers = signers
         self._signing_active = signing_active
         self._pending = pending_versions
+        self._index_root = index_root
 
     def __repr__(self) -> str:
         return (
             f"LocalKeyring(versions={sorted(self._root_keys)}, active={self._active}, "
-            f"pending={self._pending}, "
+            f"pending={self._pending}, index_key={self._index_root is not None}, "
             f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r})"
         )
 
@@ -125,6 +139,11 @@ class LocalKeyring:
         """Versions added by a rotation that decrypt but are not active yet."""
         return list(self._pending)
 
+    @property
+    def has_index_key(self) -> bool:
+        """Whether the keyring holds the root of the blind-index and match-token keys."""
+        return self._index_root is not None
+
     def agency_kek(self, agency_id: UUID, version: int) -> bytes:
         """Derive (and cache) the agency's KEK for a root-key version."""
         cached = self._kek_cache.get((agency_id, version))
@@ -133,14 +152,22 @@ class LocalKeyring:
         root = self._root_keys.get(version)
         if root is None:
             raise KeyringError(f"Key version {version} is not in the keyring.")
-        kek = HKDF(
-            algorithm=hashes.SHA256(),
-            length=_KEY_BYTES,
-            salt=None,
-            info=b"casehub/agency-kek/v1/" + agency_id.bytes,
-        ).derive(root)
+        kek = _derive(root, b"casehub/agency-kek/v1/" + agency_id.bytes)
         self._kek_cache[(agency_id, version)] = kek
         return kek
+
+    def index_key(self, agency_id: UUID) -> bytes:
+        """Derive the agency's blind-index key from the index root."""
+        return _derive(self._index_root_or_refuse(), b"casehub/blind-index/v1/" + agency_id.bytes)
+
+    def match_key(self) -> bytes:
+        """Derive the hub-wide match-token key from the index root."""
+        return _derive(self._index_root_or_refuse(), b"casehub/match-token/v1")
+
+    def _index_root_or_refuse(self) -> bytes:
+        if self._index_root is None:
+            raise KeyringError("The keyring has no index key: add one with `casehub keys init`.")
+        return self._index_root
 
     def receipt_signer(self) -> ReceiptSigner:
         """The active receipt-signing key."""
@@ -167,6 +194,7 @@ class LocalKeyring:
             keys = {int(v): base64.b64decode(k, validate=True) for v, k in data["keys"].items()}
             active = int(data["active"])
             pending = _pending_entries(data)
+            index_root = base64.b64decode(data["index"], validate=True) if "index" in data else None
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyringError(f"Keyring {path} is malformed.") from exc
         if any(len(k) != _KEY_BYTES for k in keys.values()):
@@ -174,7 +202,14 @@ class LocalKeyring:
         signing, signing_active = _signing_entries(path, data)
         if any(len(k) != _KEY_BYTES for k in signing.values()):
             raise KeyringError(f"Keyring {path} holds a signing key of the wrong length.")
-        return cls(keys, active, signing, signing_active, pending)
+        if index_root is not None and len(index_root) != _KEY_BYTES:
+            raise KeyringError(f"Keyring {path} holds an index key of the wrong length.")
+        return cls(keys, active, signing, signing_active, pending, index_root)
+
+
+def _derive(root: bytes, info: bytes) -> bytes:
+    """A 256-bit key for one purpose (named by `info`) from a root secret."""
+    return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=info).derive(root)
 
 
 def _pending_entries(data: dict[str, Any]) -> list[int]:
@@ -235,7 +270,7 @@ def _new_signing_entry() -> tuple[str, str]:
 
 
 def create_keyring(path: Path) -> bool:
-    """Create a keyring with one fresh root key and one signing key, mode 0600.
+    """Create a keyring with one fresh root key, a signing key and an index key, mode 0600.
 
     False, leaving the file alone, if one exists already.
     """
@@ -248,6 +283,7 @@ def create_keyring(path: Path) -> bool:
             "keys": {"1": base64.b64encode(os.urandom(_KEY_BYTES)).decode()},
             "signing": {key_id: signing_key},
             "signing_active": key_id,
+            "index": base64.b64encode(os.urandom(_KEY_BYTES)).decode(),
         }
     )
     try:
@@ -295,8 +331,10 @@ def _replace_atomically(path: Path, body: str) -> None:
             os.close(dir_fd)
 
 
-def add_signing_key_if_missing(path: Path) -> bool:
-    """Give an existing keyring a receipt-signing key if it has none; True when one was added.
+def _add_if_missing(
+    path: Path, present: Callable[[LocalKeyring], bool], add: Callable[[dict[str, Any]], None]
+) -> bool:
+    """Complete an existing keyring file with `add` unless `present`; True when it added.
 
     The file must already load (KeyringError otherwise, as for LocalKeyring.load). Everything
     else in it, root keys included, is kept as it is; the new file replaces the old one
@@ -304,14 +342,33 @@ def add_signing_key_if_missing(path: Path) -> bool:
     """
     with _directory_lock(path):
         data = _read(path)
-        keyring = LocalKeyring._from_data(path, data)
-        if keyring.receipt_public_keys()["keys"]:
+        if present(LocalKeyring._from_data(path, data)):
             return False
-        key_id, signing_key = _new_signing_entry()
-        data["signing"] = {key_id: signing_key}
-        data["signing_active"] = key_id
+        add(data)
         _replace_atomically(path, json.dumps(data))
     return True
+
+
+def _add_signing_entry(data: dict[str, Any]) -> None:
+    key_id, signing_key = _new_signing_entry()
+    data["signing"] = {key_id: signing_key}
+    data["signing_active"] = key_id
+
+
+def add_signing_key_if_missing(path: Path) -> bool:
+    """Give an existing keyring a receipt-signing key if it has none; True when one was added."""
+    return _add_if_missing(
+        path, lambda keyring: bool(keyring.receipt_public_keys()["keys"]), _add_signing_entry
+    )
+
+
+def _add_index_entry(data: dict[str, Any]) -> None:
+    data["index"] = base64.b64encode(os.urandom(_KEY_BYTES)).decode()
+
+
+def add_index_key_if_missing(path: Path) -> bool:
+    """Give an existing keyring a blind-index root key if it has none; True when one was added."""
+    return _add_if_missing(path, lambda keyring: keyring.has_index_key, _add_index_entry)
 
 
 def rotate_keyring(path: Path) -> int:

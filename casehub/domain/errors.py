@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     CLASSIFICATION_FORBIDS_SHARING = "CLASSIFICATION_FORBIDS_SHARING"
     LEGAL_HOLD = "LEGAL_HOLD"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class DomainError(Exception):
@@ -63,6 +64,16 @@ class LegalHold(DomainError):
     """The case is under a legal hold, which refuses its erasure."""
 
     code = ErrorCode.LEGAL_HOLD
+
+
+class RateLimited(DomainError):
+    """The caller used up its allowance; `retry_after` says in how many seconds to try again."""
+
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ValidationErrors(DomainError):

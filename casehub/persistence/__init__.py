@@ -2,6 +2,15 @@
 
 from casehub.persistence.base import DuplicateError
 from casehub.persistence.database import Database, sqlite_path
+from casehub.persistence.notify import HIT_NOTICES, REQUEST_EVENTS, Feed
 from casehub.persistence.store import Store
 
-__all__ = ["Database", "DuplicateError", "Store", "sqlite_path"]
+__all__ = [
+    "HIT_NOTICES",
+    "REQUEST_EVENTS",
+    "Database",
+    "DuplicateError",
+    "Feed",
+    "Store",
+    "sqlite_path",
+]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from casehub.persistence.notify import EventListener, install_event_hooks
+from casehub.persistence.notify import REQUEST_EVENTS, EventListener, Feed, install_event_hooks
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -65,9 +65,11 @@ class Database:
         """Whether committed request events are announced to other processes (PostgreSQL)."""
         return self.dialect == "postgresql"
 
-    def event_listener(self, on_seq: Callable[[int], None]) -> EventListener:
-        """A listener that calls `on_seq` for every request event committed by any process."""
-        return EventListener(self, on_seq)
+    def event_listener(
+        self, on_seq: Callable[[int], None], feed: Feed = REQUEST_EVENTS
+    ) -> EventListener:
+        """A listener that calls `on_seq` for every row of the feed committed by any process."""
+        return EventListener(self, on_seq, feed=feed)
 
     def session(self) -> AsyncSession:
         """A new session; the caller closes it."""

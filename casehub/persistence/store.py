@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlmodel import col
 
+from casehub.persistence.audit_queries import AuditQueries
+from casehub.persistence.deconfliction import DeconflictionQueries
 from casehub.persistence.requests import RequestQueries
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,
-    AuditEventRow,
     CaseRow,
     CaseShareRow,
     CooperationRequestRow,
@@ -27,7 +28,7 @@ from casehub.persistence.tables import (
 )
 
 
-class Store(RequestQueries):
+class Store(RequestQueries, DeconflictionQueries, AuditQueries):
     """The persistence operations of one session; services own the transactions."""
 
     # Agencies, principals, tokens
@@ -112,15 +113,15 @@ class Store(RequestQueries):
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
+        among: Iterable[UUID] | None = None,
     ) -> list[CaseRow]:
         """Newest-first cases the agency owns, holds an active share of, or is asked about
-        through a request in one of `link_statuses` (keyset on id)."""
+        through a request in one of `link_statuses` (keyset on id); only those `among` ids
+        when given."""
         statement = select(CaseRow).where(self._visible(viewer_agency_id, now, link_statuses))
-        statement = statement.where(*self._case_filters(filters))
-        if owned_only is True:
-            statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
-        elif owned_only is False:
-            statement = statement.where(col(CaseRow.owner_agency_id) != viewer_agency_id)
+        statement = statement.where(
+            *self._case_filters(filters, viewer_agency_id, owned_only, among)
+        )
         if after is not None:
             statement = statement.where(col(CaseRow.id) < after)
         statement = statement.order_by(col(CaseRow.id).desc()).limit(first)
@@ -134,20 +135,31 @@ class Store(RequestQueries):
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
+        among: Iterable[UUID] | None = None,
     ) -> int:
         """How many cases the same filter matches in all."""
         statement = select(func.count()).select_from(CaseRow)
         statement = statement.where(self._visible(viewer_agency_id, now, link_statuses))
-        statement = statement.where(*self._case_filters(filters))
-        if owned_only is True:
-            statement = statement.where(col(CaseRow.owner_agency_id) == viewer_agency_id)
-        elif owned_only is False:
-            statement = statement.where(col(CaseRow.owner_agency_id) != viewer_agency_id)
+        statement = statement.where(
+            *self._case_filters(filters, viewer_agency_id, owned_only, among)
+        )
         return await self._one(statement)
 
     @staticmethod
-    def _case_filters(filters: dict[str, Any]) -> list[Any]:
-        return [getattr(CaseRow, name) == value for name, value in filters.items()]
+    def _case_filters(
+        filters: dict[str, Any],
+        viewer_agency_id: UUID,
+        owned_only: bool | None,
+        among: Iterable[UUID] | None,
+    ) -> list[Any]:
+        clauses = [getattr(CaseRow, name) == value for name, value in filters.items()]
+        if owned_only is True:
+            clauses.append(col(CaseRow.owner_agency_id) == viewer_agency_id)
+        elif owned_only is False:
+            clauses.append(col(CaseRow.owner_agency_id) != viewer_agency_id)
+        if among is not None:
+            clauses.append(col(CaseRow.id).in_(list(among)))
+        return clauses
 
     async def case_reference_taken(self, owner_agency_id: UUID, reference: str) -> bool:
         """Whether the agency already uses this case reference."""
@@ -170,19 +182,27 @@ class Store(RequestQueries):
         return await self._one_or_none(statement)
 
     async def lock_case(self, case_id: UUID) -> None:
-        """Hold the case's row until the transaction ends, so changes to one case serialise.
+        """Hold the case's row until the transaction ends, so changes to one case serialise."""
+        await self._lock_row(CaseRow, case_id, col(CaseRow.version))
 
-        PostgreSQL locks the row; SQLite takes its single write lock with a no-op update, which
-        also starts the transaction before anything is read.
+    async def lock_agency(self, agency_id: UUID) -> None:
+        """Hold the agency's row until the transaction ends (its hit-check allowance)."""
+        await self._lock_row(AgencyRow, agency_id, col(AgencyRow.code))
+
+    async def _lock_row(self, model: type[Any], row_id: UUID, column: Any) -> None:
+        """Lock one row by id for the rest of the transaction.
+
+        PostgreSQL locks the row; SQLite takes its single write lock with a no-op update of
+        `column`, which also starts the transaction before anything is read.
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            statement = select(col(CaseRow.id)).where(col(CaseRow.id) == case_id)
+            statement = select(model.id).where(model.id == row_id)
             await self._execute(statement.with_for_update())
         else:
             await self._execute(
-                update(CaseRow)
-                .where(col(CaseRow.id) == case_id)
-                .values(version=col(CaseRow.version))
+                update(model)
+                .where(model.id == row_id)
+                .values({column.key: column})
                 .execution_options(synchronize_session=False)
             )
 
@@ -298,18 +318,3 @@ class Store(RequestQueries):
     async def custody_by_ids(self, ids: Iterable[UUID]) -> list[CustodyEventRow]:
         """Custody entries with these ids."""
         return await self._by_ids(CustodyEventRow, ids)
-
-    # Audit
-
-    async def last_audit_hash(self) -> str | None:
-        """The newest link of the audit chain, taken under a lock on PostgreSQL."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            # One writer at a time extends the chain; the lock ends with the transaction.
-            await self._execute(text("SELECT pg_advisory_xact_lock(7426584219)"))
-        statement = select(col(AuditEventRow.hash)).order_by(col(AuditEventRow.seq).desc())
-        return await self._one_or_none(statement.limit(1))
-
-    async def audit_chain(self) -> Sequence[AuditEventRow]:
-        """The whole audit chain in order."""
-        statement = select(AuditEventRow).order_by(col(AuditEventRow.seq))
-        return await self._all(statement)

@@ -98,6 +98,8 @@ class SubjectRow(SQLModel, table=True):
     case_id: UUID = Field(foreign_key="case_file.id", index=True)
     kind: str = Field(max_length=16)
     display_name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The owner's say on hit checks (None: by the case's TLP, see casehub.domain.matching).
+    matchable: bool | None = Field(default=None)
     created_at: datetime = Field(sa_column=_ts())
 
 
@@ -112,6 +114,53 @@ class IdentifierRow(SQLModel, table=True):
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     platform: str | None = Field(default=None, max_length=64)
     chain: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class IdentifierIndexRow(SQLModel, table=True):
+    """Keyed digests of one identifier's canonical value, for search and deconfliction.
+
+    `blind_index` is keyed per owner agency (search inside what an agency may read);
+    `match_token` is keyed hub-wide (hit checks across agencies). Deleted with the case's key.
+    """
+
+    __tablename__ = "identifier_index"
+    __table_args__ = (
+        Index("ix_identifier_index_blind", "agency_id", "blind_index"),
+        Index("ix_identifier_index_match", "match_token"),
+    )
+    identifier_id: UUID = Field(primary_key=True, foreign_key="identifier.id")
+    subject_id: UUID = Field(foreign_key="subject.id", index=True)
+    case_id: UUID = Field(foreign_key="case_file.id", index=True)
+    agency_id: UUID = Field(foreign_key="agency.id")
+    blind_index: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    match_token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class HitCheckRow(SQLModel, table=True):
+    """One hit check: who asked and for how many identifiers (the rate limit counts these)."""
+
+    __tablename__ = "hit_check"
+    __table_args__ = (Index("ix_hit_check_agency_at", "agency_id", "created_at"),)
+    id: UUID = Field(primary_key=True)
+    agency_id: UUID = Field(foreign_key="agency.id")
+    principal_id: UUID = Field(foreign_key="principal.id")
+    identifiers: int
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class HitNoticeRow(SQLModel, table=True):
+    """Tells an agency that another one checked an identifier its subjects hold."""
+
+    __tablename__ = "hit_notice"
+    __table_args__ = (Index("ix_hit_notice_agency_seq", "agency_id", "seq"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    id: UUID = Field(unique=True)
+    hit_check_id: UUID = Field(foreign_key="hit_check.id")
+    agency_id: UUID = Field(foreign_key="agency.id")
+    asking_agency_id: UUID = Field(foreign_key="agency.id")
+    identifier_kind: str = Field(max_length=32)
+    case_ids: str = Field(default="[]")  # JSON list: the notified agency's matching cases
     created_at: datetime = Field(sa_column=_ts())
 
 

@@ -6,10 +6,11 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from casehub.domain.audit_chain import GENESIS, Link, first_broken, link_hash
+from casehub.domain.audit_chain import GENESIS, Anchor, ChainCheck, Link, Verdict, link_hash
 from casehub.domain.errors import Conflict, DomainError
 from casehub.domain.ids import new_id
 from casehub.persistence import DuplicateError, Store
@@ -29,7 +30,8 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _content(row: AuditEventRow) -> dict[str, Any]:
+def link_content(row: AuditEventRow) -> dict[str, Any]:
+    """What a link's hash covers: every column but the sequence number and the hashes."""
     return {
         "id": str(row.id),
         "occurred_at": row.occurred_at.isoformat(),
@@ -66,7 +68,7 @@ async def append(scope: Scope, entries: list[AuditEntry]) -> None:
             prev_hash=prev,
             hash="",
         )
-        row.hash = link_hash(_content(row), prev)
+        row.hash = link_hash(link_content(row), prev)
         prev = row.hash
         scope.store.add(row)
     await scope.store.flush()
@@ -92,21 +94,24 @@ async def mutation(scope: Scope, action: str) -> AsyncIterator[AuditEntry]:
 
 
 async def flush_reads(scope: Scope) -> None:
-    """Record the protected fields decrypted for the caller in this request, one event per owner."""
+    """Record the protected fields decrypted for the caller in this request: one event per owner
+    agency and object type, naming objects and fields, never values."""
     if not scope.reads:
         return
     entries = [
         AuditEntry(
             action="field.decrypt",
+            object_type=kind,
             object_agency_id=owner,
             details={
                 "objects": [
                     {"type": kind, "id": str(object_id), "fields": sorted(names)}
-                    for (kind, object_id), names in sorted(objects.items())
+                    for (_kind, object_id), names in group
                 ]
             },
         )
         for owner, objects in scope.reads.items()
+        for kind, group in groupby(sorted(objects.items()), key=lambda item: item[0][0])
     ]
     scope.reads = {}
     async with scope.store.transaction():
@@ -115,24 +120,31 @@ async def flush_reads(scope: Scope) -> None:
 
 async def record_auth_failure(runtime: Runtime, reason: str, client: str | None) -> None:
     """Record a refused authentication (the reason stays in the log, never in the response)."""
+    await record_alone(
+        runtime,
+        AuditEntry(
+            action="auth.fail",
+            outcome="UNAUTHENTICATED",
+            details={"reason": reason, "client": client},
+        ),
+    )
+
+
+async def record_alone(runtime: Runtime, entry: AuditEntry) -> None:
+    """Record one event in a transaction of its own, with no principal (an operator's command
+    or an anonymous caller)."""
     async with open_scope(runtime) as scope, scope.store.transaction():
-        await append(
-            scope,
-            [
-                AuditEntry(
-                    action="auth.fail",
-                    outcome="UNAUTHENTICATED",
-                    details={"reason": reason, "client": client},
-                )
-            ],
-        )
+        await append(scope, [entry])
 
 
-async def verify_chain(store: Store) -> tuple[int, int | None]:
-    """(links checked, sequence number of the first broken link or None)."""
-    rows = await store.audit_chain()
-    links = [
-        Link(seq=row.seq or 0, content=_content(row), prev_hash=row.prev_hash, hash=row.hash)
-        for row in rows
-    ]
-    return len(links), first_broken(links)
+async def verify_chain(store: Store, *, anchor: Anchor | None = None, batch: int = 1000) -> Verdict:
+    """Walk the chain in order, a batch at a time, up to its first bad link; with an anchor, also
+    insist on finding that link (which catches events deleted from the end)."""
+    check = ChainCheck(anchor)
+    after = 0
+    while rows := await store.audit_chain(after_seq=after, limit=batch):
+        links = (Link(row.seq or 0, link_content(row), row.prev_hash, row.hash) for row in rows)
+        if not check.feed(links):
+            break
+        after = rows[-1].seq or 0
+    return check.verdict()

@@ -1,5 +1,6 @@
-"""Wake-ups for live subscribers: "request events up to seq N exist". Subscribers then read
-what they may see from the database, so a missed wake-up never loses an event."""
+"""Wake-ups for live subscribers of one feed: "rows up to seq N exist" (request events, hit
+notices). Subscribers then read what they may see from the database, so a missed wake-up
+never loses an event."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-from casehub.persistence import Database
+from casehub.persistence import REQUEST_EVENTS, Database, Feed
 
 
 class EventBus(Protocol):
@@ -63,16 +64,17 @@ class PostgresBus(LocalBus):
     so `published` only wakes this process's waiters at once; a background listener wakes them
     for events committed by any process, this one included."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, feed: Feed = REQUEST_EVENTS) -> None:
         super().__init__()
         self._database = database
+        self._feed = feed
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start the listener task (idempotent)."""
         if self._task is None or self._task.done():
-            listener = self._database.event_listener(self.announce)
-            self._task = asyncio.create_task(listener.run(), name="casehub-event-listener")
+            listener = self._database.event_listener(self.announce, self._feed)
+            self._task = asyncio.create_task(listener.run(), name=f"casehub-{self._feed.channel}")
 
     async def stop(self) -> None:
         """Cancel the listener task and wait for it to close its connection."""
@@ -83,6 +85,6 @@ class PostgresBus(LocalBus):
                 await task
 
 
-def bus_for(database: Database) -> EventBus:
+def bus_for(database: Database, feed: Feed = REQUEST_EVENTS) -> EventBus:
     """PostgresBus on PostgreSQL (several server processes may share it), LocalBus otherwise."""
-    return PostgresBus(database) if database.notifies else LocalBus()
+    return PostgresBus(database, feed) if database.notifies else LocalBus()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +19,12 @@ from casehub.domain.enums import (
     Tlp,
 )
 from casehub.domain.errors import Conflict, ValidationFailed
+from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.ids import new_id
 from casehub.domain.policy import LINK_ACCESS_STATES, Action
 from casehub.domain.sharing import check_reclassification
 from casehub.persistence.tables import CaseRow
-from casehub.services import audit, keys
+from casehub.services import audit, identifier_index, keys
 from casehub.services.access import authorize, grants_for, may_read_protected
 from casehub.services.runtime import CaseGrant, Scope
 from casehub.services.views import CaseView, Sealed
@@ -136,6 +137,9 @@ class CaseFilter:
     category: CaseCategory | None = None
     tlp: Tlp | None = None
     owned: bool | None = None
+    identifier: IdentifierInput | None = None
+    # The cases holding `identifier`, once looked up (see `narrowed`).
+    among: frozenset[UUID] | None = None
 
     def columns(self) -> dict[str, Any]:
         """The equality filters on case columns."""
@@ -149,6 +153,7 @@ class CasePage:
 
     items: list[CaseView]
     has_next_page: bool
+    case_filter: CaseFilter
 
 
 async def list_cases(
@@ -157,6 +162,7 @@ async def list_cases(
     """Newest first, the cases the caller's agency owns or holds an active share of."""
     scope.caller()
     size = check.page_size(first)
+    case_filter = await narrowed(scope, case_filter)
     rows = await scope.store.visible_cases_page(
         viewer_agency_id=scope.caller().agency_id,
         now=scope.now,
@@ -165,20 +171,36 @@ async def list_cases(
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
         link_statuses=LINK_STATUSES,
+        among=case_filter.among,
     )
     views = await render_cases(scope, rows[:size])
-    return CasePage(items=views, has_next_page=len(rows) > size)
+    return CasePage(items=views, has_next_page=len(rows) > size, case_filter=case_filter)
 
 
 async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:
     """How many cases the filter matches for the caller."""
+    case_filter = await narrowed(scope, case_filter)
     return await scope.store.count_visible_cases(
         viewer_agency_id=scope.caller().agency_id,
         now=scope.now,
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
         link_statuses=LINK_STATUSES,
+        among=case_filter.among,
     )
+
+
+async def narrowed(scope: Scope, case_filter: CaseFilter) -> CaseFilter:
+    """The filter with the cases holding its identifier looked up (once, and audited)."""
+    if case_filter.identifier is None or case_filter.among is not None:
+        return case_filter
+    async with audit.mutation(scope, "case.identifier_search") as entry:
+        entry.details = {"kind": case_filter.identifier.kind.value}
+        among = await identifier_index.cases_holding(
+            scope, case_filter.identifier, ["filter", "identifier"]
+        )
+        entry.details["cases"] = len(among)
+    return replace(case_filter, among=frozenset(among))
 
 
 async def _check_reference_free(scope: Scope, agency_id: UUID, reference: str) -> None:

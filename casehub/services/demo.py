@@ -265,6 +265,12 @@ EXAMPLES = (
         'summary: "Secret summary", category: FRAUD, tlp: AMBER, handlingCode: H0}) '
         "{ case { id version } errors { code field message } } }",
     ),
+    (
+        "Which other agencies hold this wallet? (hit/no-hit; they are told you asked)",
+        '{ hitCheck(identifiers: [{kind: CRYPTO_WALLET, chain: "tron", '
+        'value: "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}]) '
+        "{ results { kind hits { caseCount agency { code name } } } errors { code message } } }",
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""The live inbox: the cooperation-request events an agency may see, as they are committed.
+"""Live feeds: the cooperation-request events (and hit notices) an agency may see, as they are
+committed.
 
 Each wake-up of the event bus (or a periodic re-check) opens a fresh scope and re-reads from the
 database, so a lost wake-up delays an event by at most `RECHECK_SECONDS` and never drops it.
@@ -11,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from typing import Protocol, TypeVar
 
 from casehub.domain.enums import Role
 from casehub.domain.errors import Forbidden, Unauthenticated, ValidationFailed
 from casehub.domain.policy import has_role
 from casehub.services import request_reads
+from casehub.services.bus import EventBus
 from casehub.services.runtime import Principal, Runtime, Scope, open_scope
 from casehub.services.views import RequestEventView
 
 # Any agency role reads its agency's requests, so any may follow them live (not HUB_ADMIN alone).
 INBOX_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
+T = TypeVar("T")
 BATCH = 100
 RECHECK_SECONDS = 15.0
 
@@ -45,6 +49,42 @@ async def _still_valid(scope: Scope, principal: Principal) -> None:
         raise Unauthenticated
 
 
+class Feed(Protocol[T]):
+    """One live feed: where its wake-ups come from and how an agency's rows are read."""
+
+    def bus(self, runtime: Runtime) -> EventBus:
+        """The bus announcing the feed's new rows."""
+
+    async def latest(self, scope: Scope) -> int:
+        """The newest sequence number of the feed, whoever may see it."""
+
+    async def read(self, scope: Scope, *, after: int, limit: int) -> list[T]:
+        """The rows after `after` that the caller's agency may see, oldest first."""
+
+    def seq(self, item: T) -> int:
+        """An item's sequence number."""
+
+
+class RequestEventFeed:
+    """The cooperation-request events of an agency's requests."""
+
+    def bus(self, runtime: Runtime) -> EventBus:
+        """Request events are announced on the runtime's main bus."""
+        return runtime.bus
+
+    async def latest(self, scope: Scope) -> int:
+        """The newest request event's sequence number."""
+        return await latest_seq(scope)
+
+    async def read(self, scope: Scope, *, after: int, limit: int) -> list[RequestEventView]:
+        """The events after `after` the caller's agency may see."""
+        return await request_reads.events_since(scope, since=after, limit=limit)
+
+    def seq(self, item: RequestEventView) -> int:
+        """An event's sequence number."""
+        return item.seq
+
+
 async def follow(
     runtime: Runtime,
     principal: Principal,
@@ -53,31 +93,50 @@ async def follow(
     batch: int = BATCH,
     recheck: float = RECHECK_SECONDS,
 ) -> AsyncGenerator[tuple[Scope, list[RequestEventView]], None]:
-    """Batches of the events after `since` (None: from now on) that the principal's agency may
-    see, oldest first, forever. Each batch comes with the open scope it was read in, for the
-    caller to render it; the scope closes when the caller asks for the next batch."""
+    """Batches of the request events after `since` (None: from now on) that the principal's
+    agency may see, oldest first, forever (see `follow_feed`)."""
+    feed = follow_feed(
+        runtime, principal, RequestEventFeed(), since=since, batch=batch, recheck=recheck
+    )
+    async for item in feed:
+        yield item
+
+
+async def follow_feed(
+    runtime: Runtime,
+    principal: Principal,
+    feed: Feed[T],
+    *,
+    since: int | None,
+    batch: int = BATCH,
+    recheck: float = RECHECK_SECONDS,
+) -> AsyncGenerator[tuple[Scope, list[T]], None]:
+    """Batches of a feed's rows after `since` (None: from now on) that the principal's agency
+    may see, oldest first, forever. Each batch comes with the open scope it was read in, for
+    the caller to render it; the scope closes when the caller asks for the next batch."""
     if not may_follow(principal):
         names = " or ".join(role.value for role in INBOX_ROLES)
-        raise Forbidden(f"Following requests needs the {names} role.")
+        raise Forbidden(f"Following this feed needs the {names} role.")
     if since is not None and since < 0:
         raise ValidationFailed("Give 0 or a `seq` you received.", ["since"])
     cursor = since
     if cursor is None:
         async with open_scope(runtime, principal) as scope:
-            cursor = await latest_seq(scope)
+            scope.caller()
+            cursor = await feed.latest(scope)
     while True:
         async with open_scope(runtime, principal) as scope:
             await _still_valid(scope, principal)
-            # Every event up to `horizon` is committed (they commit in order): once read, nothing
+            # Every row up to `horizon` is committed (they commit in order): once read, nothing
             # at or below it can appear later, whether or not this agency may see it.
-            horizon = await scope.store.latest_event_seq()
-            events = await request_reads.events_since(scope, since=cursor, limit=batch)
+            horizon = await feed.latest(scope)
+            items = await feed.read(scope, after=cursor, limit=batch)
             await scope.store.end_read()
-            if events:
-                yield scope, events
-                cursor = events[-1].seq
-        if len(events) >= batch:
+            if items:
+                yield scope, items
+                cursor = feed.seq(items[-1])
+        if len(items) >= batch:
             continue  # more are waiting
         cursor = max(cursor, horizon)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(runtime.bus.wait_after(cursor), recheck)
+            await asyncio.wait_for(feed.bus(runtime).wait_after(cursor), recheck)

@@ -22,6 +22,7 @@ from casehub.crypto import (
 )
 from casehub.domain.errors import Conflict, NotFound, ValidationFailed
 from casehub.persistence.keys import KeyQueries
+from casehub.services import audit
 from casehub.services.runtime import Runtime
 
 Progress = Callable[[int, int], None]
@@ -119,6 +120,8 @@ async def rewrap(
             after = batch[-1].id
             if progress is not None:
                 progress(done + skipped, total)
+    details = {"version": target, "rewrapped": done, "skipped": skipped}
+    await audit.record_alone(runtime, audit.AuditEntry(action="keys.rewrap", details=details))
     return RewrapResult(rewrapped=done, skipped=skipped)
 
 
@@ -142,3 +145,6 @@ async def retire(runtime: Runtime, version: int) -> None:
         retire_version(runtime.settings.keyring, version)
     except KeyringError as error:
         raise Conflict(str(error)) from None
+    await audit.record_alone(
+        runtime, audit.AuditEntry(action="keys.retire", details={"version": version})
+    )

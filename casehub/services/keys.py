@@ -36,19 +36,26 @@ async def viewer_keys(scope: Scope, scope_ids: Iterable[UUID]) -> dict[UUID, Dat
     """The caller's agency's unwrapped keys for these scopes (None where it holds no wrap)."""
     wanted = [scope_id for scope_id in set(scope_ids) if scope_id not in scope.keys]
     if wanted:
-        agency_id = scope.caller().agency_id
-        found: dict[UUID, DataKey | None] = dict.fromkeys(wanted)
-        for wrap in await scope.store.wraps_for_agency(wanted, agency_id):
-            found[wrap.scope_id] = unwrap_data_key(
-                scope.runtime.keys,
-                scope_id=wrap.scope_id,
-                generation=wrap.generation,
-                agency_id=wrap.agency_id,
-                version=wrap.kek_version,
-                blob=wrap.wrapped,
-            )
-        scope.keys.update(found)
+        scope.keys.update(await agency_keys(scope, wanted, scope.caller().agency_id))
     return {scope_id: scope.keys[scope_id] for scope_id in scope_ids}
+
+
+async def agency_keys(
+    scope: Scope, scope_ids: Iterable[UUID], agency_id: UUID
+) -> dict[UUID, DataKey | None]:
+    """One agency's unwrapped keys for these scopes (None where it holds no wrap)."""
+    wanted = list(set(scope_ids))
+    found: dict[UUID, DataKey | None] = dict.fromkeys(wanted)
+    for wrap in await scope.store.wraps_for_agency(wanted, agency_id):
+        found[wrap.scope_id] = unwrap_data_key(
+            scope.runtime.keys,
+            scope_id=wrap.scope_id,
+            generation=wrap.generation,
+            agency_id=wrap.agency_id,
+            version=wrap.kek_version,
+            blob=wrap.wrapped,
+        )
+    return found
 
 
 async def grant_key(scope: Scope, scope_id: UUID, agency_id: UUID) -> None:

@@ -30,7 +30,8 @@ class Runtime:
     keys: KeyProvider
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    bus: EventBus = field(default_factory=LocalBus)
+    bus: EventBus = field(default_factory=LocalBus)  # request events
+    notices: EventBus = field(default_factory=LocalBus)  # hit notices
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,8 @@ async def shred_case(scope: Scope, *, case_id: UUID) -> CaseView:
             )
         now = scope.now
         wraps = await scope.store.delete_all_wraps(case_id)
+        # The digests are keyed, not encrypted under the case's key: destroy them too.
+        indexed = await scope.store.delete_case_index(case_id)
         revoked = 0
         for share in await scope.store.shares_by_case([case_id]):
             if share.revoked_at is None and (share.expires_at is None or share.expires_at > now):
@@ -83,7 +85,11 @@ async def shred_case(scope: Scope, *, case_id: UUID) -> CaseView:
         await scope.store.flush()
         # Nothing in this request may keep using the key it may have unwrapped before.
         scope.keys[case_id] = None
-        entry.details = {"wrapsDestroyed": wraps, "sharesRevoked": revoked}
+        entry.details = {
+            "wrapsDestroyed": wraps,
+            "sharesRevoked": revoked,
+            "indexEntriesDestroyed": indexed,
+        }
     grant = scope.grants[case_id]
     assert grant is not None
     return case_view(row, grant, None)

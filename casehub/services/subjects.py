@@ -8,12 +8,12 @@ from uuid import UUID
 from casehub.crypto import DataKey
 from casehub.domain import validation as check
 from casehub.domain.enums import IdentifierKind, SubjectKind
-from casehub.domain.errors import ValidationFailed
+from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
 from casehub.domain.policy import Action
 from casehub.persistence.tables import IdentifierRow, SubjectRow
-from casehub.services import audit, keys
+from casehub.services import audit, identifier_index, keys
 from casehub.services.access import authorize
 from casehub.services.cases import (
     SHREDDED_MESSAGE,
@@ -38,6 +38,7 @@ def subject_view(row: SubjectRow, owner_id: UUID, key: DataKey | None) -> Subjec
         display_name=sealed(
             row.display_name, key, "subject", "display_name", row.id, owner_id, "Subject"
         ),
+        matchable=row.matchable,
         created_at=row.created_at,
     )
 
@@ -62,8 +63,12 @@ async def add_subject(
     kind: SubjectKind,
     display_name: str,
     identifiers: Sequence[IdentifierInput],
+    matchable: bool | None = None,
 ) -> SubjectView:
-    """Add a subject with its identifiers to a case the caller's agency owns."""
+    """Add a subject with its identifiers to a case the caller's agency owns.
+
+    `matchable` is the owner's say on other agencies' hit checks (None: by the case's TLP).
+    """
     async with audit.mutation(scope, "subject.add") as entry:
         case, _grant = await authorize(scope, case_id, Action.ADD_SUBJECT)
         refuse_if_shredded(case, "caseId")
@@ -71,8 +76,7 @@ async def add_subject(
         check.text(display_name, field=["displayName"], max_length=NAME_MAX)
         if len(identifiers) > IDENTIFIERS_MAX:
             raise ValidationFailed(f"At most {IDENTIFIERS_MAX} identifiers.", ["identifiers"])
-        agencies = await scope.store.agencies_by_ids([scope.caller().agency_id])
-        region = agencies[0].jurisdiction if agencies else None
+        region = (await identifier_index.jurisdictions(scope, [owner])).get(owner)
         checked = [
             checked_identifier(item, field=["identifiers", str(index)], default_region=region)
             for index, item in enumerate(identifiers)
@@ -87,29 +91,49 @@ async def add_subject(
             case_id=case_id,
             kind=kind.value,
             display_name=seal(key, "subject", "display_name", subject_id, owner, display_name),
+            matchable=matchable,
             created_at=now,
         )
-        rows = []
+        rows, index = [], []
         for item in checked:
             identifier_id = new_id()
-            rows.append(
-                IdentifierRow(
-                    id=identifier_id,
-                    subject_id=subject_id,
-                    case_id=case_id,
-                    kind=item.kind.value,
-                    value=seal(key, "identifier", "value", identifier_id, owner, item.value),
-                    platform=item.platform,
-                    chain=item.chain,
-                    created_at=now,
-                )
+            row = IdentifierRow(
+                id=identifier_id,
+                subject_id=subject_id,
+                case_id=case_id,
+                kind=item.kind.value,
+                value=seal(key, "identifier", "value", identifier_id, owner, item.value),
+                platform=item.platform,
+                chain=item.chain,
+                created_at=now,
             )
+            rows.append(row)
+            index.append(identifier_index.index_row(scope, row, item, owner, region))
         scope.store.add(subject)
         await scope.store.flush()
         scope.store.add(*rows)
         await scope.store.flush()
+        scope.store.add(*index)
+        await scope.store.flush()
         entry.object_type, entry.object_id, entry.object_agency_id = "Subject", subject_id, owner
         entry.details = {"caseId": str(case_id), "identifiers": len(rows)}
+    return subject_view(subject, owner, key)
+
+
+async def mark_subject(scope: Scope, *, subject_id: UUID, matchable: bool | None) -> SubjectView:
+    """Set whether a subject of the caller's agency answers other agencies' hit checks
+    (None: by the case's TLP); the same right as adding subjects."""
+    async with audit.mutation(scope, "subject.mark") as entry:
+        subject = next(iter(await scope.store.subjects_by_ids([subject_id])), None)
+        if subject is None:
+            raise NotFound("No such subject.", ["subjectId"])
+        case, grant = await authorize(scope, subject.case_id, Action.ADD_SUBJECT, "subjectId")
+        owner = case.owner_agency_id
+        entry.object_type, entry.object_id, entry.object_agency_id = "Subject", subject_id, owner
+        subject.matchable = matchable
+        await scope.store.flush()
+        entry.details = {"matchable": matchable}
+    key = (await readable_keys(scope, {case.id: grant}))[case.id]
     return subject_view(subject, owner, key)
 
 

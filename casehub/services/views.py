@@ -107,6 +107,7 @@ class SubjectView:
     case_id: UUID
     kind: SubjectKind
     display_name: Sealed
+    matchable: bool | None
     created_at: datetime
 
 
@@ -248,3 +249,31 @@ class RequestEvidenceView:
     collected_at: datetime | None
     description: Sealed
     content: Sealed
+
+
+@dataclass(slots=True)
+class AgencyHitView:
+    """Another agency holding a checked identifier, and in how many of its cases."""
+
+    agency_id: UUID
+    case_count: int
+
+
+@dataclass(slots=True)
+class HitResultView:
+    """The answer for one checked identifier, in the order asked."""
+
+    kind: IdentifierKind
+    hits: list[AgencyHitView]
+
+
+@dataclass(slots=True)
+class HitNoticeView:
+    """Tells an agency that another one checked an identifier held in its cases."""
+
+    id: UUID
+    seq: int
+    asking_agency_id: UUID
+    identifier_kind: IdentifierKind
+    case_ids: list[UUID]
+    created_at: datetime

@@ -185,13 +185,12 @@ async def test_register_agency_needs_hub_admin(api: Api) -> None:
 async def test_viewer_returns_the_agency_and_roles(api: Api) -> None:
     agency = await api.agency()
     body = await api.gql(agency.token, VIEWER)
-    assert body == {
-        "data": {
-            "viewer": {
-                "name": "agency-tool",
-                "roles": ["AGENCY_ADMIN", "INVESTIGATOR", "LIAISON_OFFICER", "READER"],
-                "agency": {"id": agency.id, "code": agency.code},
-            }
+    assert "errors" not in body, body
+    assert body["data"] == {
+        "viewer": {
+            "name": "agency-tool",
+            "roles": ["AGENCY_ADMIN", "INVESTIGATOR", "LIAISON_OFFICER", "READER"],
+            "agency": {"id": agency.id, "code": agency.code},
         }
     }
     for role in Role:

@@ -438,6 +438,45 @@ async def test_wrong_scalar_type_is_a_validation_error(
     assert_document_refused(body, "expectedVersion")
 
 
+# Numbers: huge, fractional or out of the Int range, refused before any resolver runs
+
+
+@pytest.mark.parametrize(
+    ("literal", "mention"),
+    [
+        ("1e400", "non-integer"),
+        ("1.5", "non-integer"),
+        ("2147483648", "32-bit"),
+        ("-2147483649", "32-bit"),
+        ("9" * 10_000, "50 characters"),
+    ],
+    ids=["1e400", "fraction", "int32-max+1", "int32-min-1", "10000-digits"],
+)
+async def test_a_bad_number_literal_is_refused(
+    scene: Scene, gql: Any, runtime: Runtime, literal: str, mention: str
+) -> None:
+    document = (
+        f'mutation {{ updateCase(input: {{id: "{scene.case_id}", expectedVersion: {literal}, '
+        'title: "t"}) { case { id } errors { code } } }'
+    )
+    async with nothing_written(runtime):
+        body = await gql(scene.token, document)
+    assert_document_refused(body, mention)
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 1e300, 1.5, "1", True])
+async def test_a_bad_number_variable_is_refused(
+    scene: Scene, gql: Any, runtime: Runtime, value: Any
+) -> None:
+    document = """
+    mutation($input: UpdateCaseInput!) { updateCase(input: $input) { case { id } errors { code } } }
+    """
+    data = {"id": scene.case_id, "expectedVersion": value, "title": "t"}
+    async with nothing_written(runtime):
+        body = await gql(scene.token, document, {"input": data})
+    assert_document_refused(body, "expectedVersion")
+
+
 # Strings
 
 

@@ -152,10 +152,12 @@ async def test_operations_over_get_are_refused(
     assert_json_error(response)
 
 
-async def test_get_with_query_and_no_token_is_unauthenticated(http: httpx.AsyncClient) -> None:
+async def test_get_is_refused_before_authentication(http: httpx.AsyncClient) -> None:
+    """GET queries are off unless a setting enables them (tests/security/test_http_safety.py)."""
     response = await http.get("/graphql", params={"query": "{viewer{name}}"})
-    body = assert_json_error(response, 401)
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = assert_json_error(response, 405)
+    assert body["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["allow"] == "POST"
 
 
 @pytest.mark.parametrize("path", ["/graphql", "/graphql?variables=%7B%7D", "/graphql?QUERY=x"])
@@ -195,7 +197,153 @@ async def test_several_operations_without_an_operation_name_are_refused(
         json={"query": document, "operationName": "B"},
         headers=bearer(token),
     )
-    assert chosen.json() == {"data": {"openCase": {"errors": []}}}
+    assert chosen.json()["data"] == {"openCase": {"errors": []}}
+
+
+def _nested(levels: int, leaf: str = "1") -> bytes:
+    return (b"[" * levels) + leaf.encode() + (b"]" * levels)
+
+
+CASES_FIRST = "query($n: Int) { cases(first: $n) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(
+            b'{"query": "' + CASES_FIRST.encode() + b'", "variables": {"n": 1e400}}',
+            "number is infinity",
+            id="number-1e400",
+        ),
+        pytest.param(
+            b'{"query": "'
+            + CASES_FIRST.encode()
+            + b'", "variables": {"n": '
+            + b"9" * 10_000
+            + b"}}",
+            "number is infinity",
+            id="number-10000-digits",
+        ),
+        pytest.param(
+            b'{"query": "{ viewer { name } }", "variables": {"v": ' + _nested(10_000) + b"}}",
+            "depth limit exceeded",
+            id="list-nested-10000-deep",
+        ),
+        pytest.param(
+            b'{"query": "{ viewer { name } }", "variables": '
+            + b'{"v": ' * 10_000
+            + b"1"
+            + b"}" * 10_001,
+            "depth limit exceeded",
+            id="object-nested-10000-deep",
+        ),
+        pytest.param(
+            b'{"query": "' + CASES_FIRST.encode() + b'", "variables": {"n": NaN}}',
+            "expected a JSON value",
+            id="nan",
+        ),
+        pytest.param(b'{"query": "{ viewer { name } }"}\x00', "after document", id="nul-after"),
+        pytest.param(b'{"query": "{ viewer {\x00 name } }"}', "control character", id="nul-raw"),
+        pytest.param(b'{"query": "\\ud800"}', "surrogate", id="lone-surrogate"),
+        pytest.param(b'\xef\xbb\xbf{"query": "{ viewer { name } }"}', "byte order mark", id="bom"),
+    ],
+)
+async def test_bad_json_is_a_400_saying_what_is_wrong(
+    http: httpx.AsyncClient, token: str, runtime: Runtime, content: bytes, reason: str
+) -> None:
+    async with nothing_written(runtime):
+        response = await http.post(
+            "/graphql",
+            content=content,
+            headers=bearer(token, **{"content-type": "application/json"}),
+        )
+    body = assert_json_error(response, 400)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert reason in error["message"], error
+
+
+NUL = "\u0000"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "operation_name"),
+    [
+        pytest.param("{ viewer { name } }" + NUL, None, None, id="nul-in-document"),
+        pytest.param('{ node(id: "\\u0000") { id } }', None, None, id="nul-in-literal"),
+        pytest.param("query($id: ID!) { node(id: $id) { id } }", {"id": NUL}, None, id="nul-in-id"),
+        pytest.param(
+            "query($a: String) { cases(first: 1, after: $a) { totalCount } }",
+            {"a": "x" + NUL},
+            None,
+            id="nul-in-cursor",
+        ),
+        pytest.param(
+            "query($v: IdentifierInput) { cases(filter: {identifier: $v}) { totalCount } }",
+            {"v": {"kind": "EMAIL", "value": "a" + NUL + "@example.org"}},
+            None,
+            id="nul-in-filter",
+        ),
+        pytest.param(
+            OPEN_CASE,
+            {"input": {"reference": "N-1", "title": NUL, "summary": "s", "category": "FRAUD"}},
+            None,
+            id="nul-in-input",
+        ),
+        pytest.param("query Q { viewer { name } }", None, "Q" + NUL, id="nul-in-operation-name"),
+        pytest.param(CASES_FIRST, {"n": 10**30}, None, id="huge-variable"),
+        pytest.param(CASES_FIRST, {"n": 2.5}, None, id="fractional-variable"),
+        pytest.param(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            b'{"ids": ' + _nested(1000, '"x"') + b"}",
+            None,
+            id="ids-nested-1000-deep",
+        ),
+        pytest.param(
+            OPEN_CASE,
+            b'{"input": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1001,
+            None,
+            id="input-nested-1000-deep",
+        ),
+        pytest.param(
+            "{ cases(filter: " + "{owned: " * 150 + "true" + "}" * 150 + ") { totalCount } }",
+            None,
+            None,
+            id="literal-nested-150-deep",
+        ),
+    ],
+)
+async def test_hostile_values_get_typed_errors_never_a_500(
+    http: httpx.AsyncClient,
+    token: str,
+    runtime: Runtime,
+    query: str,
+    variables: dict[str, Any] | bytes | None,
+    operation_name: str | None,
+) -> None:
+    """Null bytes, huge and fractional numbers, deep nesting: refused as the caller's error
+    (never INTERNAL), by HTTP (400) or in the GraphQL body, and nothing is written."""
+    # Nesting past Python's recursion limit travels as ready-made JSON.
+    raw = variables if isinstance(variables, bytes) else json.dumps(variables).encode()
+    content = b'{"query": %b, "variables": %b, "operationName": %b}' % (
+        json.dumps(query).encode(),
+        raw,
+        json.dumps(operation_name).encode(),
+    )
+    async with nothing_written(runtime):
+        response = await http.post(
+            "/graphql",
+            content=content,
+            headers=bearer(token, **{"content-type": "application/json"}),
+        )
+    assert response.status_code in (200, 400), response.text
+    assert_no_leak(response)
+    body = response.json()
+    errors = body.get("errors") or [
+        {"extensions": error} for payload in body["data"].values() for error in payload["errors"]
+    ]
+    assert errors, body
+    assert all(error["extensions"]["code"] not in ("INTERNAL", None) for error in errors), body
 
 
 # Limits
@@ -368,7 +516,7 @@ async def test_typename_still_works_in_production(http: httpx.AsyncClient, token
     response = await http.post(
         "/graphql", json={"query": "{ __typename viewer { __typename } }"}, headers=bearer(token)
     )
-    assert response.json() == {"data": {"__typename": "Query", "viewer": {"__typename": "Viewer"}}}
+    assert response.json()["data"] == {"__typename": "Query", "viewer": {"__typename": "Viewer"}}
 
 
 @pytest.mark.parametrize(

@@ -407,3 +407,40 @@ def test_audit_verify_detects_tampering_and_deletion(agency_home: Home) -> None:
     assert gap.returncode != 0, gap.stdout
     assert "intact" not in gap.stdout
     assert "broken" in gap.stderr, gap.stderr
+
+
+def test_audit_verify_prints_the_head_and_checks_an_anchor(agency_home: Home) -> None:
+    home = agency_home
+    intact = home.ok("audit", "verify")
+    found = re.search(r"(\d+) events, head (\d+):([0-9a-f]{64})$", intact.strip())
+    assert found, intact
+    events, seq, digest = int(found[1]), int(found[2]), found[3]
+    with sqlite3.connect(home.db) as db:
+        assert db.execute("SELECT max(seq), hash FROM audit_event").fetchone() == (seq, digest)
+        db.execute("DELETE FROM audit_event WHERE seq = ?", (seq,))
+    db.close()
+    anchor = f"{seq}:{digest}"
+    empty = clone(home, home.root / "empty")
+    with sqlite3.connect(empty.db) as db:
+        db.execute("DELETE FROM audit_event")
+    db.close()
+
+    alone, anchored, emptied, malformed = run_all(
+        (home, ("audit", "verify")),
+        (home, ("audit", "verify", "--anchor", anchor)),
+        (empty, ("audit", "verify")),
+        (home, ("audit", "verify", "--anchor", f"{seq}:{digest[:10]}")),
+    )
+    # The cut-off chain is still a valid chain; only the anchor shows the event is gone.
+    assert alone.returncode == 0, alone.stderr
+    assert f"{events - 1} events, head {seq - 1}:" in alone.stdout
+    assert anchored.returncode == 1, anchored.stdout
+    assert anchored.stdout == ""
+    assert anchored.stderr.strip() == (
+        f"error: audit chain broken: the chain ends at event {seq - 1}, before the anchored "
+        f"event {seq}: events were deleted from its end; {events - 1} events verified"
+    )
+    assert emptied.returncode == 0, emptied.stderr
+    assert emptied.stdout.strip() == "audit chain intact: 0 events, no head yet"
+    assert malformed.returncode == 2, malformed.stderr
+    assert "an anchor is SEQ:HASH" in malformed.stderr

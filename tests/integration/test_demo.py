@@ -19,6 +19,7 @@ import pytest
 
 from casehub.app import create_app
 from casehub.config import Settings
+from casehub.services.demo import EXAMPLES
 
 CASEHUB = Path(sys.executable).parent / "casehub"
 CODES = ("MY-PDRM", "MY-MCMC", "FR-PARQUET-J3", "INT-UNODC", "AE-RELAYGRAM")
@@ -123,7 +124,7 @@ def test_demo_creates_home_and_prints_tokens(workdir: Path, first: DemoRun) -> N
     assert set(first.tokens) == set(CODES), first.result.stdout
     assert len(set(first.tokens.values())) == len(CODES)
     curls = [line for line in first.result.stdout.splitlines() if line.lstrip().startswith("curl ")]
-    assert len(curls) == 3, first.result.stdout
+    assert len(curls) == len(EXAMPLES), first.result.stdout
     assert all(first.tokens["MY-PDRM"] in line for line in curls)
 
 
@@ -341,3 +342,32 @@ async def test_demo_requests_through_the_api(
     drafts = [node for node in j3_out if node["status"] == "DRAFT"]
     assert len(drafts) == 1
     assert drafts[0]["id"] not in {node["id"] for node in pdrm_in}
+
+
+async def test_demo_examples_run_and_deconfliction_finds_the_shared_leads(
+    workdir: Path, second: DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workdir)
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
+        keyring=Path(".casehub/keyring.json"),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
+            pdrm = {"Authorization": f"Bearer {second.tokens['MY-PDRM']}"}
+            bodies = []
+            for _title, query in EXAMPLES:
+                response = await http.post("/graphql", json={"query": query}, headers=pdrm)
+                assert response.status_code == 200, response.text
+                bodies.append(response.json())
+    for body in bodies:
+        assert "errors" not in body, body
+        for value in body["data"].values():
+            assert not (isinstance(value, dict) and value.get("errors")), body
+    [result] = bodies[-1]["data"]["hitCheck"]["results"]
+    assert sorted(hit["agency"]["code"] for hit in result["hits"]) == [
+        "FR-PARQUET-J3",
+        "INT-UNODC",
+    ]

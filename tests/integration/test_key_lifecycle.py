@@ -4,6 +4,7 @@ the real `casehub` console script, with a server answering reads during a rewrap
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from casehub.app import build_runtime, create_app
 from casehub.config import Settings
@@ -25,6 +27,7 @@ from casehub.persistence import migrate
 from casehub.services import agencies, auth, key_lifecycle
 from casehub.services.runtime import open_scope
 from tests.integration.test_cli import CASEHUB, free_port
+from tests.postgres import fresh_postgres, require_postgres
 
 TIMEOUT = 30
 SUMMARY = "Wallet drained through a fake exchange"
@@ -37,14 +40,11 @@ READ = "query($id: ID!) { node(id: $id) { ... on Case { id summary } } }"
 
 @dataclass
 class KeyHome:
-    """A keyring, a migrated SQLite database, one agency and an INVESTIGATOR token."""
+    """A keyring, a migrated database of its own, one agency and an INVESTIGATOR token."""
 
     root: Path
+    url: str
     token: str = ""
-
-    @property
-    def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.root / 'casehub.db'}"
 
     @property
     def keyring(self) -> Path:
@@ -57,6 +57,9 @@ class KeyHome:
         env = {key: value for key, value in os.environ.items() if not key.startswith("CASEHUB_")}
         env["CASEHUB_DATABASE_URL"] = self.url
         env["CASEHUB_KEYRING"] = str(self.keyring)
+        # The client loops here measure availability, not the per-token rate limit.
+        env["CASEHUB_RATE_LIMIT_PER_SECOND"] = "10000"
+        env["CASEHUB_RATE_LIMIT_BURST"] = "10000"
         return env
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,8 +88,8 @@ class KeyHome:
                 yield http
 
 
-async def make_home(root: Path) -> KeyHome:
-    home = KeyHome(root)
+async def make_home(root: Path, url: str | None = None) -> KeyHome:
+    home = KeyHome(root, url or f"sqlite+aiosqlite:///{root / 'casehub.db'}")
     await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(create_keyring, home.keyring)
     await asyncio.to_thread(migrate.upgrade, home.url)
@@ -109,9 +112,15 @@ async def make_home(root: Path) -> KeyHome:
     return home
 
 
-@pytest.fixture
-async def home(tmp_path: Path) -> KeyHome:
-    return await make_home(tmp_path / "home")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def home(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KeyHome]:
+    """A home on SQLite or on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield await make_home(tmp_path / "home")
+        return
+    require_postgres("key rotation on PostgreSQL")
+    with fresh_postgres("casehub_keys") as url:
+        yield await make_home(tmp_path / "home", url)
 
 
 async def open_case(http: httpx.AsyncClient, reference: str) -> str:
@@ -190,6 +199,23 @@ async def test_data_written_under_v1_reads_through_the_whole_rotation(home: KeyH
     async with home.client() as http:  # restarted without v1
         for case_id in (old, still_v1, new):
             assert await summary_of(http, case_id) == SUMMARY
+    assert await key_events(home) == [
+        ("keys.rewrap", {"version": 2, "rewrapped": 2, "skipped": 0}),
+        ("keys.rewrap", {"version": 2, "rewrapped": 0, "skipped": 0}),
+        ("keys.retire", {"version": 1}),
+    ]
+
+
+async def key_events(home: KeyHome) -> list[tuple[str, dict[str, Any]]]:
+    """The key commands recorded in the audit chain, oldest first."""
+    runtime = build_runtime(home.settings())
+    try:
+        async with runtime.database.engine.connect() as connection:
+            statement = "SELECT action, details FROM audit_event WHERE action LIKE 'keys.%'"
+            rows = await connection.execute(text(statement + " ORDER BY seq"))
+            return [(action, json.loads(details)) for action, details in rows]
+    finally:
+        await runtime.database.dispose()
 
 
 async def test_rewrap_is_resumable_after_an_interruption(home: KeyHome) -> None:
@@ -269,9 +295,8 @@ def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None
 
 
 @pytest.fixture
-async def rotated_home(tmp_path: Path) -> KeyHome:
+async def rotated_home(home: KeyHome) -> KeyHome:
     """30 cases written under v1, then v2 rotated in and activated (no rewrap yet)."""
-    home = await make_home(tmp_path / "home")
     async with home.client() as http:
         for n in range(30):
             await open_case(http, f"R-{n}")

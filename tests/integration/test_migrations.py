@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
@@ -21,11 +18,7 @@ from casehub.config import Settings
 from casehub.crypto import create_keyring
 from casehub.persistence import migrate
 from casehub.services.health import readiness, schema_problem
-
-PG_ADMIN = os.environ.get(
-    "CASEHUB_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-PG_BASE = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+from tests.postgres import fresh_postgres, require_postgres
 
 TABLES = {
     "agency",
@@ -39,6 +32,9 @@ TABLES = {
     "custody_event",
     "case_share",
     "audit_event",
+    "identifier_index",
+    "hit_check",
+    "hit_notice",
     "alembic_version",
 }
 
@@ -106,35 +102,15 @@ async def test_schema_problem_reports_unmigrated_database(tmp_path: Path) -> Non
         await runtime.database.dispose()
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
 @pytest.mark.postgres
 def test_postgres_schema_matches_the_models() -> None:
-    if not _postgres_reachable():
-        if os.environ.get("CASEHUB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required (CASEHUB_REQUIRE_POSTGRES=1): {PG_ADMIN} is down")
-        postgres_unreachable = (
-            f"PostgreSQL is not reachable at {PG_ADMIN}: migrations not compared on PostgreSQL"
-        )
-        pytest.skip(postgres_unreachable)
-    name = f"casehub_migrations_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        migrate.upgrade(f"{PG_BASE}/{name}")
-        assert schema_diff(f"{PG_BASE}/{name}") == []
-        engine = sqlalchemy.create_engine(f"{PG_BASE}/{name}")
+    require_postgres("comparing migrations on PostgreSQL")
+    with fresh_postgres("casehub_migrations") as url:
+        migrate.upgrade(url)
+        assert schema_diff(url) == []
+        engine = sqlalchemy.create_engine(url)
         try:
             names = set(sqlalchemy.inspect(engine).get_table_names())
         finally:
             engine.dispose()
         assert names >= TABLES, TABLES - names
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

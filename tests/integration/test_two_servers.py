@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -16,21 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from casehub.crypto import create_keyring
 from casehub.persistence import migrate
+from tests.postgres import fresh_postgres, require_postgres
 
 pytestmark = pytest.mark.postgres
 
 CASEHUB = Path(sys.executable).parent / "casehub"
 # The same server the rest of the PostgreSQL suite uses (see tests/conftest.py).
-PG_ADMIN_URL = os.environ.get(
-    "CASEHUB_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 LATENCY = 2.0  # seconds from sending the mutation to A until B's subscriber has the event
 ROUNDS = 3  # several rounds, so that a periodic re-check cannot pass for a notification
 SUBSCRIPTION = """subscription { cooperationRequestEvents(since: 0) {
@@ -44,22 +40,9 @@ SUBMIT = """mutation($id: ID!) { submitCooperationRequest(input: {id: $id}) {
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test only, dropped at the end."""
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            pass
-    except psycopg.Error:
-        if os.environ.get("CASEHUB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL is not reachable; the two-server test is skipped")
-    name = f"casehub_two_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    require_postgres("the two-server test")
+    with fresh_postgres("casehub_two") as url:
+        yield url
 
 
 def free_port() -> int:

@@ -10,9 +10,23 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.audit_chain import GENESIS, Link, first_broken, link_hash
+from casehub.domain.audit_chain import (
+    GENESIS,
+    Anchor,
+    ChainCheck,
+    Link,
+    Verdict,
+    link_hash,
+)
 
 CONTENTS = [{"action": "case.create", "actor": "u1", "outcome": "OK", "n": i} for i in range(1, 7)]
+
+
+def first_broken(links):
+    """The sequence number of the first link that does not follow from the one before."""
+    check = ChainCheck()
+    check.feed(links)
+    return check.broken
 
 
 def build(contents=CONTENTS, start_seq=1):
@@ -159,3 +173,133 @@ def test_link_hash_content_is_json_canonical():
         {"content": content, "prev": GENESIS}, sort_keys=True, separators=(",", ":")
     )
     assert link_hash(content, GENESIS) == hashlib.sha256(expected.encode()).hexdigest()
+
+
+# Anchors and verification in batches
+
+
+def _check(links, anchor=None, batch=2):
+    check = ChainCheck(anchor)
+    for start in range(0, len(links), batch):
+        if not check.feed(links[start : start + batch]):
+            break
+    return check.verdict()
+
+
+def test_anchor_round_trips_through_its_text():
+    anchor = Anchor(42, "ab" * 32)
+    assert str(anchor) == "42:" + "ab" * 32
+    assert Anchor.parse(str(anchor)) == anchor
+    assert Anchor.parse(f"  42:{'AB' * 32}\n") == anchor
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "42",
+        "42:",
+        ":" + "a" * 64,
+        "x:" + "a" * 64,
+        "-1:" + "a" * 64,
+        "4 2:" + "a" * 64,
+        "42:" + "a" * 63,
+        "42:" + "a" * 65,
+        "42:" + "g" * 64,
+        "42:" + "a" * 64 + ":1",
+        "٤٢:" + "a" * 64,
+    ],
+)
+def test_malformed_anchors_are_refused(text):
+    with pytest.raises(ValueError, match="SEQ:HASH"):
+        Anchor.parse(text)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5, 100])
+def test_verdict_of_an_intact_chain_names_its_head(batch):
+    links = build()
+    verdict = _check(links, batch=batch)
+    assert verdict == Verdict(len(links), Anchor(links[-1].seq, links[-1].hash))
+    assert verdict.intact
+
+
+def test_verdict_of_an_empty_chain():
+    assert _check([]) == Verdict(0, None)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4])
+def test_a_break_in_a_later_batch_is_found_and_feeding_stops(batch):
+    links = _replace(build(), 4, prev_hash="1" * 64)
+    verdict = _check(links, batch=batch)
+    assert (verdict.broken, verdict.checked, verdict.head) == (5, 4, Anchor(4, links[3].hash))
+    assert verdict.problem == (
+        "event 5 does not follow from the one before it "
+        "(an event was edited, inserted, deleted or reordered)"
+    )
+    check = ChainCheck()
+    assert check.feed(links[:4]) is True
+    assert check.feed(links[4:]) is False
+
+
+@pytest.mark.parametrize("index", range(len(CONTENTS)))
+def test_every_link_of_an_intact_chain_is_a_good_anchor(index):
+    links = build()
+    anchor = Anchor(links[index].seq, links[index].hash)
+    assert _check(links, anchor).intact
+
+
+def test_a_cut_off_end_is_found_only_with_an_anchor():
+    links = build()
+    anchor = Anchor(links[-1].seq, links[-1].hash)
+    assert _check(links[:3]).intact
+    verdict = _check(links[:3], anchor)
+    assert (verdict.intact, verdict.broken, verdict.checked) == (False, None, 3)
+    assert verdict.problem == (
+        "the chain ends at event 3, before the anchored event 6: events were deleted from its end"
+    )
+    emptied = _check([], anchor)
+    assert emptied.problem == (
+        "the chain is empty, before the anchored event 6: events were deleted from its end"
+    )
+
+
+def _rechain(contents, seqs):
+    links, prev = [], GENESIS
+    for seq, content in zip(seqs, contents, strict=True):
+        digest = link_hash(content, prev)
+        links.append(Link(seq=seq, content=content, prev_hash=prev, hash=digest))
+        prev = digest
+    return links
+
+
+def test_a_chain_rewritten_with_fresh_hashes_fails_at_the_anchor():
+    links = build()
+    anchor = Anchor(links[4].seq, links[4].hash)
+    contents = [dict(link.content) for link in links]
+    contents[1]["outcome"] = "FORBIDDEN"
+    rewritten = _rechain(contents, [link.seq for link in links])
+    assert first_broken(rewritten) is None
+    verdict = _check(rewritten, anchor)
+    assert (verdict.broken, verdict.checked) == (5, 4)
+    assert (
+        verdict.problem == f"event 5 does not match the anchor {anchor} (the chain was rewritten)"
+    )
+
+
+def test_a_rewritten_chain_without_the_anchored_link_fails_after_its_place():
+    links = build()
+    anchor = Anchor(links[2].seq, links[2].hash)
+    kept = [link for link in links if link.seq != 3]
+    rewritten = _rechain([link.content for link in kept], [link.seq for link in kept])
+    verdict = _check(rewritten, anchor)
+    assert (verdict.broken, verdict.checked) == (4, 2)
+    assert verdict.problem == "the anchored event 3 is missing (the chain was rewritten)"
+
+
+def test_an_anchor_is_checked_once_later_links_pass():
+    links = build()
+    anchor = Anchor(links[1].seq, links[1].hash)
+    check = ChainCheck(anchor)
+    assert check.feed(links[:2]) is True
+    assert check.feed(links[2:]) is True
+    assert check.verdict().intact

@@ -1,0 +1,219 @@
+"""The HTTP gate in front of /graphql: method, content type, body size, failed-authentication
+and per-token rate limits, and bearer authentication, each refused with a JSON error before
+any GraphQL work; every answer carries the request id."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casehub.api.extensions import retry_after
+from casehub.domain.errors import RateLimited, Unauthenticated
+from casehub.services import ratelimit
+from casehub.services.ratelimit import Limiters
+from casehub.services.runtime import Runtime, open_scope
+
+SCOPE_KEY = "casehub.scope"
+# Headers a browser sends cross-site only after a CORS preflight: a multipart request must
+# carry one, so that a page elsewhere cannot post a form to the API (CSRF).
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-casehub-csrf")
+
+
+def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    """A GraphQL-shaped error response body."""
+    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit."""
+
+
+class Refusal(Exception):
+    """A request turned away at the gate: its status, body and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = error_body(message, code, **extra)
+        self.headers = headers or []
+
+
+def rate_limited(message: str, delay: float) -> Refusal:
+    """429 RATE_LIMITED, saying in whole seconds when to retry (header and extensions)."""
+    seconds = retry_after(delay)
+    return Refusal(
+        429,
+        f"{message} Retry in {seconds} s.",
+        "RATE_LIMITED",
+        [(b"retry-after", str(seconds).encode())],
+        retryAfter=seconds,
+    )
+
+
+class Gate:
+    """ASGI middleware: refusals first, then a session per request and its principal."""
+
+    def __init__(
+        self, app: ASGIApp, runtime: Runtime, limiters: Limiters, ide: tuple[str, str] | None
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.limiters = limiters
+        self.limit = runtime.settings.max_request_bytes
+        self.get_queries = runtime.settings.allow_get_queries
+        self.ide = ide  # (page, its content security policy), in development only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        send = _with_header(send, b"x-request-id", request_id.encode())
+        if self.ide is not None and _wants_ide(scope):
+            # The IDE page holds no data; everything it then asks for is authenticated.
+            page, policy = self.ide
+            await HTMLResponse(page, headers={"content-security-policy": policy})(
+                scope, receive, send
+            )
+            return
+        try:
+            self._check_request(scope)
+            await self._serve(scope, receive, send, request_id)
+        except Refusal as refusal:
+            await _send_json(send, refusal.status, refusal.body, refusal.headers)
+
+    def _check_request(self, scope: Scope) -> None:
+        method = scope["method"]
+        if method == "GET" and self.get_queries:
+            return
+        if method != "POST":
+            allowed = b"GET, POST" if self.get_queries else b"POST"
+            raise Refusal(
+                405,
+                "Send GraphQL operations with POST."
+                if not self.get_queries
+                else "Send queries with GET or POST, mutations with POST.",
+                "METHOD_NOT_ALLOWED",
+                [(b"allow", allowed)],
+            )
+        media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if media_type == "multipart/form-data":
+            if not any(_header(scope, name) for name in PREFLIGHT_HEADERS):
+                raise Refusal(
+                    400,
+                    "A multipart request needs an Apollo-Require-Preflight or X-Casehub-Csrf "
+                    "header (any value), which no other site can make a browser send.",
+                    "PREFLIGHT_REQUIRED",
+                )
+        elif media_type != "application/json":
+            raise Refusal(
+                415,
+                "Send application/json (multipart/form-data for uploads).",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            raise Refusal(413, "Request body too large.", "TOO_LARGE")
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        client = scope.get("client")
+        async with open_scope(self.runtime) as request_scope:
+            request_scope.request_id = request_id
+            try:
+                principal = await ratelimit.authenticate(
+                    self.runtime,
+                    self.limiters,
+                    request_scope,
+                    _header(scope, b"authorization"),
+                    client[0] if client else None,
+                )
+            except RateLimited as refused:
+                raise rate_limited(refused.message, refused.retry_after) from None
+            except Unauthenticated:
+                raise Refusal(
+                    401,
+                    "Authentication required.",
+                    "UNAUTHENTICATED",
+                    [(b"www-authenticate", b"Bearer")],
+                ) from None
+            if delay := self.limiters.calls.take(str(principal.token_id)):
+                raise rate_limited("Too many requests with this token.", delay)
+            request_scope.principal = principal
+            scope[SCOPE_KEY] = request_scope
+            started = False
+
+            async def tracked_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+            try:
+                await self.app(scope, _limited(receive, self.limit), tracked_send)
+            except BodyTooLarge:
+                if not started:
+                    raise Refusal(413, "Request body too large.", "TOO_LARGE") from None
+
+
+def _wants_ide(scope: Scope) -> bool:
+    # GraphiQL keeps its editors in the page's query string (?q=...): only `query` runs.
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    accept = _header(scope, b"accept") or ""
+    return scope["method"] == "GET" and "query" not in asked and "text/html" in accept
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _with_header(send: Send, name: bytes, value: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+
+    return sending
+
+
+def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], extra_headers: list[tuple[bytes, bytes]]
+) -> None:
+    payload = orjson.dumps(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + extra_headers}
+    )
+    await send({"type": "http.response.body", "body": payload})

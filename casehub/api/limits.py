@@ -1,0 +1,175 @@
+"""Query limits, checked on the parsed document before validation and before any resolver runs:
+depth, aliases, directives, number literals, page sizes and a computed cost (casehub.api.cost
+says how an operation is measured)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FloatValueNode,
+    GraphQLError,
+    GraphQLSchema,
+    IntValueNode,
+    Node,
+    Visitor,
+    get_operation_ast,
+    visit,
+)
+
+from casehub.api import cost
+from casehub.config import Settings
+
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+# No Int or Float needs more characters; longer literals only burn CPU (Python refuses to
+# convert integers of more than 4,300 digits).
+MAX_NUMBER_CHARS = 50
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The limits of one schema (casehub.config.Settings holds the defaults)."""
+
+    depth: int = 10
+    aliases: int = 15
+    tokens: int = 2000
+    directives: int = 50
+    cost: int = 1000
+    page_size: int = 100
+    document_chars: int = 100_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> QueryLimits:
+        """The limits the settings ask for."""
+        return cls(
+            depth=settings.max_query_depth,
+            aliases=settings.max_query_aliases,
+            tokens=settings.max_query_tokens,
+            directives=settings.max_query_directives,
+            cost=settings.max_query_cost,
+            page_size=settings.max_page_size,
+            document_chars=settings.max_document_chars,
+        )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a document would cost, and the limits it breaks (refused when any)."""
+
+    cost: int | None  # None when the operation to run cannot be told (validation says why)
+    errors: list[GraphQLError]
+
+
+def _limit_error(message: str, limit: str, maximum: int, nodes: Node | None = None) -> GraphQLError:
+    """A top-level refusal naming the limit and its maximum."""
+    return GraphQLError(
+        message, nodes, extensions={"code": LIMIT_EXCEEDED, "limit": limit, "max": maximum}
+    )
+
+
+def analyse(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    limits: QueryLimits,
+) -> Analysis:
+    """Measure the document and the operation it would run against the limits."""
+    counts = _Counts()
+    visit(document, counts)
+    errors = counts.errors(limits)
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or counts.long_numbers:
+        return Analysis(None, errors)
+    measure, bad_pages = cost.measure(
+        schema, document, operation, variables or {}, limits.page_size
+    )
+    errors += [
+        _limit_error(
+            f"`{page.argument}` must be between 1 and {limits.page_size}, not {page.value}.",
+            "pageSize",
+            limits.page_size,
+            page.node,
+        )
+        for page in bad_pages
+    ]
+    if measure.depth > limits.depth:
+        errors.append(
+            _limit_error(
+                f"The operation nests {measure.depth} levels deep; at most {limits.depth}.",
+                "depth",
+                limits.depth,
+                operation,
+            )
+        )
+    if measure.cost > limits.cost:
+        errors.append(
+            _limit_error(
+                f"The operation would cost {measure.cost} (at most {limits.cost}): ask for "
+                "smaller pages or fewer nested objects.",
+                "cost",
+                limits.cost,
+                operation,
+            )
+        )
+    return Analysis(measure.cost, errors)
+
+
+class _Counts(Visitor):
+    """Aliases, directives and over-long number literals anywhere in the document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aliases = 0
+        self.directives = 0
+        self.long_numbers: list[Node] = []
+
+    def enter_field(self, node: FieldNode, *_args: object) -> None:
+        self.aliases += node.alias is not None
+
+    def enter_directive(self, _node: DirectiveNode, *_args: object) -> None:
+        self.directives += 1
+
+    def enter_int_value(self, node: IntValueNode, *_args: object) -> None:
+        self._number(node)
+
+    def enter_float_value(self, node: FloatValueNode, *_args: object) -> None:
+        self._number(node)
+
+    def _number(self, node: IntValueNode | FloatValueNode) -> None:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            self.long_numbers.append(node)
+
+    def errors(self, limits: QueryLimits) -> list[GraphQLError]:
+        found = [
+            _limit_error(
+                f"A number literal of more than {MAX_NUMBER_CHARS} characters.",
+                "numberLength",
+                MAX_NUMBER_CHARS,
+                node,
+            )
+            for node in self.long_numbers
+        ]
+        if self.aliases > limits.aliases:
+            found.append(
+                _limit_error(
+                    f"The document holds {self.aliases} aliases; at most {limits.aliases}.",
+                    "aliases",
+                    limits.aliases,
+                )
+            )
+        if self.directives > limits.directives:
+            found.append(
+                _limit_error(
+                    f"The document holds {self.directives} directives; at most "
+                    f"{limits.directives}.",
+                    "directives",
+                    limits.directives,
+                )
+            )
+        return found

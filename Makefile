@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts pytest test-postgres schema clean
+.PHONY: run test lint typecheck contracts pytest test-postgres schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy casehub tests
+	$(BIN)/mypy casehub tests benchmarks
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
@@ -39,6 +39,10 @@ test-postgres: $(STAMP)
 ## Rewrite schema.graphql from the code.
 schema: $(STAMP)
 	$(BIN)/casehub schema export --output schema.graphql
+
+## Benchmark casehub against its floor on SQLite and PostgreSQL (options: BENCH="--cases 100000").
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) .casehub .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,90 @@
+"""`python -m benchmarks` (`make bench`): seed, serve, drive, and print the table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from benchmarks import databases, report, runner
+from benchmarks.console import say
+from benchmarks.workloads import WORKLOADS, Workload
+
+# Up to this many cases are seeded through casehub's services; more are bulk-inserted.
+SERVICES_SEEDING_MAX = 10_000
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+class Database(StrEnum):
+    """Which databases to measure."""
+
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    BOTH = "both"
+
+
+class Seeder(StrEnum):
+    """How to load the cases."""
+
+    AUTO = "auto"
+    SERVICES = "services"
+    BULK = "bulk"
+
+
+def _workloads(names: str) -> list[Workload]:
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    known = {workload.name: workload for workload in WORKLOADS}
+    unknown = [name for name in wanted if name not in known]
+    if unknown or not wanted:
+        raise typer.BadParameter(f"choose among {', '.join(known)}", param_hint="--workloads")
+    return [known[name] for name in wanted]
+
+
+@app.command()
+def main(
+    cases: Annotated[int, typer.Option(min=1, help="Cases to seed.")] = 1_000,
+    connections: Annotated[int, typer.Option(min=1, help="Concurrent keep-alive clients.")] = 16,
+    duration: Annotated[
+        float, typer.Option(min=0.1, help="Seconds each workload runs on each server.")
+    ] = 10.0,
+    database: Annotated[Database, typer.Option(help="Databases to measure.")] = Database.BOTH,
+    workloads: Annotated[
+        str, typer.Option(help="Comma-separated, among " + ", ".join(w.name for w in WORKLOADS))
+    ] = ",".join(workload.name for workload in WORKLOADS),
+    seeder: Annotated[
+        Seeder,
+        typer.Option(
+            help=f"services: through casehub's use-cases; bulk: batched inserts with casehub's "
+            f"crypto; auto: services up to {SERVICES_SEEDING_MAX:,} cases."
+        ),
+    ] = Seeder.AUTO,
+) -> None:
+    """Seed N cases, serve casehub and the floor on loopback, drive each workload with
+    concurrent keep-alive clients, and print requests/s, latency, SQL statements per operation
+    and peak RSS, with casehub's throughput as a share of the floor's."""
+    chosen = _workloads(workloads)
+    engines = databases.ENGINES if database is Database.BOTH else (database.value,)
+    bulk = seeder is Seeder.BULK or (seeder is Seeder.AUTO and cases > SERVICES_SEEDING_MAX)
+    options = runner.Options(cases=cases, connections=connections, duration=duration, bulk=bulk)
+    outcomes = []
+    try:
+        for engine in engines:
+            outcomes += runner.run(engine, chosen, options)
+    except runner.AnswersDiffer as error:
+        say(f"error: {error}")
+        raise typer.Exit(1) from None
+    postgres = databases.postgres_version() if "postgres" in engines else None
+    typer.echo(f"casehub benchmark: {report.machine(postgres)}")
+    typer.echo(
+        f"{cases:,} cases, {connections} connections, {duration:g} s per workload and server; "
+        "an operation is one request, but a write is openCase + addSubject + addEvidence"
+    )
+    typer.echo("")
+    typer.echo(report.table(outcomes))
+    failures = report.errors(outcomes)
+    for line in failures:
+        say(f"error: {line}")
+    if failures:
+        raise typer.Exit(1)

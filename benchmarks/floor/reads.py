@@ -1,0 +1,288 @@
+"""The floor's reads: the cases page and the inbox, one query per table, the same JSON as
+casehub's answers to the workloads' GraphQL documents."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from benchmarks.floor.audit import Entry
+from benchmarks.floor.auth import Caller
+from benchmarks.floor.env import Env
+from benchmarks.floor.keys import data_keys
+from benchmarks.tables import AGENCY, CASE, IDENTIFIER, REQUEST, REQUEST_EVENT, SHARE, SUBJECT
+from casehub.api.ids import to_cursor, to_global_id
+from casehub.crypto import DataKey, FieldContext, open_field
+from casehub.domain.enums import Access, ShareScope
+from casehub.domain.policy import (
+    LINK_ACCESS_STATES,
+    Action,
+    Decision,
+    RequestLink,
+    ShareGrant,
+    case_access,
+    decide,
+)
+from casehub.domain.requests import RequestStatus
+
+LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
+
+
+def _page_info(page: Sequence[Row[Any]], has_next_page: bool) -> dict[str, Any]:
+    return {
+        "hasNextPage": has_next_page,
+        "endCursor": to_cursor(page[-1].id) if page else None,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class _Decrypter:
+    """Opens protected fields with the cases' keys and notes each opening for the audit."""
+
+    def __init__(self, keys: dict[UUID, DataKey], owners: dict[UUID, UUID]) -> None:
+        self.keys = keys
+        self.owners = owners
+        # owner agency -> object type -> object id -> field names
+        self.reads: dict[UUID, dict[str, dict[UUID, set[str]]]] = {}
+
+    def open(
+        self, case_id: UUID, kind: str, table: str, column: str, row_id: UUID, blob: bytes
+    ) -> str | None:
+        """The plaintext of one field, or None where the caller holds no key of its case."""
+        key = self.keys.get(case_id)
+        if key is None:
+            return None
+        owner = self.owners[case_id]
+        plaintext = open_field(key, FieldContext(table, column, row_id, owner), blob)
+        by_kind = self.reads.setdefault(owner, {}).setdefault(kind, {})
+        by_kind.setdefault(row_id, set()).add(column)
+        return plaintext.decode("utf-8")
+
+    def audit(self) -> list[Entry]:
+        """One decryption event per owner agency and object type, as casehub records them."""
+        return [
+            Entry(
+                action="field.decrypt",
+                object_type=kind,
+                object_agency_id=owner,
+                details={
+                    "objects": [
+                        {"type": kind, "id": str(object_id), "fields": sorted(names)}
+                        for object_id, names in sorted(objects.items())
+                    ]
+                },
+            )
+            for owner, kinds in self.reads.items()
+            for kind, objects in sorted(kinds.items())
+        ]
+
+
+async def _access(
+    connection: AsyncConnection, caller: Caller, cases: Sequence[Row[Any]], now: datetime
+) -> dict[UUID, Access | None]:
+    """The caller's access to each case, by casehub's policy over its shares and links."""
+    agency = caller.agency_id
+    foreign = [case.id for case in cases if case.owner_agency_id != agency]
+    grants: dict[UUID, list[ShareGrant]] = defaultdict(list)
+    links: dict[UUID, list[RequestLink]] = defaultdict(list)
+    if foreign:
+        shares = select(SHARE).where(SHARE.c.case_id.in_(foreign), SHARE.c.agency_id == agency)
+        for share in await connection.execute(shares):
+            grants[share.case_id].append(
+                ShareGrant(
+                    share.agency_id, ShareScope(share.scope), share.expires_at, share.revoked_at
+                )
+            )
+        linked = select(REQUEST.c.case_id, REQUEST.c.status).where(
+            REQUEST.c.case_id.in_(foreign), REQUEST.c.requested_agency_id == agency
+        )
+        for case_id, status in await connection.execute(linked):
+            links[case_id].append(RequestLink(agency, RequestStatus(status)))
+    return {
+        case.id: case_access(
+            viewer_agency_id=agency,
+            owner_agency_id=case.owner_agency_id,
+            grants=grants[case.id],
+            now=now,
+            links=links[case.id],
+        )
+        for case in cases
+    }
+
+
+async def agencies(connection: AsyncConnection, ids: set[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Code, name and jurisdiction of these agencies, as the workloads select them."""
+    rows = await connection.execute(select(AGENCY).where(AGENCY.c.id.in_(ids)))
+    return {
+        row.id: {"code": row.code, "name": row.name, "jurisdiction": row.jurisdiction}
+        for row in rows
+    }
+
+
+async def _subjects(
+    connection: AsyncConnection, case_ids: list[UUID], opener: _Decrypter
+) -> dict[UUID, list[dict[str, Any]]]:
+    """The subjects of these cases with their identifiers, oldest first, by case."""
+    statement = select(SUBJECT).where(SUBJECT.c.case_id.in_(case_ids)).order_by(SUBJECT.c.id)
+    subject_rows = (await connection.execute(statement)).all()
+    identifiers: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    statement = (
+        select(IDENTIFIER)
+        .where(IDENTIFIER.c.subject_id.in_([row.id for row in subject_rows]))
+        .order_by(IDENTIFIER.c.id)
+    )
+    for row in await connection.execute(statement):
+        identifiers[row.subject_id].append(
+            {
+                "id": to_global_id("Identifier", row.id),
+                "kind": row.kind,
+                "value": opener.open(
+                    row.case_id, "Identifier", "identifier", "value", row.id, row.value
+                ),
+                "platform": row.platform,
+                "chain": row.chain,
+            }
+        )
+    subjects: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    for row in subject_rows:
+        subjects[row.case_id].append(
+            {
+                "id": to_global_id("Subject", row.id),
+                "kind": row.kind,
+                "displayName": opener.open(
+                    row.case_id, "Subject", "subject", "display_name", row.id, row.display_name
+                ),
+                "identifiers": identifiers[row.id],
+            }
+        )
+    return subjects
+
+
+def _visible(agency: UUID, now: datetime) -> Any:
+    """casehub's visibility rule: owned, shared and in force, or linked to a request."""
+    shared = select(SHARE.c.id).where(
+        SHARE.c.case_id == CASE.c.id,
+        SHARE.c.agency_id == agency,
+        SHARE.c.revoked_at.is_(None),
+        or_(SHARE.c.expires_at.is_(None), SHARE.c.expires_at > now),
+    )
+    linked = select(REQUEST.c.id).where(
+        REQUEST.c.case_id == CASE.c.id,
+        REQUEST.c.requested_agency_id == agency,
+        REQUEST.c.status.in_(LINK_STATUSES),
+    )
+    return or_(CASE.c.owner_agency_id == agency, exists(shared), exists(linked))
+
+
+async def cases_page(
+    connection: AsyncConnection, env: Env, caller: Caller, first: int, now: datetime
+) -> tuple[dict[str, Any], list[Entry]]:
+    """The newest cases the caller sees, with owner, subjects and identifiers (decrypted where
+    it may read them); and the audit events of what was decrypted."""
+    statement = (
+        select(CASE)
+        .where(_visible(caller.agency_id, now))
+        .order_by(CASE.c.id.desc())
+        .limit(first + 1)
+    )
+    rows = (await connection.execute(statement)).all()
+    access = await _access(connection, caller, rows[:first], now)
+    cases = [case for case in rows[:first] if access[case.id] is not None]
+    readable = [
+        case.id
+        for case in cases
+        if decide(Action.READ_PROTECTED, access[case.id], caller.roles) is Decision.ALLOW
+    ]
+    opener = _Decrypter(
+        await data_keys(connection, env.keys, caller.agency_id, readable),
+        {case.id: case.owner_agency_id for case in cases},
+    )
+    owners = await agencies(connection, {case.owner_agency_id for case in cases})
+    subjects = await _subjects(connection, [case.id for case in cases], opener)
+    edges = [
+        {
+            "node": {
+                "id": to_global_id("Case", case.id),
+                "reference": case.reference,
+                "title": case.title,
+                "category": case.category,
+                "status": case.status,
+                "tlp": case.tlp,
+                "handlingCode": case.handling_code,
+                "version": case.version,
+                "createdAt": _iso(case.created_at),
+                "viewerAccess": access[case.id],
+                "summary": opener.open(
+                    case.id, "Case", "case_file", "summary", case.id, case.summary
+                ),
+                "owner": owners.get(case.owner_agency_id),
+                "subjects": subjects[case.id],
+            }
+        }
+        for case in cases
+    ]
+    body = {"data": {"cases": {"edges": edges, "pageInfo": _page_info(cases, len(rows) > first)}}}
+    return body, opener.audit()
+
+
+async def inbox(
+    connection: AsyncConnection, _env: Env, caller: Caller, first: int, _now: datetime
+) -> tuple[dict[str, Any], list[Entry]]:
+    """The newest requests sent to the caller's agency, with the requester and the events it
+    may see (the latest last)."""
+    agency = caller.agency_id
+    statement = (
+        select(REQUEST)
+        .where(REQUEST.c.requested_agency_id == agency, REQUEST.c.submitted_at.is_not(None))
+        .order_by(REQUEST.c.id.desc())
+        .limit(first + 1)
+    )
+    rows = (await connection.execute(statement)).all()
+    page = rows[:first]
+    requesters = await agencies(connection, {row.requester_agency_id for row in page})
+    events: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    if page:
+        visible = (
+            select(REQUEST_EVENT)
+            .where(
+                REQUEST_EVENT.c.request_id.in_([row.id for row in page]),
+                REQUEST_EVENT.c.visible_to_requested,
+            )
+            .order_by(REQUEST_EVENT.c.request_id, REQUEST_EVENT.c.number)
+        )
+        for event in await connection.execute(visible):
+            events[event.request_id].append(
+                {
+                    "number": event.number,
+                    "action": event.action,
+                    "toStatus": event.to_status,
+                    "occurredAt": _iso(event.occurred_at),
+                }
+            )
+    edges = [
+        {
+            "node": {
+                "id": to_global_id("CooperationRequest", row.id),
+                "kind": row.kind,
+                "priority": row.priority,
+                "title": row.title,
+                "status": row.status,
+                "submittedAt": _iso(row.submitted_at),
+                "acknowledgeBy": _iso(row.acknowledge_by),
+                "requester": requesters.get(row.requester_agency_id),
+                "events": events[row.id],
+            }
+        }
+        for row in page
+    ]
+    page_info = _page_info(page, len(rows) > first)
+    return {"data": {"cooperationRequests": {"edges": edges, "pageInfo": page_info}}}, []

@@ -1,0 +1,128 @@
+"""casehub's rows as SQLAlchemy Core values, sealed, wrapped and indexed with casehub's crypto
+exactly as its use-cases do; shared by the bulk seeder and the floor's writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from casehub.crypto import (
+    DataKey,
+    FieldContext,
+    KeyProvider,
+    blind_index,
+    match_token,
+    seal_field,
+    wrap_data_key,
+)
+from casehub.domain.enums import CaseStatus
+from casehub.domain.identifiers import IdentifierInput, checked_identifier
+from casehub.domain.ids import new_id
+from casehub.domain.matching import match_material
+
+Values = dict[str, Any]
+
+
+def seal(
+    key: DataKey, owner: UUID, table: str, column: str, row_id: UUID, value: str | bytes
+) -> bytes:
+    """Encrypt one field (text as UTF-8) for its place, as casehub.services.cases.seal does."""
+    plaintext = value.encode("utf-8") if isinstance(value, str) else value
+    return seal_field(key, FieldContext(table, column, row_id, owner), plaintext)
+
+
+def wrap_row(keys: KeyProvider, key: DataKey, agency_id: UUID, now: datetime) -> Values:
+    """An agency's wrap of a data key under its active key-encryption key."""
+    version, blob = wrap_data_key(keys, key, agency_id)
+    return {
+        "id": new_id(),
+        "scope_id": key.scope_id,
+        "generation": key.generation,
+        "agency_id": agency_id,
+        "kek_version": version,
+        "wrapped": blob,
+        "created_at": now,
+    }
+
+
+def case_row(
+    key: DataKey,
+    *,
+    owner: UUID,
+    created_by: UUID,
+    fields: dict[str, str],
+    now: datetime,
+) -> Values:
+    """A new open case; `fields` holds reference, title, summary, category, tlp and
+    handling_code, the summary in clear (sealed here under the case's key)."""
+    case_id = key.scope_id
+    return {
+        **fields,
+        "id": case_id,
+        "owner_agency_id": owner,
+        "summary": seal(key, owner, "case_file", "summary", case_id, fields["summary"]),
+        "status": CaseStatus.OPEN.value,
+        "version": 1,
+        "created_by": created_by,
+        "created_at": now,
+        "updated_at": now,
+        "legal_hold": False,
+    }
+
+
+def subject_row(
+    key: DataKey, *, subject_id: UUID, owner: UUID, kind: str, name: str, now: datetime
+) -> Values:
+    """A subject of the key's case, its name sealed."""
+    return {
+        "id": subject_id,
+        "case_id": key.scope_id,
+        "kind": kind,
+        "display_name": seal(key, owner, "subject", "display_name", subject_id, name),
+        "created_at": now,
+    }
+
+
+def identifier_rows(
+    keys: KeyProvider,
+    key: DataKey,
+    *,
+    subject_id: UUID,
+    owner: UUID,
+    given: Sequence[IdentifierInput],
+    region: str | None,
+    now: datetime,
+) -> tuple[list[Values], list[Values]]:
+    """A subject's identifiers (checked, values sealed) and their index rows: the owner's
+    blind index and the hub's match token of each canonical value."""
+    identifiers, index = [], []
+    for number, item in enumerate(given):
+        field = ["identifiers", str(number)]
+        item = checked_identifier(item, field=field, default_region=region)
+        material = match_material(item, default_region=region, field=field)
+        identifier_id = new_id()
+        identifiers.append(
+            {
+                "id": identifier_id,
+                "subject_id": subject_id,
+                "case_id": key.scope_id,
+                "kind": item.kind.value,
+                "value": seal(key, owner, "identifier", "value", identifier_id, item.value),
+                "platform": item.platform,
+                "chain": item.chain,
+                "created_at": now,
+            }
+        )
+        index.append(
+            {
+                "identifier_id": identifier_id,
+                "subject_id": subject_id,
+                "case_id": key.scope_id,
+                "agency_id": owner,
+                "blind_index": blind_index(keys, owner, material),
+                "match_token": match_token(keys, material),
+            }
+        )
+    return identifiers, index

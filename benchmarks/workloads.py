@@ -1,0 +1,280 @@
+"""The four workloads, each as an operation on casehub (GraphQL over HTTP) and on the floor
+(plain JSON endpoints), with the checks that make a wrong answer count as an error."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from benchmarks.dataset import hit_check_identifiers
+from benchmarks.load import BadAnswer, Operation
+from benchmarks.seeding import Tokens
+
+PAGE = 50
+CONTENT_BASE64 = base64.b64encode(bytes(range(256)) * 16).decode("ascii")  # 4 KiB
+
+CASES_PAGE = """query CasesPage($first: Int!) {
+  cases(first: $first) {
+    edges { node {
+      id reference title category status tlp handlingCode version createdAt viewerAccess summary
+      owner { code name jurisdiction }
+      subjects { id kind displayName identifiers { id kind value platform chain } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+INBOX = """query Inbox($first: Int!) {
+  cooperationRequests(filter: {direction: INCOMING}, first: $first) {
+    edges { node {
+      id kind priority title status submittedAt acknowledgeBy
+      requester { code name jurisdiction }
+      events { number action toStatus occurredAt }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+HIT_CHECK = """query HitCheck($ids: [IdentifierInput!]!) {
+  hitCheck(identifiers: $ids) {
+    results { kind hits { agency { code name jurisdiction } caseCount } }
+    errors { code field message }
+  }
+}"""
+OPEN_CASE = """mutation OpenCase($input: OpenCaseInput!) {
+  openCase(input: $input) { case { id } errors { code field message } }
+}"""
+ADD_SUBJECT = """mutation AddSubject($input: AddSubjectInput!) {
+  addSubject(input: $input) { subject { id } errors { code field message } }
+}"""
+ADD_EVIDENCE = """mutation AddEvidence($input: AddEvidenceInput!) {
+  addEvidence(input: $input) { evidence { id sha256 } errors { code field message } }
+}"""
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    """What the operations need to know of the seeded data."""
+
+    tokens: Tokens
+    cases: int
+
+
+OperationFactory = Callable[[Fixture], Operation]
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One workload: its operation on each server, and what the table says about it."""
+
+    name: str
+    title: str
+    casehub: OperationFactory
+    floor: OperationFactory
+    # The root field casehub must have; the workload is skipped on a schema without it.
+    requires: str | None = None
+    # Whether the two servers' answers must be equal (reads of the same data).
+    compare: bool = False
+    requests_per_operation: int = 1
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}", "content-type": "application/json"}
+
+
+def _decoded(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        raise BadAnswer(f"HTTP {response.status_code}: {response.text[:300]}")
+    body: dict[str, Any] = orjson.loads(response.content)
+    if body.get("errors"):
+        raise BadAnswer(f"errors: {orjson.dumps(body['errors']).decode()[:300]}")
+    return body
+
+
+async def _graphql(
+    http: httpx.AsyncClient, token: str, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """POST a GraphQL operation; its body, unless it failed."""
+    content = orjson.dumps({"query": query, "variables": variables})
+    return _decoded(await http.post("/graphql", content=content, headers=_headers(token)))
+
+
+def _payload(body: dict[str, Any], field: str, part: str) -> Any:
+    """A part of a mutation's (or hitCheck's) payload, refusing one with user errors."""
+    payload = body["data"][field]
+    if payload["errors"]:
+        raise BadAnswer(f"{field}: {orjson.dumps(payload['errors']).decode()[:300]}")
+    return payload[part]
+
+
+def _page(body: dict[str, Any], field: str) -> dict[str, Any]:
+    """The data of a page (what the servers must agree on), refusing an empty one."""
+    data: dict[str, Any] = body["data"]
+    if not data[field]["edges"]:
+        raise BadAnswer(f"{field}: an empty page")
+    return data
+
+
+def _casehub_read(query: str, field: str) -> OperationFactory:
+    def factory(fixture: Fixture) -> Operation:
+        async def operation(http: httpx.AsyncClient) -> object:
+            body = await _graphql(http, fixture.tokens.reader, query, {"first": PAGE})
+            return _page(body, field)
+
+        return operation
+
+    return factory
+
+
+def _floor_read(path: str, field: str) -> OperationFactory:
+    def factory(fixture: Fixture) -> Operation:
+        headers = _headers(fixture.tokens.reader)
+
+        async def operation(http: httpx.AsyncClient) -> object:
+            response = await http.get(path, params={"first": PAGE}, headers=headers)
+            return _page(_decoded(response), field)
+
+        return operation
+
+    return factory
+
+
+def _hit_check_identifiers(fixture: Fixture) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": item.kind.value,
+            "value": item.value,
+            "platform": item.platform,
+            "chain": item.chain,
+        }
+        for item in hit_check_identifiers(fixture.cases)
+    ]
+
+
+def _casehub_hit_check(fixture: Fixture) -> Operation:
+    ids = _hit_check_identifiers(fixture)
+
+    async def operation(http: httpx.AsyncClient) -> object:
+        body = await _graphql(http, fixture.tokens.reader, HIT_CHECK, {"ids": ids})
+        return _payload(body, "hitCheck", "results")
+
+    return operation
+
+
+def _floor_hit_check(fixture: Fixture) -> Operation:
+    content = orjson.dumps({"identifiers": _hit_check_identifiers(fixture)})
+    headers = _headers(fixture.tokens.reader)
+
+    async def operation(http: httpx.AsyncClient) -> object:
+        body = _decoded(await http.post("/floor/hit-check", content=content, headers=headers))
+        return _payload(body, "hitCheck", "results")
+
+    return operation
+
+
+def _write_inputs(
+    prefix: str,
+) -> Callable[[], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """Inputs of one write operation each call: case, subject, evidence (case id left out)."""
+    numbers = itertools.count()
+
+    def inputs() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        n = next(numbers)
+        case = {
+            "reference": f"{prefix}-{n}",
+            "title": f"Bench write {n}",
+            "summary": "Opened by the write workload: a channel selling counterfeit medicines.",
+            "category": "FRAUD",
+            "tlp": "AMBER",
+            "handlingCode": "H1",
+        }
+        subject = {
+            "kind": "PERSON",
+            "displayName": f"Seller {n}",
+            "identifiers": [
+                {"kind": "PHONE", "value": f"+6019{n % 10_000_000:07d}"},
+                {"kind": "EMAIL", "value": f"seller{n}@example.org"},
+            ],
+        }
+        evidence = {
+            "kind": "CHAT_LOG",
+            "title": f"Chat export {n}",
+            "description": "Export of the seller's channel, 4 KiB.",
+            "contentBase64": CONTENT_BASE64,
+            "mediaType": "text/plain",
+        }
+        return case, subject, evidence
+
+    return inputs
+
+
+def _casehub_write(fixture: Fixture) -> Operation:
+    inputs = _write_inputs("W-CASEHUB")
+    token = fixture.tokens.writer
+
+    async def operation(http: httpx.AsyncClient) -> object:
+        case, subject, evidence = inputs()
+        body = await _graphql(http, token, OPEN_CASE, {"input": case})
+        case_id = _payload(body, "openCase", "case")["id"]
+        body = await _graphql(http, token, ADD_SUBJECT, {"input": {**subject, "caseId": case_id}})
+        _payload(body, "addSubject", "subject")
+        body = await _graphql(http, token, ADD_EVIDENCE, {"input": {**evidence, "caseId": case_id}})
+        return _payload(body, "addEvidence", "evidence")
+
+    return operation
+
+
+def _floor_write(fixture: Fixture) -> Operation:
+    inputs = _write_inputs("W-FLOOR")
+    headers = _headers(fixture.tokens.writer)
+
+    async def post(http: httpx.AsyncClient, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        return _decoded(await http.post(path, content=orjson.dumps(data), headers=headers))
+
+    async def operation(http: httpx.AsyncClient) -> object:
+        case, subject, evidence = inputs()
+        body = await post(http, "/floor/open-case", case)
+        case_id = _payload(body, "openCase", "case")["id"]
+        body = await post(http, "/floor/add-subject", {**subject, "caseId": case_id})
+        _payload(body, "addSubject", "subject")
+        body = await post(http, "/floor/add-evidence", {**evidence, "caseId": case_id})
+        return _payload(body, "addEvidence", "evidence")
+
+    return operation
+
+
+WORKLOADS = (
+    Workload(
+        name="cases",
+        title="a. cases page",
+        casehub=_casehub_read(CASES_PAGE, "cases"),
+        floor=_floor_read("/floor/cases", "cases"),
+        compare=True,
+    ),
+    Workload(
+        name="inbox",
+        title="b. inbox",
+        casehub=_casehub_read(INBOX, "cooperationRequests"),
+        floor=_floor_read("/floor/inbox", "cooperationRequests"),
+        compare=True,
+    ),
+    Workload(
+        name="hit-check",
+        title="c. hitCheck x20",
+        casehub=_casehub_hit_check,
+        floor=_floor_hit_check,
+        requires="hitCheck",
+        compare=True,
+    ),
+    Workload(
+        name="write",
+        title="d. write",
+        casehub=_casehub_write,
+        floor=_floor_write,
+        requests_per_operation=3,
+    ),
+)

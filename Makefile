@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts pytest test-postgres schema bench clean
+.PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/casehub demo --host 127.0.0.1 --port 8000
 
 ## All quality gates: lint, format, types, layer contracts, schema drift, tests.
-test: lint typecheck contracts pytest
+test: lint typecheck contracts validate-deploy pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,6 +28,33 @@ typecheck: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
+
+# The deployment validators have a virtual environment of their own: they are heavy, and no
+# part of casehub's dependencies.
+VENV_DEPLOY := .venv-deploy
+BIN_DEPLOY := $(VENV_DEPLOY)/bin
+STAMP_DEPLOY := $(VENV_DEPLOY)/.installed-stamp
+RENDERED := $(VENV_DEPLOY)/rendered
+
+$(STAMP_DEPLOY): deploy/requirements-validate.txt
+	$(PYTHON) -m venv $(VENV_DEPLOY)
+	$(BIN_DEPLOY)/pip install --quiet --upgrade pip
+	$(BIN_DEPLOY)/pip install --quiet -r deploy/requirements-validate.txt
+	touch $(STAMP_DEPLOY)
+
+## Lint the image, the compose file and the Kubernetes manifests (base and overlays, rendered
+## with kubectl's kustomize, against the Kubernetes 1.31 and 1.37 API schemas); offline.
+validate-deploy: $(STAMP_DEPLOY)
+	$(BIN_DEPLOY)/hadolint deploy/Dockerfile
+	$(BIN_DEPLOY)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
+	mkdir -p $(RENDERED)
+	$(BIN_DEPLOY)/kubectl kustomize deploy/k8s/base > $(RENDERED)/base.yaml
+	$(BIN_DEPLOY)/kubectl kustomize deploy/k8s/overlays/production > $(RENDERED)/production.yaml
+	$(BIN_DEPLOY)/kubernetes-validate --strict --quiet -k 1.31.0 $(RENDERED)/*.yaml
+	$(BIN_DEPLOY)/kubernetes-validate --strict --quiet -k 1.37.0 $(RENDERED)/*.yaml
+# checkov renders the kustomizations itself, with the first kubectl on PATH: this one.
+	PATH="$(CURDIR)/$(BIN_DEPLOY):$$PATH" $(BIN_DEPLOY)/checkov --quiet --compact --skip-download \
+	  --directory deploy --framework dockerfile kustomize secrets --enable-secret-scan-all-files
 
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -45,4 +72,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
-	rm -rf $(VENV) .casehub .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_DEPLOY) .casehub .pytest_cache .mypy_cache .ruff_cache

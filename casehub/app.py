@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from strawberry.extensions import SchemaExtension
 
+from casehub.api.access_log import OperationName, Spans, configure_logging
 from casehub.api.headers import middleware
 from casehub.api.http import graphql_app, healthz
 from casehub.api.limits import QueryLimits
+from casehub.api.metrics import Metrics
 from casehub.api.schema import build_schema
 from casehub.config import Settings
 from casehub.crypto import KeyProvider, LocalKeyring
@@ -23,6 +28,13 @@ from casehub.services.bus import bus_for
 from casehub.services.health import SchemaOutdated, readiness, receipt_keys, schema_problem
 from casehub.services.ratelimit import Limiters
 from casehub.services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+
+class StartupError(Exception):
+    """The settings ask for something this installation cannot do."""
 
 
 def build_runtime(settings: Settings, keys: KeyProvider | None = None) -> Runtime:
@@ -43,12 +55,34 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
     """The ASGI application; refuses to start on a database that is not migrated. Its rate
-    limiters run on the `monotonic` clock."""
-    logging.basicConfig(level=settings.log_level)
+    limiters run on the `monotonic` clock; with tracing on, its spans go to `tracer_provider`
+    (default: OTLP export, flushed at shutdown). StartupError when tracing is on but
+    OpenTelemetry is not installed."""
+    configure_logging(settings)
     runtime = runtime or build_runtime(settings)
-    schema = build_schema(development=settings.is_development, limits=QueryLimits.of(settings))
+    # The access log names each request's operation; tracing, when on, adds its spans.
+    extra: list[Callable[[], SchemaExtension]] = [OperationName]
+    metrics = Metrics(runtime.database.pool_use)
+    spans: Spans | None = None
+    exporting: TracerProvider | None = None  # made here, so shut down here
+    if settings.otel_enabled:
+        try:
+            from casehub.api import tracing
+        except ImportError as missing:
+            raise StartupError(
+                f"CASEHUB_OTEL_ENABLED is true but OpenTelemetry is not installed ({missing.name}"
+                " is missing): install casehub with its otel extra, pip install 'casehub[otel]'."
+            ) from None
+        if tracer_provider is None:
+            tracer_provider = exporting = tracing.exporting_provider()
+        extra.append(partial(tracing.OperationSpans, tracer_provider=tracer_provider))
+        spans = partial(tracing.request_span, tracer_provider.get_tracer("casehub"))
+    schema = build_schema(
+        development=settings.is_development, limits=QueryLimits.of(settings), extra=extra
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -63,6 +97,8 @@ def create_app(
             await runtime.notices.stop()
             await runtime.bus.stop()
             await runtime.database.dispose()
+            if exporting is not None:
+                await asyncio.to_thread(exporting.shutdown)  # exports the spans still queued
 
     async def readyz(_request: Request) -> Response:
         problems = await readiness(runtime)
@@ -73,15 +109,18 @@ def create_app(
     async def well_known_receipts(_request: Request) -> Response:
         return JSONResponse(receipt_keys(runtime), headers={"Cache-Control": "max-age=300"})
 
-    graphql = graphql_app(runtime, schema, Limiters.of(settings, monotonic))
+    graphql = graphql_app(runtime, schema, Limiters.of(settings, monotonic), metrics, spans)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/.well-known/casehub-receipts.json", well_known_receipts),
+    ]
+    if settings.metrics:
+        routes.append(Route("/metrics", metrics.serve))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/.well-known/casehub-receipts.json", well_known_receipts),
-        ],
+        routes=routes,
         middleware=middleware(settings),
         lifespan=lifespan,
     )

@@ -21,6 +21,13 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
 
 
+class LogFormat(StrEnum):
+    """How log lines are written: one JSON object each, or plain text for people."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
 class Settings(BaseSettings):
     """Every knob casehub has; the README's settings table lists them."""
 
@@ -58,6 +65,11 @@ class Settings(BaseSettings):
     max_query_directives: int = Field(
         default=50, ge=0, description="Most directives one GraphQL document may hold."
     )
+    max_duplicate_fields: int = Field(
+        default=10,
+        ge=1,
+        description="Most times one selection set may ask for the same response key.",
+    )
     max_query_cost: int = Field(
         default=1000,
         ge=1,
@@ -92,6 +104,22 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(
         default=20, ge=1, description="Failed authentications one address may make at once."
     )
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at /metrics (no token: keep it off public routes).",
+    )
+    log_format: LogFormat | None = Field(
+        default=None, description="json or text; unset: json in production, text in development."
+    )
+    otel_enabled: bool = Field(
+        default=False,
+        description="Export OpenTelemetry spans to OTEL_EXPORTER_OTLP_ENDPOINT (the otel extra).",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        description="After SIGTERM, how long in-flight requests may take before they are cut.",
+    )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     hit_check_per_minute: int = Field(
@@ -121,3 +149,8 @@ class Settings(BaseSettings):
     def is_development(self) -> bool:
         """Whether developer conveniences (GraphiQL, introspection) are on."""
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def logs_as(self) -> LogFormat:
+        """The log format asked for, else the environment's (JSON in production)."""
+        return self.log_format or (LogFormat.TEXT if self.is_development else LogFormat.JSON)

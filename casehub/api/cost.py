@@ -5,7 +5,7 @@ connection (a field taking `first` or `last`) multiplies the cost of its selecti
 size (`first`, 20 when absent), and `nodes(ids:)` by the number of ids. Each alias and each
 fragment spread counts again. `{ cases(first: 100) { edges { node { id owner { code } } } } }`
 costs 1 + 100 * (1 + 1 + 1) = 301. Depth counts the fields with a selection nested in one
-another: `{ viewer { agency { id } } }` is 2 deep.
+another: `{ viewer { agency { id } } }` is 2 deep. A cost past `CEILING` counts as `CEILING`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ from casehub.domain import validation as check
 from casehub.domain.errors import ValidationFailed
 
 PAGE_ARGUMENTS = ("first", "last")
+# Fragments spreading fragments ten times each multiply the cost tenfold a level, and a page
+# size may have 50 digits: past the largest integer any JSON reader holds exactly, a cost is
+# refused all the same, and reporting it exactly would take numbers JSON encoders refuse.
+CEILING = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class _Walk:
                 assert isinstance(selection, FragmentSpreadNode)
                 # Unknown or cyclic fragments count nothing: validation refuses them.
                 part = self.fragments.get(selection.name.value, Measure())
-            cost += part.cost
+            cost = min(cost + part.cost, CEILING)
             depth = max(depth, part.depth)
         return Measure(cost, depth)
 
@@ -133,7 +137,8 @@ class _Walk:
         inner = self.selections(
             node.selection_set, get_named_type(definition.type) if definition else None
         )
-        return Measure(1 + self._multiplier(node, definition) * inner.cost, 1 + inner.depth)
+        cost = min(1 + self._multiplier(node, definition) * inner.cost, CEILING)
+        return Measure(cost, 1 + inner.depth)
 
     def _multiplier(self, node: FieldNode, definition: GraphQLField | None) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}

@@ -1,10 +1,9 @@
 """The HTTP gate in front of /graphql: method, content type, body size, failed-authentication
 and per-token rate limits, and bearer authentication, each refused with a JSON error before
-any GraphQL work; every answer carries the request id."""
+any GraphQL work (casehub.api.access_log, in front of it, gives each request its id)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,7 +12,10 @@ import orjson
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casehub.api import metrics
+from casehub.api.access_log import EXCHANGE, Exchange
 from casehub.api.extensions import retry_after
+from casehub.api.metrics import Metrics
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import ratelimit
 from casehub.services.ratelimit import Limiters
@@ -47,6 +49,7 @@ class Refusal(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.body = error_body(message, code, **extra)
         self.headers = headers or []
 
@@ -67,11 +70,17 @@ class Gate:
     """ASGI middleware: refusals first, then a session per request and its principal."""
 
     def __init__(
-        self, app: ASGIApp, runtime: Runtime, limiters: Limiters, ide: tuple[str, str] | None
+        self,
+        app: ASGIApp,
+        runtime: Runtime,
+        limiters: Limiters,
+        metrics: Metrics,
+        ide: tuple[str, str] | None,
     ) -> None:
         self.app = app
         self.runtime = runtime
         self.limiters = limiters
+        self.metrics = metrics
         self.limit = runtime.settings.max_request_bytes
         self.get_queries = runtime.settings.allow_get_queries
         self.ide = ide  # (page, its content security policy), in development only
@@ -80,8 +89,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_hex(8)
-        send = _with_header(send, b"x-request-id", request_id.encode())
+        exchange: Exchange = scope[EXCHANGE]
         if self.ide is not None and _wants_ide(scope):
             # The IDE page holds no data; everything it then asks for is authenticated.
             page, policy = self.ide
@@ -91,8 +99,9 @@ class Gate:
             return
         try:
             self._check_request(scope)
-            await self._serve(scope, receive, send, request_id)
+            await self._serve(scope, receive, send, exchange)
         except Refusal as refusal:
+            exchange.outcome = refusal.code
             await _send_json(send, refusal.status, refusal.body, refusal.headers)
 
     def _check_request(self, scope: Scope) -> None:
@@ -128,10 +137,10 @@ class Gate:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             raise Refusal(413, "Request body too large.", "TOO_LARGE")
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, exchange: Exchange) -> None:
         client = scope.get("client")
         async with open_scope(self.runtime) as request_scope:
-            request_scope.request_id = request_id
+            request_scope.request_id = exchange.request_id
             try:
                 principal = await ratelimit.authenticate(
                     self.runtime,
@@ -141,6 +150,7 @@ class Gate:
                     client[0] if client else None,
                 )
             except RateLimited as refused:
+                self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
                 raise rate_limited(refused.message, refused.retry_after) from None
             except Unauthenticated:
                 raise Refusal(
@@ -149,21 +159,16 @@ class Gate:
                     "UNAUTHENTICATED",
                     [(b"www-authenticate", b"Bearer")],
                 ) from None
+            exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
             if delay := self.limiters.calls.take(str(principal.token_id)):
+                self.metrics.rate_limited.labels(metrics.CALLS).inc()
                 raise rate_limited("Too many requests with this token.", delay)
             request_scope.principal = principal
             scope[SCOPE_KEY] = request_scope
-            started = False
-
-            async def tracked_send(message: Message) -> None:
-                nonlocal started
-                started = started or message["type"] == "http.response.start"
-                await send(message)
-
             try:
-                await self.app(scope, _limited(receive, self.limit), tracked_send)
+                await self.app(scope, _limited(receive, self.limit), send)
             except BodyTooLarge:
-                if not started:
+                if not exchange.status:  # nothing sent yet: it can still be a 413
                     raise Refusal(413, "Request body too large.", "TOO_LARGE") from None
 
 
@@ -179,15 +184,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-def _with_header(send: Send, name: bytes, value: bytes) -> Send:
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
-        await send(message)
-
-    return sending
 
 
 def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:

@@ -1,9 +1,8 @@
-"""HTTP: the GraphQL endpoint behind the gate (casehub.api.gate), its websocket, and the health
-route."""
+"""HTTP: the GraphQL endpoint behind its access log (casehub.api.access_log) and gate
+(casehub.api.gate), its websocket, and the health route."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
@@ -22,16 +21,20 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from casehub.api import metrics
+from casehub.api.access_log import EXCHANGE, AccessLog, Exchange, Spans
 from casehub.api.context import Context, SocketContext
 from casehub.api.extensions import masked
 from casehub.api.gate import SCOPE_KEY, Gate, error_body
 from casehub.api.headers import ide_policy
 from casehub.api.loaders import Loaders
+from casehub.api.metrics import Metrics
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import inbox, ratelimit
 from casehub.services.ratelimit import Limiters
@@ -67,6 +70,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except RateLimited:
             await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Too many failures")
 
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Run one operation, counted as an open subscription while it runs."""
+        gauge = cast(GraphQLView, self.view).metrics.subscriptions
+        gauge.inc()
+        try:
+            await super().run_operation(operation)
+        finally:
+            gauge.dec()
+
 
 def connection_authorization(params: dict[str, object]) -> str | None:
     """The `Authorization` value carried by a connection_init payload: {"Authorization":
@@ -87,11 +99,18 @@ class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
-        self, schema: Any, *, runtime: Runtime, limiters: Limiters, **options: Any
+        self,
+        schema: Any,
+        *,
+        runtime: Runtime,
+        limiters: Limiters,
+        metrics: Metrics,
+        **options: Any,
     ) -> None:
         super().__init__(schema, **options)
         self.runtime = runtime
         self.limiters = limiters
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -104,11 +123,13 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
+            scope[EXCHANGE].outcome = "BAD_REQUEST"
             response = JSONResponse(
                 error_body(error.reason, "BAD_REQUEST"), status_code=error.status_code
             )
         except StarletteHTTPException as error:
             # e.g. a malformed multipart body, refused by Starlette's form parser
+            scope[EXCHANGE].outcome = "BAD_REQUEST"
             response = JSONResponse(
                 error_body(error.detail, "BAD_REQUEST"), status_code=error.status_code
             )
@@ -133,7 +154,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def _serve_websocket(self, websocket: WebSocket) -> None:
         # The connection's scope only authenticates; each subscription reads in scopes of its own.
         async with open_scope(self.runtime) as connection_scope:
-            connection_scope.request_id = secrets.token_hex(8)
+            connection_scope.request_id = websocket.scope[EXCHANGE].request_id
             await self.run(websocket, context=SocketContext(connection_scope, websocket, websocket))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -142,13 +163,19 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(context, SocketContext):  # pragma: no cover  (set by _serve_websocket)
             raise ConnectionRejectionError
         client = context.request.client
-        principal = await ratelimit.authenticate(
-            self.runtime,
-            self.limiters,
-            context.scope,
-            connection_authorization(context.connection_params),
-            client.host if client else None,
-        )
+        try:
+            principal = await ratelimit.authenticate(
+                self.runtime,
+                self.limiters,
+                context.scope,
+                connection_authorization(context.connection_params),
+                client.host if client else None,
+            )
+        except RateLimited:
+            self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
+            raise
+        exchange: Exchange = context.request.scope[EXCHANGE]
+        exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
         if not inbox.may_follow(principal):
             raise ConnectionRejectionError  # closed with 4403
         context.scope.principal = principal
@@ -170,20 +197,25 @@ class GraphQLView(GraphQL[Context, None]):
             error if (error.extensions or {}).get("code") else masked(error, request_id)
             for error in result.errors or []
         ] or None
+        if result.errors:
+            request.scope[EXCHANGE].outcome = (result.errors[0].extensions or {})["code"]
         return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
-def graphql_app(runtime: Runtime, schema: Any, limiters: Limiters) -> ASGIApp:
-    """The /graphql endpoint behind its gate: GraphiQL in development only, GET queries only
-    when the settings allow them, graphql-transport-ws only."""
+def graphql_app(
+    runtime: Runtime, schema: Any, limiters: Limiters, metrics: Metrics, spans: Spans | None
+) -> ASGIApp:
+    """The /graphql endpoint behind its access log and gate: GraphiQL in development only, GET
+    queries only when the settings allow them, graphql-transport-ws only."""
     settings = runtime.settings
     view = GraphQLView(
         schema,
         runtime=runtime,
         limiters=limiters,
+        metrics=metrics,
         graphql_ide="graphiql" if settings.is_development else None,
         allow_queries_via_get=settings.allow_get_queries,
         # graphql-transport-ws only: a client asking for the legacy graphql-ws is closed (4406).
@@ -194,7 +226,7 @@ def graphql_app(runtime: Runtime, schema: Any, limiters: Limiters) -> ASGIApp:
     )
     page = view.graphql_ide_html
     ide = (page, ide_policy(page)) if settings.is_development else None
-    return Gate(view, runtime, limiters, ide)
+    return AccessLog(Gate(view, runtime, limiters, metrics, ide), metrics, spans)
 
 
 async def healthz(_request: Request) -> Response:

@@ -1,10 +1,11 @@
 """Query limits, checked on the parsed document before validation and before any resolver runs:
-depth, aliases, directives, number literals, page sizes and a computed cost (casehub.api.cost
-says how an operation is measured)."""
+depth, aliases, directives, fields repeated in a selection set, number literals, page sizes and
+a computed cost (casehub.api.cost says how an operation is measured)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +14,13 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FloatValueNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
     IntValueNode,
     Node,
+    SelectionSetNode,
     Visitor,
     get_operation_ast,
     visit,
@@ -39,6 +43,7 @@ class QueryLimits:
     aliases: int = 15
     tokens: int = 2000
     directives: int = 50
+    duplicate_fields: int = 10
     cost: int = 1000
     page_size: int = 100
     document_chars: int = 100_000
@@ -51,6 +56,7 @@ class QueryLimits:
             aliases=settings.max_query_aliases,
             tokens=settings.max_query_tokens,
             directives=settings.max_query_directives,
+            duplicate_fields=settings.max_duplicate_fields,
             cost=settings.max_query_cost,
             page_size=settings.max_page_size,
             document_chars=settings.max_document_chars,
@@ -121,12 +127,14 @@ def analyse(
 
 
 class _Counts(Visitor):
-    """Aliases, directives and over-long number literals anywhere in the document."""
+    """Aliases, directives, the most repeated response key of a selection set and over-long
+    number literals anywhere in the document."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aliases = 0
         self.directives = 0
+        self.repeated: tuple[int, str, SelectionSetNode] | None = None
         self.long_numbers: list[Node] = []
 
     def enter_field(self, node: FieldNode, *_args: object) -> None:
@@ -134,6 +142,20 @@ class _Counts(Visitor):
 
     def enter_directive(self, _node: DirectiveNode, *_args: object) -> None:
         self.directives += 1
+
+    def enter_selection_set(
+        self, node: SelectionSetNode, _key: object, parent: object, *_args: object
+    ) -> None:
+        # Validation compares the fields of one response key pairwise (a field asked for 500
+        # times is some 125,000 comparisons) before they merge into one. An inline fragment's
+        # selections merge into the enclosing selection set's, and are counted there.
+        if isinstance(parent, InlineFragmentNode):
+            return
+        keys = Counter(_response_keys(node))
+        if keys:
+            key, count = keys.most_common(1)[0]
+            if self.repeated is None or count > self.repeated[0]:
+                self.repeated = (count, key, node)
 
     def enter_int_value(self, node: IntValueNode, *_args: object) -> None:
         self._number(node)
@@ -172,4 +194,28 @@ class _Counts(Visitor):
                     limits.directives,
                 )
             )
+        if self.repeated and self.repeated[0] > limits.duplicate_fields:
+            count, key, node = self.repeated
+            found.append(
+                _limit_error(
+                    f"A selection set asks for `{key}` {count} times; at most "
+                    f"{limits.duplicate_fields}.",
+                    "duplicateFields",
+                    limits.duplicate_fields,
+                    node,
+                )
+            )
         return found
+
+
+def _response_keys(selection_set: SelectionSetNode) -> Iterator[str]:
+    """The response keys a selection set asks for, its inline fragments' included; a fragment
+    spread counts as `...Name`."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield (selection.alias or selection.name).value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _response_keys(selection.selection_set)
+        else:
+            assert isinstance(selection, FragmentSpreadNode)
+            yield f"...{selection.name.value}"

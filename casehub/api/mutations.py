@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import cast
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -94,9 +93,12 @@ async def _content(data: AddEvidenceInput, limit: int) -> bytes | None:
     if data.content_base64 is not None and data.content is not None:
         raise ValidationFailed("Send content either as base64 or as an upload.", ["content"])
     if data.content is not None:
+        if not isinstance(data.content, UploadFile):  # a value sent in JSON, not a file part
+            raise ValidationFailed(
+                "Send content as a file in a multipart upload, or as contentBase64.", ["content"]
+            )
         # Read one byte past the limit so oversize uploads are refused without buffering more.
-        upload = cast(UploadFile, data.content)  # what the multipart parser hands over
-        return await upload.read(limit + 1)
+        return await data.content.read(limit + 1)
     if data.content_base64 is None:
         return None
     if len(data.content_base64) > (limit + 2) // 3 * 4 + 4:

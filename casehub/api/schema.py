@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql.error import GraphQLError
@@ -18,6 +18,7 @@ from casehub.api.deconfliction import (
     DeconflictionSubscription,
 )
 from casehub.api.extensions import AuditReads, ErrorPolicy, Limits, Parsing, Transports, Validation
+from casehub.api.fast_path import FastExecutor
 from casehub.api.limits import QueryLimits
 from casehub.api.mutations import Mutation
 from casehub.api.query import Query
@@ -54,9 +55,14 @@ class Schema(strawberry.Schema):
         """Log nothing (see the class)."""
 
 
-def build_schema(*, development: bool, limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
-    """The schema with its query limits; production turns off introspection and "did you
-    mean" suggestions."""
+def build_schema(
+    *,
+    development: bool,
+    limits: QueryLimits = QueryLimits(),
+    extra: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
+    """The schema with its query limits (and `extra` extensions, run last); production turns
+    off introspection and "did you mean" suggestions."""
     # Factories, not instances: an extension holds per-request state while it runs. The
     # error policy comes first so that its after-hook, run last, sees every error.
     extensions: list[Callable[[], SchemaExtension]] = [
@@ -69,6 +75,7 @@ def build_schema(*, development: bool, limits: QueryLimits = QueryLimits()) -> s
     ]
     if not development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    extensions.extend(extra)
     return Schema(
         query=RootQuery,
         mutation=RootMutation,
@@ -85,6 +92,7 @@ def build_schema(*, development: bool, limits: QueryLimits = QueryLimits()) -> s
         ],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastExecutor,
     )
 
 

@@ -34,19 +34,30 @@ def serve(
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from casehub.app import create_app
+    from casehub.app import StartupError, create_app
     from casehub.services.health import schema_problem
 
     runtime = runtime_for(settings)
     problem = asyncio.run(_check_schema(runtime, schema_problem))
     if problem:
         fail(problem)
+    try:
+        app = create_app(settings, runtime=runtime)
+    except StartupError as error:
+        fail(str(error))
+        raise
+    # On SIGTERM uvicorn stops accepting, lets requests in flight finish (for at most the grace
+    # period), closes websockets with 1012 (service restart), then runs the app's shutdown.
     uvicorn.run(
-        create_app(settings, runtime=runtime),
+        app,
         host=host,
         port=port,
         log_level="info",
-        timeout_graceful_shutdown=10,
+        # Logging as create_app set it up (JSON in production); casehub.access replaces
+        # uvicorn's access log, with request ids and callers.
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

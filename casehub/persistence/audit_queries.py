@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
@@ -41,6 +41,12 @@ class AuditQueries(StoreBase):
             )
         statement = select(col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
         return await self._one_or_none(statement)
+
+    async def add_audit_events(self, rows: Sequence[AuditEventRow]) -> None:
+        """Insert chain links in one statement (their sequence numbers are not read back)."""
+        values = [row.model_dump(exclude={"seq"}) for row in rows]
+        async with self._lock:
+            await self.session.execute(insert(AuditEventRow), values)
 
     async def audit_chain(
         self, *, after_seq: int = 0, limit: int | None = None

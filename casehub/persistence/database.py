@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from casehub.persistence.notify import REQUEST_EVENTS, EventListener, Feed, install_event_hooks
 
@@ -70,6 +71,14 @@ class Database:
     ) -> EventListener:
         """A listener that calls `on_seq` for every row of the feed committed by any process."""
         return EventListener(self, on_seq, feed=feed)
+
+    def pool_use(self) -> tuple[int, int] | None:
+        """(connections checked out now, the pool's size), or None for an engine that pools
+        none (an in-memory SQLite database)."""
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return None
+        return pool.checkedout(), pool.size()
 
     def session(self) -> AsyncSession:
         """A new session; the caller closes it."""

@@ -57,6 +57,7 @@ LISTENER_NAME = "casehub-event-listener"  # application_name of the LISTEN conne
 # row extends the audit chain at its end anyway, so taking the same lock a little earlier adds
 # no lock-ordering (deadlock) risk and only a few statements of extra serialisation.
 EVENT_ORDER_LOCK = AUDIT_CHAIN_LOCK
+_LOCKED_IN = "casehub_feed_lock_transaction"  # connection.info: the transaction holding it
 
 
 def _postgres(connection: Connection) -> bool:
@@ -64,8 +65,13 @@ def _postgres(connection: Connection) -> bool:
 
 
 def _serialise(_mapper: Mapper[Any], connection: Connection, _target: Any) -> None:
-    if _postgres(connection):
+    if not _postgres(connection):
+        return
+    transaction = connection.get_transaction()
+    # A transaction-level lock is held until the transaction ends: take it once, not per row.
+    if transaction is None or connection.info.get(_LOCKED_IN) is not transaction:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
+        connection.info[_LOCKED_IN] = transaction
 
 
 def _notify(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:

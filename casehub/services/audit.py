@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -30,6 +31,13 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# Told of every event chained in the current request or connection (the API's metrics count
+# decryptions, hit checks and failed authentications from them); None elsewhere.
+OBSERVER: ContextVar[Callable[[AuditEntry], None] | None] = ContextVar(
+    "casehub_audit_observer", default=None
+)
+
+
 def link_content(row: AuditEventRow) -> dict[str, Any]:
     """What a link's hash covers: every column but the sequence number and the hashes."""
     return {
@@ -53,6 +61,7 @@ async def append(scope: Scope, entries: list[AuditEntry]) -> None:
     principal = scope.principal
     prev = await scope.store.last_audit_hash() or GENESIS
     now = scope.now
+    rows = []
     for entry in entries:
         row = AuditEventRow(
             id=new_id(),
@@ -70,8 +79,11 @@ async def append(scope: Scope, entries: list[AuditEntry]) -> None:
         )
         row.hash = link_hash(link_content(row), prev)
         prev = row.hash
-        scope.store.add(row)
-    await scope.store.flush()
+        rows.append(row)
+    await scope.store.add_audit_events(rows)
+    if (observe := OBSERVER.get()) is not None:
+        for entry in entries:
+            observe(entry)
 
 
 @asynccontextmanager

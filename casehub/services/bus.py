@@ -9,6 +9,7 @@ import contextlib
 from typing import Protocol
 
 from casehub.persistence import REQUEST_EVENTS, Database, Feed
+from casehub.persistence.notify import EventListener
 
 
 class EventBus(Protocol):
@@ -25,6 +26,10 @@ class EventBus(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving them (at shutdown)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether announcements from other processes reach this one (readiness)."""
 
 
 class LocalBus:
@@ -56,6 +61,11 @@ class LocalBus:
     async def stop(self) -> None:
         """Nothing to stop."""
 
+    @property
+    def connected(self) -> bool:
+        """Always: there are no other processes to hear from."""
+        return True
+
 
 class PostgresBus(LocalBus):
     """Fan-out across server processes through PostgreSQL LISTEN/NOTIFY.
@@ -69,20 +79,30 @@ class PostgresBus(LocalBus):
         self._database = database
         self._feed = feed
         self._task: asyncio.Task[None] | None = None
+        self._listener: EventListener | None = None
 
     async def start(self) -> None:
         """Start the listener task (idempotent)."""
         if self._task is None or self._task.done():
-            listener = self._database.event_listener(self.announce, self._feed)
-            self._task = asyncio.create_task(listener.run(), name=f"casehub-{self._feed.channel}")
+            self._listener = self._database.event_listener(self.announce, self._feed)
+            self._task = asyncio.create_task(
+                self._listener.run(), name=f"casehub-{self._feed.channel}"
+            )
 
     async def stop(self) -> None:
         """Cancel the listener task and wait for it to close its connection."""
-        task, self._task = self._task, None
+        task, self._task, self._listener = self._task, None, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    @property
+    def connected(self) -> bool:
+        """False while the started listener is (re)connecting. A bus that was never started
+        (an app embedded without its lifespan) announces within its process only: nothing to
+        wait for."""
+        return self._listener is None or self._listener.connected.is_set()
 
 
 def bus_for(database: Database, feed: Feed = REQUEST_EVENTS) -> EventBus:

@@ -26,7 +26,7 @@ from casehub.domain.sharing import check_reclassification
 from casehub.persistence.tables import CaseRow
 from casehub.services import audit, identifier_index, keys
 from casehub.services.access import authorize, grants_for, may_read_protected
-from casehub.services.runtime import CaseGrant, Scope
+from casehub.services.runtime import CaseGrant, Scope, detached
 from casehub.services.views import CaseView, Sealed
 
 TITLE_MAX = 200
@@ -194,10 +194,10 @@ async def narrowed(scope: Scope, case_filter: CaseFilter) -> CaseFilter:
     """The filter with the cases holding its identifier looked up (once, and audited)."""
     if case_filter.identifier is None or case_filter.among is not None:
         return case_filter
-    async with audit.mutation(scope, "case.identifier_search") as entry:
+    async with detached(scope) as own, audit.mutation(own, "case.identifier_search") as entry:
         entry.details = {"kind": case_filter.identifier.kind.value}
         among = await identifier_index.cases_holding(
-            scope, case_filter.identifier, ["filter", "identifier"]
+            own, case_filter.identifier, ["filter", "identifier"]
         )
         entry.details["cases"] = len(among)
     return replace(case_filter, among=frozenset(among))

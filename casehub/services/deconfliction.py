@@ -23,7 +23,7 @@ from casehub.persistence.tables import HitCheckRow, HitNoticeRow
 from casehub.services import audit, inbox
 from casehub.services.bus import EventBus
 from casehub.services.identifier_index import jurisdictions
-from casehub.services.runtime import Principal, Runtime, Scope
+from casehub.services.runtime import Principal, Runtime, Scope, detached
 from casehub.services.views import AgencyHitView, HitNoticeView, HitResultView
 
 WINDOW = timedelta(minutes=1)
@@ -45,9 +45,16 @@ async def _allow(scope: Scope, agency_id: UUID, wanted: int) -> None:
         )
 
 
-async def hit_check(scope: Scope, *, identifiers: Sequence[IdentifierInput]) -> list[HitResultView]:
+async def hit_check(
+    request: Scope, *, identifiers: Sequence[IdentifierInput]
+) -> list[HitResultView]:
     """For each identifier, the other agencies holding a matchable subject with it, and how
     many of their cases; each holder receives a hit notice naming the caller's agency."""
+    async with detached(request) as scope:
+        return await _hit_check(scope, identifiers)
+
+
+async def _hit_check(scope: Scope, identifiers: Sequence[IdentifierInput]) -> list[HitResultView]:
     async with audit.mutation(scope, "hit.check") as entry:
         principal = scope.require(*CHECK_ROLES)
         agency = principal.agency_id

@@ -47,7 +47,22 @@ async def agency_keys(
     wanted = list(set(scope_ids))
     found: dict[UUID, DataKey | None] = dict.fromkeys(wanted)
     for wrap in await scope.store.wraps_for_agency(wanted, agency_id):
-        found[wrap.scope_id] = unwrap_data_key(
+        found[wrap.scope_id] = _unwrapped(scope, wrap)
+    return found
+
+
+def _unwrapped(scope: Scope, wrap: DataKeyWrapRow) -> DataKey:
+    """The data key in a wrap, from the process's bounded cache when it was opened lately.
+
+    The cache only saves the unwrapping: which wraps an agency holds is read from the database
+    on every request, so a revoked share or a shredded case never reaches it; and it is keyed
+    by the whole wrap, so a rewrapped key is opened anew.
+    """
+    ident = (wrap.scope_id, wrap.generation, wrap.agency_id, wrap.kek_version, bytes(wrap.wrapped))
+    cache = scope.runtime.unwrapped
+    key = cache.get(ident)
+    if key is None:
+        key = cache[ident] = unwrap_data_key(
             scope.runtime.keys,
             scope_id=wrap.scope_id,
             generation=wrap.generation,
@@ -55,7 +70,7 @@ async def agency_keys(
             version=wrap.kek_version,
             blob=wrap.wrapped,
         )
-    return found
+    return key
 
 
 async def grant_key(scope: Scope, scope_id: UUID, agency_id: UUID) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+from cachetools import TTLCache
+
 from casehub.config import Settings
 from casehub.crypto import DataKey, KeyProvider
 from casehub.domain.enums import Access, Role
@@ -15,6 +17,9 @@ from casehub.domain.errors import Forbidden, Unauthenticated
 from casehub.domain.policy import has_role
 from casehub.persistence import Database, Store
 from casehub.services.bus import EventBus, LocalBus
+
+UNWRAPPED_KEYS = 4096
+UNWRAPPED_SECONDS = 60.0
 
 
 def utc_now() -> datetime:
@@ -31,6 +36,10 @@ class Runtime:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     bus: EventBus = field(default_factory=LocalBus)  # request events
+    # Unwrapped data keys by the wrap they came from; see casehub.services.keys.
+    unwrapped: TTLCache[tuple[object, ...], DataKey] = field(
+        default_factory=lambda: TTLCache(maxsize=UNWRAPPED_KEYS, ttl=UNWRAPPED_SECONDS)
+    )
     notices: EventBus = field(default_factory=LocalBus)  # hit notices
 
 
@@ -100,3 +109,16 @@ async def open_scope(runtime: Runtime, principal: Principal | None = None) -> As
     """A scope with its own session, closed at the end."""
     async with runtime.database.session() as session:
         yield Scope(runtime=runtime, store=Store(session), principal=principal)
+
+
+@asynccontextmanager
+async def detached(scope: Scope) -> AsyncIterator[Scope]:
+    """The same caller and request on a session of its own.
+
+    For the few reads that write (a hit check, an audited search): GraphQL resolves a query's
+    root fields concurrently on the request's session, where a commit or a rollback would end
+    their siblings' transaction under them.
+    """
+    async with open_scope(scope.runtime, scope.principal) as own:
+        own.request_id = scope.request_id
+        yield own

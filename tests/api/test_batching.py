@@ -65,7 +65,5 @@ async def test_page_of_100_costs_the_same_statements_as_page_of_10(
 
     assert counts[10] == counts[100]
     # token, page, data-key wraps, agencies, subjects, identifiers, the audit chain's lock, its
-    # head, and the read audit: one event per object type read (Case, Subject, Identifier),
-    # one INSERT on PostgreSQL, one per event on SQLite (no ordered RETURNING for a batch)
-    expected = 9 if runtime.database.dialect == "postgresql" else 11
-    assert counts[100] == expected, sql_counter.statements
+    # head, and the read audit: one event per object type read, all in one INSERT
+    assert counts[100] == 9, sql_counter.statements

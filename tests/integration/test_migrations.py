@@ -102,6 +102,32 @@ async def test_schema_problem_reports_unmigrated_database(tmp_path: Path) -> Non
         await runtime.database.dispose()
 
 
+@pytest.mark.parametrize(
+    ("revision", "serves"),
+    [("0001", False), ("0003", False), ("9999_from_a_newer_release", True)],
+)
+async def test_an_older_migration_is_refused_and_a_newer_release_s_is_served(
+    tmp_path: Path, revision: str, serves: bool
+) -> None:
+    keyring = tmp_path / "keyring.json"
+    create_keyring(keyring)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'casehub.db'}"
+    await migrate.upgrade_async(url)
+    with sqlite3.connect(tmp_path / "casehub.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    connection.close()
+    runtime = build_runtime(Settings(database_url=url, keyring=keyring))
+    try:
+        problem = await schema_problem(runtime)
+    finally:
+        await runtime.database.dispose()
+    # During a rolling upgrade the old release keeps serving on the new (expanded) schema.
+    assert (problem is None) is serves, problem
+    if not serves:
+        assert problem is not None
+        assert f"at migration {revision}" in problem
+
+
 @pytest.mark.postgres
 def test_postgres_schema_matches_the_models() -> None:
     require_postgres("comparing migrations on PostgreSQL")

@@ -70,7 +70,10 @@ def aliases(count: int, field: str = "viewer { name }") -> str:
 
 
 def directives(count: int) -> str:
-    return "{ viewer { " + "name @include(if: true) " * count + "} }"
+    """`count` directives, on fields none of which is repeated past the limit (ten times)."""
+    fields = ("id", "code", "name", "jurisdiction", "kind", "timezone")
+    marked = " ".join(f"{fields[n % len(fields)]} @include(if: true)" for n in range(count))
+    return f"{{ viewer {{ agency {{ {marked} }} }} }}"
 
 
 def cases(first: int, alias: str) -> str:
@@ -146,6 +149,30 @@ OVER_THE_LIMITS: list[Any] = [
         id="cost-by-ids",
     ),
     pytest.param(
+        " ".join(
+            ["{ ...F20 } fragment F0 on Query { viewer { name } }"]
+            + [f"fragment F{n} on Query {{ {f'...F{n - 1} ' * 10}}}" for n in range(1, 21)]
+        ),
+        None,
+        "cost",
+        id="cost-10^20-by-fragments",
+    ),
+    pytest.param(
+        "{ viewer { " + "name " * 11 + "} }", None, "duplicateFields", id="field-11-times"
+    ),
+    pytest.param(
+        "{ viewer { name " + "... on Viewer { name } " * 10 + "} }",
+        None,
+        "duplicateFields",
+        id="field-11-times-with-inline-fragments",
+    ),
+    pytest.param(
+        "fragment F on Viewer { name } { viewer { " + "...F " * 11 + "} }",
+        None,
+        "duplicateFields",
+        id="spread-11-times",
+    ),
+    pytest.param(
         "mutation { "
         + " ".join(
             f'm{number}: openCase(input: {{reference: "A-{number}", title: "t", summary: "s", '
@@ -188,6 +215,7 @@ AT_THE_LIMITS: list[Any] = [
         "query($n: Int = 1) { cases(first: $n) { totalCount } }", {"n": 100.0}, id="first-100.0"
     ),
     pytest.param(costing(MAX_COST), None, id="cost-1000"),
+    pytest.param("{ viewer { " + "name " * 10 + "} }", None, id="field-10-times"),
 ]
 
 
@@ -390,17 +418,21 @@ async def test_the_limits_are_settings(
     runtime: Runtime, world: Any, resolvers: ResolverCalls, sql_counter: SqlCounter
 ) -> None:
     """Lower limits refuse queries that are valid, before their resolvers run."""
-    strict = with_settings(runtime, max_query_depth=3, max_page_size=10, max_query_cost=50)
+    strict = with_settings(
+        runtime, max_query_depth=3, max_page_size=10, max_query_cost=50, max_duplicate_fields=2
+    )
     token = (await world.agency("QS")).token
     refused = [
         ("{ cases(first: 1) { edges { node { owner { id } } } } }", "depth"),
         ("{ cases(first: 11) { totalCount } }", "pageSize"),
         (f"{{ {cases(10, 'a')} {cases(10, 'b')} {cases(10, 'c')} }}", "cost"),
+        ("{ viewer { name name name } }", "duplicateFields"),
     ]
     served = [
         "{ cases(first: 1) { edges { node { id } } } }",
         "{ cases(first: 10) { totalCount } }",
         f"{{ {cases(10, 'a')} {cases(10, 'b')} }}",
+        "{ viewer { name name } }",
     ]
     async with serving(strict) as http:
         for query, limit in refused:

@@ -1,0 +1,130 @@
+"""What the deployment validators cannot see (`make validate-deploy` checks each file against its
+schema and policies): that the files under deploy/ agree with each other and with casehub."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # PyYAML comes with uvicorn[standard]
+
+from casehub.config import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+BASE = DEPLOY / "k8s" / "base"
+SITE = DEPLOY / "nginx" / "casehub.conf"
+SERVER_PORT = 8000  # what every `casehub serve` in deploy/ binds
+
+
+def base_resources() -> dict[str, dict[str, Any]]:
+    """The base's resources by kind (one of each kind)."""
+    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
+    resources: dict[str, dict[str, Any]] = {}
+    for name in kustomization["resources"]:
+        for document in yaml.safe_load_all((BASE / name).read_text()):
+            assert document["kind"] not in resources, f"two {document['kind']}s in the base"
+            resources[document["kind"]] = document
+    return resources
+
+
+def compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return document
+
+
+def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in items}
+
+
+def size_in_bytes(text: str) -> int:
+    """An nginx size ("16m", "512k", "1024")."""
+    match = re.fullmatch(r"(\d+)([kmg]?)", text.lower())
+    assert match, f"{text!r} is not an nginx size"
+    return int(match[1]) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match[2]]
+
+
+def test_every_casehub_variable_the_deployments_set_is_a_setting() -> None:
+    # casehub ignores unknown CASEHUB_ variables, so a misspelt one would silently leave the
+    # default in force.
+    known = {f"CASEHUB_{name.upper()}" for name in Settings.model_fields}
+    configured = set(base_resources()["ConfigMap"]["data"])
+    for service in compose()["services"].values():
+        configured |= set(service.get("environment", {}))
+    casehub = {name for name in configured if name.startswith("CASEHUB_")}
+    assert "CASEHUB_KEYRING" in casehub
+    assert sorted(casehub - known) == []
+
+
+def test_the_server_reads_the_keyring_copy_the_init_container_makes() -> None:
+    resources = base_resources()
+    keyring = Path(resources["ConfigMap"]["data"]["CASEHUB_KEYRING"])
+    pod = resources["Deployment"]["spec"]["template"]["spec"]
+    volumes = by_name(pod["volumes"])
+    (init,) = pod["initContainers"]
+    (server,) = pod["containers"]
+    # 0400: casehub refuses a keyring its group can read, which the Secret's files are.
+    program, mode_flag, mode, source, destination = init["command"]
+    assert (program, mode_flag, mode) == ("install", "-m", "0400")
+    init_mounts = by_name(init["volumeMounts"])
+    server_mounts = by_name(server["volumeMounts"])
+    secrets = {name for name, volume in volumes.items() if "secret" in volume}
+    assert secrets == {"keyring-source"}
+    assert Path(source).parent == Path(init_mounts["keyring-source"]["mountPath"])
+    assert Path(destination) == Path(init_mounts["keyring"]["mountPath"]) / keyring.name
+    assert server_mounts["keyring"] == {
+        "name": "keyring",
+        "mountPath": str(keyring.parent),
+        "readOnly": True,
+    }
+    assert volumes["keyring"]["emptyDir"]["medium"] == "Memory"  # never on the node's disk
+    assert not secrets & set(server_mounts), "the server must not mount the Secret itself"
+    # The Secret's files belong to root: uid 10001 reads them through the pod's fsGroup.
+    assert pod["securityContext"]["fsGroup"] == 10001
+
+
+def test_the_nginx_site_is_an_http_context_file_aimed_at_the_compose_replicas() -> None:
+    site = SITE.read_text()
+    # Included from the http context, by compose's nginx and by the multi-replica test.
+    assert not re.search(r"^\s*(events|http)\s*\{", site, flags=re.MULTILINE)
+    upstream = re.search(r"^upstream casehub \{(?P<body>[^}]*)\}", site, flags=re.MULTILINE)
+    assert upstream, "deploy/nginx/casehub.conf has no `upstream casehub { ... }`"
+    servers = re.findall(r"^\s*server\s+([^\s;]+)", upstream["body"], flags=re.MULTILINE)
+    services = compose()["services"]
+    replicas = [
+        name for name, service in services.items() if service.get("command", [""])[0] == "serve"
+    ]
+    assert len(replicas) == 2
+    assert servers == [f"{name}:{SERVER_PORT}" for name in replicas]
+    assert "./nginx/casehub.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
+
+
+def test_the_proxies_accept_every_body_casehub_accepts() -> None:
+    # A smaller proxy limit would answer nginx's own HTML 413 where casehub answers in JSON.
+    limit = Settings.model_fields["max_request_bytes"].default
+    site_limit = re.search(r"client_max_body_size\s+(\w+);", SITE.read_text())
+    assert site_limit
+    assert size_in_bytes(site_limit[1]) >= limit
+    annotations = base_resources()["Ingress"]["metadata"]["annotations"]
+    assert size_in_bytes(annotations["nginx.ingress.kubernetes.io/proxy-body-size"]) >= limit
+
+
+def test_only_the_public_endpoints_are_routed_from_outside() -> None:
+    # /metrics answers without a token and /readyz names what is broken: neither is public.
+    public = {"/graphql", "/.well-known/casehub-receipts.json"}
+    ingress = base_resources()["Ingress"]
+    paths = [path for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
+    assert {path["path"] for path in paths} == public
+    assert {path["pathType"] for path in paths} == {"Exact"}
+    locations = re.findall(r"^\s*location\s+(.+?)\s*\{", SITE.read_text(), flags=re.MULTILINE)
+    assert sorted(locations) == sorted(["/", *(f"= {path}" for path in public | {"/healthz"})])
+    catch_all = re.search(r"location / \{\s*return 404;\s*\}", SITE.read_text())
+    assert catch_all, "everything not listed must end at nginx"
+
+
+def test_probes_check_liveness_and_readiness_apart() -> None:
+    (server,) = base_resources()["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert server["livenessProbe"]["httpGet"]["path"] == "/healthz"  # no dependency
+    assert server["readinessProbe"]["httpGet"]["path"] == "/readyz"  # database, schema, keys
+    assert server["ports"] == [{"name": "http", "containerPort": SERVER_PORT, "protocol": "TCP"}]
+    assert server["args"][-1] == str(SERVER_PORT)

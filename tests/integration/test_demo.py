@@ -10,6 +10,8 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,20 @@ def casehub(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+@asynccontextmanager
+async def demo_api() -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on the demo's database and keyring (run from the demo's directory)."""
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
+        keyring=Path(".casehub/keyring.json"),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
+            yield http
 
 
 def run_demo(cwd: Path) -> DemoRun:
@@ -183,16 +199,9 @@ async def test_demo_agencies_see_what_was_shared_with_them(
 ) -> None:
     assert second.result.returncode == 0, second.result.stderr
     monkeypatch.chdir(workdir)
-    settings = Settings(
-        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
-        keyring=Path(".casehub/keyring.json"),
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
-            pdrm = await cases_seen(http, second.tokens["MY-PDRM"])
-            relaygram = await cases_seen(http, second.tokens["AE-RELAYGRAM"])
+    async with demo_api() as http:
+        pdrm = await cases_seen(http, second.tokens["MY-PDRM"])
+        relaygram = await cases_seen(http, second.tokens["AE-RELAYGRAM"])
 
     assert pdrm == {
         "CCID/KL/2026/0412": ("OWNER", "MY-PDRM"),
@@ -309,18 +318,11 @@ async def test_demo_requests_through_the_api(
 ) -> None:
     assert second.result.returncode == 0, second.result.stderr
     monkeypatch.chdir(workdir)
-    settings = Settings(
-        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
-        keyring=Path(".casehub/keyring.json"),
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
-            incoming = await requests_seen(http, second.tokens["AE-RELAYGRAM"], "INCOMING")
-            pdrm_out = await requests_seen(http, second.tokens["MY-PDRM"], "OUTGOING")
-            pdrm_in = await requests_seen(http, second.tokens["MY-PDRM"], "INCOMING")
-            j3_out = await requests_seen(http, second.tokens["FR-PARQUET-J3"], "OUTGOING")
+    async with demo_api() as http:
+        incoming = await requests_seen(http, second.tokens["AE-RELAYGRAM"], "INCOMING")
+        pdrm_out = await requests_seen(http, second.tokens["MY-PDRM"], "OUTGOING")
+        pdrm_in = await requests_seen(http, second.tokens["MY-PDRM"], "INCOMING")
+        j3_out = await requests_seen(http, second.tokens["FR-PARQUET-J3"], "OUTGOING")
 
     emergency = [node for node in incoming if node["kind"] == "EMERGENCY_DISCLOSURE"]
     assert len(emergency) == 1
@@ -348,20 +350,13 @@ async def test_demo_examples_run_and_deconfliction_finds_the_shared_leads(
     workdir: Path, second: DemoRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(workdir)
-    settings = Settings(
-        database_url="sqlite+aiosqlite:///.casehub/casehub.db",
-        keyring=Path(".casehub/keyring.json"),
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
-            pdrm = {"Authorization": f"Bearer {second.tokens['MY-PDRM']}"}
-            bodies = []
-            for _title, query in EXAMPLES:
-                response = await http.post("/graphql", json={"query": query}, headers=pdrm)
-                assert response.status_code == 200, response.text
-                bodies.append(response.json())
+    async with demo_api() as http:
+        pdrm = {"Authorization": f"Bearer {second.tokens['MY-PDRM']}"}
+        bodies = []
+        for _title, query in EXAMPLES:
+            response = await http.post("/graphql", json={"query": query}, headers=pdrm)
+            assert response.status_code == 200, response.text
+            bodies.append(response.json())
     for body in bodies:
         assert "errors" not in body, body
         for value in body["data"].values():

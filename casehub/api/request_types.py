@@ -12,6 +12,7 @@ import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.context import Info
+from casehub.api.fast_path import reveals
 from casehub.api.ids import to_global_id
 from casehub.api.types import Agency, Case, Node, agency_of
 from casehub.domain.enums import EvidenceKind, IdentifierKind
@@ -124,6 +125,7 @@ class RequestMessage:
     _author_agency_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The text (decrypted for the two parties).")
+    @reveals("_body")
     def body(self, info: Info) -> str | None:
         return self._body.reveal(info.context.scope)
 
@@ -162,6 +164,7 @@ class RequestEvidence:
     _content: strawberry.Private[Sealed]
 
     @strawberry.field(description="Description (decrypted for both parties).")
+    @reveals("_description")
     def description(self, info: Info) -> str | None:
         return self._description.reveal(info.context.scope)
 

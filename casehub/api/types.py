@@ -10,6 +10,7 @@ import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.context import Info
+from casehub.api.fast_path import reveals
 from casehub.api.ids import to_global_id
 from casehub.domain.enums import (
     Access,
@@ -77,6 +78,7 @@ class Identifier(Node):
     _value: strawberry.Private[Sealed]
 
     @strawberry.field(description="The identifier (decrypted); null without FULL access.")
+    @reveals("_value")
     def value(self, info: Info) -> str | None:
         return self._value.reveal(info.context.scope)
 
@@ -107,6 +109,7 @@ class Subject(Node):
     _case_id: strawberry.Private[object]
 
     @strawberry.field(description="Name as known (decrypted); null without FULL access.")
+    @reveals("_name")
     def display_name(self, info: Info) -> str | None:
         return self._name.reveal(info.context.scope)
 
@@ -149,6 +152,7 @@ class CustodyEvent(Node):
         return await agency_of(info, self._actor_agency_id)
 
     @strawberry.field(description="Free-text note (decrypted); null without FULL access.")
+    @reveals("_note")
     def note(self, info: Info) -> str | None:
         return self._note.reveal(info.context.scope)
 
@@ -188,6 +192,7 @@ class Evidence(Node):
     _case_id: strawberry.Private[object]
 
     @strawberry.field(description="Description (decrypted); null without FULL access.")
+    @reveals("_description")
     def description(self, info: Info) -> str | None:
         return self._description.reveal(info.context.scope)
 
@@ -307,6 +312,7 @@ class Case(Node):
     @strawberry.field(
         description="Summary (decrypted); null without FULL access or once the case is shredded."
     )
+    @reveals("_summary")
     def summary(self, info: Info) -> str | None:
         return self._summary.reveal(info.context.scope)
 

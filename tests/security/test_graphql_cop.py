@@ -214,13 +214,6 @@ PROBES = [
 ]
 
 
-@pytest.fixture
-async def token(world: Any) -> str:
-    agency = await world.agency("GC")
-    value: str = agency.token
-    return value
-
-
 @pytest.mark.parametrize(
     "probe",
     PROBES,

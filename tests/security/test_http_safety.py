@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -40,24 +39,6 @@ OPEN_CASE = (
 )
 STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 ORIGIN = "https://tool.agency.example"
-
-
-@pytest.fixture
-async def http(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(runtime) as client:
-        yield client
-
-
-@pytest.fixture
-def resolvers(monkeypatch: pytest.MonkeyPatch) -> ResolverCalls:
-    return ResolverCalls(monkeypatch)
-
-
-@pytest.fixture
-async def token(world: Any) -> str:
-    agency = await world.agency("HS")
-    value: str = agency.token
-    return value
 
 
 def error_code(response: httpx.Response, status: int) -> str:

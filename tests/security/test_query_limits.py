@@ -5,7 +5,6 @@ response reports its cost in `extensions.cost`."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -27,25 +26,6 @@ if TYPE_CHECKING:
 
 MAX_COST = 1000
 PAGE = "edges { node { id } }"  # 2 a node: the edge and the node
-
-
-@pytest.fixture
-async def http(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the default limits."""
-    async with serving(runtime) as client:
-        yield client
-
-
-@pytest.fixture
-def resolvers(monkeypatch: pytest.MonkeyPatch) -> ResolverCalls:
-    return ResolverCalls(monkeypatch)
-
-
-@pytest.fixture
-async def token(world: Any) -> str:
-    agency = await world.agency("QL")
-    value: str = agency.token
-    return value
 
 
 async def post(

@@ -44,11 +44,6 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def resolvers(monkeypatch: pytest.MonkeyPatch) -> ResolverCalls:
-    return ResolverCalls(monkeypatch)
-
-
-@pytest.fixture
 async def tokens(world: Any) -> dict[str, str]:
     agency = await world.agency("RL")
     found: dict[str, str] = agency.tokens

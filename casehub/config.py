@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path(".casehub")
@@ -55,6 +56,34 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest HTTP request body accepted, in bytes (uploads included).",
     )
+    max_json_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest JSON request body (or websocket message) accepted, in bytes; "
+        "larger evidence content goes as a multipart upload.",
+    )
+    max_list_items: int = Field(
+        default=100,
+        ge=1,
+        description="Most items of any list in a request's variables or document, checked "
+        "before they are read.",
+    )
+    operation_time_budget_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Longest an operation may run before it is cut (OPERATION_TIMEOUT) and "
+        "rolled back.",
+    )
+    max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Largest JSON answer sent, in bytes (RESPONSE_TOO_LARGE instead).",
+    )
+    max_concurrent_operations_per_token: int = Field(
+        default=4,
+        ge=1,
+        description="Operations one API token may have running at once, per replica.",
+    )
     max_query_depth: int = Field(default=10, ge=1, description="Deepest query accepted.")
     max_query_aliases: int = Field(
         default=15, ge=0, description="Most aliases one GraphQL document may hold."
@@ -71,10 +100,40 @@ class Settings(BaseSettings):
         description="Most times one selection set may ask for the same response key.",
     )
     max_query_cost: int = Field(
-        default=1000,
+        default=60_000,
         ge=1,
-        description="Highest computed cost of an operation (objects it may return, pages counted "
-        "as full).",
+        description="Highest computed cost of an operation: the objects it may return, every "
+        "page and list counted full (docs/SECURITY.md, Resource bounds).",
+    )
+    evidence_content_budget_bytes: int = Field(
+        default=56 * 1024 * 1024,
+        ge=0,
+        description="Evidence content one operation may return, in bytes of base64: each "
+        "contentBase64 counts as the largest evidence (max_evidence_bytes x 4/3), lists counted "
+        "full; the default allows 4 contents of 10 MiB (53.3 MiB).",
+    )
+    max_subjects_per_case: int = Field(
+        default=100, ge=1, description="Most subjects a case may hold (addSubject refuses more)."
+    )
+    max_evidence_per_case: int = Field(
+        default=100, ge=1, description="Most evidence items a case may hold."
+    )
+    max_custody_events_per_evidence: int = Field(
+        default=50,
+        ge=1,
+        description="Most chain-of-custody entries an evidence item may hold (its RECEIVED "
+        "entry included).",
+    )
+    max_shares_per_case: int = Field(
+        default=50,
+        ge=1,
+        description="Most shares a case may have been granted, revoked and replaced ones "
+        "included (they stay listed).",
+    )
+    max_messages_per_request: int = Field(
+        default=100,
+        ge=1,
+        description="Most thread messages the parties may post to one cooperation request.",
     )
     max_page_size: int = Field(
         default=100,
@@ -97,6 +156,21 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(
         default=40, ge=1, description="Requests one API token may make at once after a pause."
+    )
+    token_default_lifetime_days: int = Field(
+        default=90,
+        ge=1,
+        description="Lifetime of a token issued without --expires, in days.",
+    )
+    token_max_lifetime_days: int = Field(
+        default=365,
+        ge=1,
+        description="Longest lifetime a token may be issued with, in days.",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For gives the client address (IPs or networks, "
+        "comma-separated, or *); none: the peer address counts.",
     )
     auth_failures_per_minute: float = Field(
         default=10, gt=0, description="Failed authentications per minute from one address."
@@ -128,7 +202,7 @@ class Settings(BaseSettings):
         description="Identifiers one agency may hit-check in any 60 seconds (all replicas).",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -144,6 +218,32 @@ class Settings(BaseSettings):
                     f"{origin!r} is not an origin: give scheme://host[:port], no path, no '*'."
                 )
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or network: give e.g. 10.0.0.5 or 10.0.0.0/8."
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_token_lifetimes(self) -> Settings:
+        if self.token_default_lifetime_days > self.token_max_lifetime_days:
+            raise ValueError("token_default_lifetime_days must not exceed token_max_lifetime_days.")
+        return self
+
+    @property
+    def max_evidence_contents(self) -> int:
+        """How many evidence contents one operation may return (evidence_content_budget_bytes
+        over the base64 size of the largest evidence)."""
+        return self.evidence_content_budget_bytes // (4 * -(-self.max_evidence_bytes // 3))
 
     @property
     def is_development(self) -> bool:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from sqlmodel import SQLModel
 
+from casehub.domain.enums import AgencyKind
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,
@@ -22,7 +23,8 @@ from casehub.persistence.tables import (
     PrincipalRow,
     SubjectRow,
 )
-from casehub.services.runtime import Runtime, open_scope
+from casehub.services import agencies
+from casehub.services.runtime import Runtime, Scope, open_scope
 
 # Every table but the audit log, which records refusals by design.
 TABLES: tuple[type[SQLModel], ...] = (
@@ -54,3 +56,16 @@ async def nothing_written(runtime: Runtime) -> AsyncIterator[None]:
     before = await row_counts(runtime)
     yield
     assert await row_counts(runtime) == before
+
+
+async def register(scope: Scope, code: str) -> None:
+    """Register a law-enforcement agency as the operator would; its jurisdiction is the code's
+    first two letters (MY-PDRM: MY)."""
+    await agencies.register_agency(
+        scope,
+        code=code,
+        name=f"Agency {code}",
+        jurisdiction=code[:2],
+        kind=AgencyKind.LAW_ENFORCEMENT,
+        as_operator=True,
+    )

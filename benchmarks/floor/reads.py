@@ -19,7 +19,7 @@ from benchmarks.floor.keys import data_keys
 from benchmarks.tables import AGENCY, CASE, IDENTIFIER, REQUEST, REQUEST_EVENT, SHARE, SUBJECT
 from casehub.api.ids import to_cursor, to_global_id
 from casehub.crypto import DataKey, FieldContext, open_field
-from casehub.domain.enums import Access, ShareScope
+from casehub.domain.enums import Access, ShareScope, Tlp
 from casehub.domain.policy import (
     LINK_ACCESS_STATES,
     Action,
@@ -113,6 +113,7 @@ async def _access(
             owner_agency_id=case.owner_agency_id,
             grants=grants[case.id],
             now=now,
+            tlp=Tlp(case.tlp),
             links=links[case.id],
         )
         for case in cases

@@ -1,11 +1,21 @@
 """The cost and depth of one operation, measured on its document before anything runs.
 
-Cost, GitHub style: every field that returns an object costs 1, scalars and enums nothing; a
-connection (a field taking `first` or `last`) multiplies the cost of its selection by its page
-size (`first`, 20 when absent), and `nodes(ids:)` by the number of ids. Each alias and each
-fragment spread counts again. `{ cases(first: 100) { edges { node { id owner { code } } } } }`
-costs 1 + 100 * (1 + 1 + 1) = 301. Depth counts the fields with a selection nested in one
-another: `{ viewer { agency { id } } }` is 2 deep. A cost past `CEILING` counts as `CEILING`.
+Cost: the number of objects the operation may return, every page and every list counted full.
+A field that returns one object costs 1 plus its selection; a field that returns a list of
+objects costs, for each of the items it may hold, 1 plus the selection: `nodes(ids:)` as many as
+the ids, a plain list as many as its bound (casehub.api.bounds, a table the services enforce).
+A connection (a field taking `first` or `last`) costs 1 plus its selection multiplied by its page
+size (`first`, 20 when absent); its `edges` count once each. Scalars and enums cost nothing. Each
+alias and each fragment spread counts again. `{ cases(first: 100) { edges { node { id
+owner { code } } } } }` costs 1 + 100 * (1 + 1 + 1) = 301; `{ node(id: $c) { ... on Case {
+subjects { identifiers { value } } } } }` costs 1 + 100 * (1 + 10 * 1) = 1,101 with 100
+subjects a case and 10 identifiers a subject. A cost past `CEILING` counts as `CEILING`.
+
+Contents: the evidence contents (`contentBase64`, megabytes each) the operation may return,
+multiplied in the same way; they have a budget of their own.
+
+Depth counts the fields with a selection nested in one another: `{ viewer { agency { id } } }`
+is 2 deep.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLField,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -32,10 +43,12 @@ from graphql import (
     VariableNode,
     Visitor,
     get_named_type,
+    get_nullable_type,
     value_from_ast_untyped,
     visit,
 )
 
+from casehub.api.bounds import CONTENT_FIELDS, IDS, ITEM_BOUNDS, PAGE
 from casehub.domain import validation as check
 from casehub.domain.errors import ValidationFailed
 
@@ -57,10 +70,11 @@ class BadPage:
 
 @dataclass(frozen=True)
 class Measure:
-    """What a selection would cost and how deep it nests."""
+    """What a selection would cost, how deep it nests and the evidence contents it holds."""
 
     cost: int = 0
     depth: int = 0
+    contents: int = 0
 
 
 def measure(
@@ -69,9 +83,12 @@ def measure(
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any],
     max_page_size: int,
+    bounds: Mapping[str, int | str],
 ) -> tuple[Measure, list[BadPage]]:
-    """The operation's cost and depth, and the page sizes over `max_page_size` (or under 1)."""
-    walk = _Walk(schema, document, operation, dict(variables), max_page_size)
+    """The operation's cost, depth and contents, and the page sizes over `max_page_size` (or
+    under 1); `bounds` holds the length of each list field by `Type.field` (a list without one
+    counts as `CEILING`)."""
+    walk = _Walk(schema, document, operation, dict(variables), max_page_size, bounds)
     found = walk.selections(operation.selection_set, schema.get_root_type(operation.operation))
     return found, walk.bad_pages
 
@@ -85,6 +102,7 @@ class _Walk:
     operation: OperationDefinitionNode
     variables: dict[str, Any]
     max_page_size: int
+    bounds: Mapping[str, int | str]
     bad_pages: list[BadPage] = field(default_factory=list)
     fragments: dict[str, Measure] = field(default_factory=dict)
 
@@ -113,7 +131,7 @@ class _Walk:
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
     ) -> Measure:
         """Sum of the costs, and the deepest nesting, of a selection set's fields."""
-        cost = depth = 0
+        cost = depth = contents = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 part = self._field(selection, parent)
@@ -127,24 +145,47 @@ class _Walk:
                 part = self.fragments.get(selection.name.value, Measure())
             cost = min(cost + part.cost, CEILING)
             depth = max(depth, part.depth)
-        return Measure(cost, depth)
+            contents = min(contents + part.contents, CEILING)
+        return Measure(cost, depth, contents)
 
     def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Measure:
-        # Scalars cost nothing; introspection is for tools (and refused in production).
+        coordinate = f"{parent.name}.{node.name.value}" if parent else ""
+        # Scalars cost nothing (evidence contents count apart); introspection is for tools
+        # (and refused in production).
         if node.selection_set is None or node.name.value.startswith("__"):
-            return Measure()
+            return Measure(contents=int(coordinate in CONTENT_FIELDS))
         definition = _field_of(parent, node.name.value)
         inner = self.selections(
             node.selection_set, get_named_type(definition.type) if definition else None
         )
-        cost = min(1 + self._multiplier(node, definition) * inner.cost, CEILING)
-        return Measure(cost, 1 + inner.depth)
+        if definition is not None and isinstance(get_nullable_type(definition.type), GraphQLList):
+            # A list of objects: each item is one object with its selection.
+            items = self._items(node, coordinate, get_named_type(definition.type).name)
+            cost = _times(items, 1 + inner.cost)
+        else:
+            items = self._page(node, definition)
+            cost = min(1 + _times(items, inner.cost), CEILING)
+        return Measure(cost, 1 + inner.depth, _times(items, inner.contents))
 
-    def _multiplier(self, node: FieldNode, definition: GraphQLField | None) -> int:
+    def _items(self, node: FieldNode, coordinate: str, item_type: str) -> int:
+        """How many items a list field may return."""
+        bound = self.bounds.get(coordinate, ITEM_BOUNDS.get(item_type))
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
-        if "ids" in arguments:
-            ids = self._value(arguments["ids"])
+        if bound == IDS:
+            ids = self._value(arguments["ids"]) if "ids" in arguments else None
             return len(ids) if isinstance(ids, list) else 1
+        if bound == PAGE:
+            return 1  # the connection around it multiplies by its page size
+        # A list nobody bounded (the schema test forbids it) is refused rather than guessed.
+        items = bound if isinstance(bound, int) else CEILING
+        # A list narrowed to given ids holds at most one item an id.
+        if "ids" in arguments and isinstance(ids := self._value(arguments["ids"]), list):
+            items = min(items, len(ids))
+        return items
+
+    def _page(self, node: FieldNode, definition: GraphQLField | None) -> int:
+        """The page size of a connection, 1 for a field returning one object."""
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
         names = [name for name in PAGE_ARGUMENTS if name in arguments]
         if not names and not (definition and set(PAGE_ARGUMENTS) & set(definition.args)):
             return 1
@@ -170,6 +211,10 @@ class _Walk:
         if isinstance(node, ListValueNode):
             return list(node.values)
         return value_from_ast_untyped(node, self.variables)
+
+
+def _times(count: int, each: int) -> int:
+    return min(count * each, CEILING)
 
 
 def _field_of(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

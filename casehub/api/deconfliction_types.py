@@ -30,7 +30,10 @@ class AgencyHit:
 class HitResult:
     kind: IdentifierKind = strawberry.field(description="Kind of the checked identifier.")
     hits: list[AgencyHit] = strawberry.field(
-        description="The other agencies holding it (empty: no hit). Never a case or a value."
+        description=(
+            "The other agencies holding it (empty: no hit), at most 25, by id; every holder is "
+            "notified. Never a case or a value."
+        )
     )
 
     @classmethod
@@ -72,7 +75,12 @@ class HitNotice:
     async def asking_agency(self, info: Info) -> Agency | None:
         return await agency_of(info, self._asking_agency_id)
 
-    @strawberry.field(description="Your cases that hold the identifier.")
+    @strawberry.field(
+        description=(
+            "Your cases that hold the identifier: at most 20, by id (an identifier search "
+            "finds them all)."
+        )
+    )
     async def cases(self, info: Info) -> list[Case]:
         found = await info.context.loaders.case.load_many(self._case_ids)
         return [Case.of(view) for view in found if view is not None]

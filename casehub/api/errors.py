@@ -12,6 +12,10 @@ from casehub.domain.errors import DomainError, ErrorCode, RateLimited, Validatio
 
 T = TypeVar("T")
 
+# The most errors a payload lists (the cost of a query counts `errors` at this length): rules
+# broken at once are few (the statements a request kind requires are fewer than ten).
+USER_ERRORS_MAX = 10
+
 
 @strawberry.type(description="A refusal the caller can act on; nothing was changed.")
 class UserError:
@@ -32,6 +36,6 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
     except RateLimited:
         raise  # a top-level error, like every refusal to do any work at all
     except ValidationErrors as error:
-        return None, [user_error(each) for each in error.errors]
+        return None, [user_error(each) for each in error.errors[:USER_ERRORS_MAX]]
     except DomainError as error:
         return None, [user_error(error)]

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.language import DocumentNode, OperationDefinitionNode
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.types.graphql import OperationType
 
-from casehub.api import limits
+from casehub.api import limits, list_bounds
 from casehub.api.context import SocketContext
 from casehub.api.limits import QueryLimits
 from casehub.domain.errors import DomainError, RateLimited, Unauthenticated
@@ -149,8 +150,17 @@ class Limits(SchemaExtension):
             self.limits,
         )
         self.cost = analysis.cost
-        if analysis.errors:
-            context.pre_execution_errors = analysis.errors
+        # Before execution, where graphql-core would coerce every item of every list.
+        long_lists = list_bounds.check(
+            context.schema._schema,
+            context.graphql_document,
+            get_operation_ast(context.graphql_document, context._provided_operation_name),
+            context.variables,
+            self.limits.list_items,
+            self.limits.page_size,
+        )
+        if analysis.errors or long_lists:
+            context.pre_execution_errors = [*analysis.errors, *long_lists]
         yield
 
     def get_results(self) -> dict[str, object]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
+from uuid import UUID
 
 import orjson
 from starlette.responses import HTMLResponse
@@ -66,6 +67,13 @@ def rate_limited(message: str, delay: float) -> Refusal:
     )
 
 
+def too_large(limit: int, json: bool) -> Refusal:
+    """413 TOO_LARGE, naming the limit (and, for JSON, the way to send more)."""
+    more = " Send evidence content as a multipart upload." if json else ""
+    kind = "JSON request body" if json else "Request body"
+    return Refusal(413, f"{kind} too large: at most {limit} bytes.{more}", "TOO_LARGE", max=limit)
+
+
 class Gate:
     """ASGI middleware: refusals first, then a session per request and its principal."""
 
@@ -82,7 +90,14 @@ class Gate:
         self.limiters = limiters
         self.metrics = metrics
         self.limit = runtime.settings.max_request_bytes
+        # A JSON body is parsed whole and its lists walked before anything refuses it: it gets
+        # a limit of its own, far below the upload limit (multipart bodies are streamed).
+        self.json_limit = min(runtime.settings.max_json_bytes, self.limit)
         self.get_queries = runtime.settings.allow_get_queries
+        # Operations running per token in this process: with the time budget, what bounds the
+        # CPU one token can hold (concurrent operations times budget).
+        self.max_running = runtime.settings.max_concurrent_operations_per_token
+        self.running: dict[UUID, int] = {}
         self.ide = ide  # (page, its content security policy), in development only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,16 +113,18 @@ class Gate:
             )
             return
         try:
-            self._check_request(scope)
-            await self._serve(scope, receive, send, exchange)
+            limit = self._check_request(scope)
+            await self._serve(scope, receive, send, exchange, limit)
         except Refusal as refusal:
             exchange.outcome = refusal.code
             await _send_json(send, refusal.status, refusal.body, refusal.headers)
 
-    def _check_request(self, scope: Scope) -> None:
+    def _check_request(self, scope: Scope) -> int:
+        """Refuse what the method, headers and declared length already rule out; the body
+        limit that applies."""
         method = scope["method"]
         if method == "GET" and self.get_queries:
-            return
+            return self.json_limit
         if method != "POST":
             allowed = b"GET, POST" if self.get_queries else b"POST"
             raise Refusal(
@@ -119,7 +136,9 @@ class Gate:
                 [(b"allow", allowed)],
             )
         media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        limit = self.json_limit
         if media_type == "multipart/form-data":
+            limit = self.limit
             if not any(_header(scope, name) for name in PREFLIGHT_HEADERS):
                 raise Refusal(
                     400,
@@ -134,10 +153,13 @@ class Gate:
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            raise Refusal(413, "Request body too large.", "TOO_LARGE")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise too_large(limit, limit == self.json_limit)
+        return limit
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, exchange: Exchange) -> None:
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, exchange: Exchange, limit: int
+    ) -> None:
         client = scope.get("client")
         async with open_scope(self.runtime) as request_scope:
             request_scope.request_id = exchange.request_id
@@ -163,13 +185,27 @@ class Gate:
             if delay := self.limiters.calls.take(str(principal.token_id)):
                 self.metrics.rate_limited.labels(metrics.CALLS).inc()
                 raise rate_limited("Too many requests with this token.", delay)
+            running = self.running.get(principal.token_id, 0)
+            if running >= self.max_running:
+                self.metrics.rate_limited.labels(metrics.CALLS).inc()
+                raise rate_limited(
+                    f"This token already has {running} operations running; at most "
+                    f"{self.max_running} at once.",
+                    1,
+                )
             request_scope.principal = principal
             scope[SCOPE_KEY] = request_scope
+            self.running[principal.token_id] = running + 1
             try:
-                await self.app(scope, _limited(receive, self.limit), send)
+                await self.app(scope, _limited(receive, limit), send)
             except BodyTooLarge:
                 if not exchange.status:  # nothing sent yet: it can still be a 413
-                    raise Refusal(413, "Request body too large.", "TOO_LARGE") from None
+                    raise too_large(limit, limit == self.json_limit) from None
+            finally:
+                if left := self.running[principal.token_id] - 1:
+                    self.running[principal.token_id] = left
+                else:
+                    del self.running[principal.token_id]
 
 
 def _wants_ide(scope: Scope) -> bool:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,21 +18,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from casehub.api import metrics
 from casehub.api.access_log import EXCHANGE, AccessLog, Exchange, Spans
 from casehub.api.context import Context, SocketContext
-from casehub.api.extensions import masked
+from casehub.api.extensions import masked, retry_after
+from casehub.api.failsafe import Failsafe
 from casehub.api.gate import SCOPE_KEY, Gate, error_body
 from casehub.api.headers import ide_policy
 from casehub.api.loaders import Loaders
@@ -46,6 +52,8 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 CLOSE_UNAUTHORIZED = 4401  # connection_init without a valid token (4403: no agency role)
 CLOSE_RATE_LIMITED = 4429  # too many failed authentications from the client's address
+OPERATION_TIMEOUT = "OPERATION_TIMEOUT"
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -69,6 +77,30 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
         except RateLimited:
             await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Too many failures")
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Each `subscribe` spends one call from the token's bucket, the one HTTP requests
+        spend from: over the limit, that operation alone is refused with an `error` message
+        (RATE_LIMITED, retryAfter) and the connection and its other subscriptions go on."""
+        principal = self.context.scope.principal
+        if (
+            principal is not None
+            and self.connection_acknowledged
+            and message["id"] not in self.operations  # a duplicate id is closed 4409 anyway
+        ):
+            view = cast(GraphQLView, self.view)
+            if delay := view.limiters.calls.take(str(principal.token_id)):
+                view.metrics.rate_limited.labels(metrics.CALLS).inc()
+                seconds = retry_after(delay)
+                refusal = GraphQLError(
+                    f"Too many requests with this token. Retry in {seconds} s.",
+                    extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+                )
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
+                )
+                return
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Run one operation, counted as an open subscription while it runs."""
@@ -111,6 +143,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.runtime = runtime
         self.limiters = limiters
         self.metrics = metrics
+        self.budget = runtime.settings.operation_time_budget_seconds
+        self.max_response = runtime.settings.max_response_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -133,7 +167,61 @@ class GraphQLView(GraphQL[Context, None]):
             response = JSONResponse(
                 error_body(error.detail, "BAD_REQUEST"), status_code=error.status_code
             )
+        built = getattr(response, "body", b"")  # a streamed response has none
+        if len(built) > self.max_response:
+            # Built, but not sent: the caller learns why and can ask for less.
+            scope[EXCHANGE].outcome = RESPONSE_TOO_LARGE
+            response = JSONResponse(
+                {
+                    "data": None,
+                    **error_body(
+                        f"The answer would take {len(built)} bytes, more than the "
+                        f"{self.max_response} allowed: ask for fewer objects or fields.",
+                        RESPONSE_TOO_LARGE,
+                        limit="responseBytes",
+                        max=self.max_response,
+                    ),
+                }
+            )
         await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the operation within the time budget; past it, cancel it (its session, closed
+        by the gate without a commit, rolls back what it had not committed) and answer
+        OPERATION_TIMEOUT. The executor yields to the event loop every few milliseconds
+        (casehub.api.fast_path), so the budget fires on CPU-bound work too."""
+        budget = asyncio.timeout(self.budget)
+        try:
+            async with budget:
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            if not budget.expired():
+                raise  # not ours: a timeout inside the operation
+        await context.loaders.settle()
+        return ExecutionResult(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"The operation ran past its time budget of {self.budget:g} s and was "
+                    "cancelled; nothing it had not committed was written. Ask for less.",
+                    extensions={
+                        "code": OPERATION_TIMEOUT,
+                        "limit": "timeBudget",
+                        "max": self.budget,
+                    },
+                )
+            ],
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         """One JSON object per request: invalid JSON or UTF-8, arrays (batches) are refused."""
@@ -226,7 +314,7 @@ def graphql_app(
     )
     page = view.graphql_ide_html
     ide = (page, ide_policy(page)) if settings.is_development else None
-    return AccessLog(Gate(view, runtime, limiters, metrics, ide), metrics, spans)
+    return AccessLog(Failsafe(Gate(view, runtime, limiters, metrics, ide)), metrics, spans)
 
 
 async def healthz(_request: Request) -> Response:

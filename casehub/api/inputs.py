@@ -165,7 +165,8 @@ class SetLegalHoldInput:
     id: strawberry.ID = strawberry.field(description="The case (your agency's own).")
     hold: bool = strawberry.field(description="True places the hold, false releases it.")
     reason: str = strawberry.field(
-        description="Why (court order, retention duty…), recorded in the audit log (≤ 500)."
+        description="Why (court order, retention duty…), recorded in the audit log sealed "
+        "under the case's data key (≤ 500)."
     )
 
 

@@ -1,12 +1,13 @@
 """Query limits, checked on the parsed document before validation and before any resolver runs:
-depth, aliases, directives, fields repeated in a selection set, number literals, page sizes and
-a computed cost (casehub.api.cost says how an operation is measured)."""
+depth, aliases, directives, fields repeated in a selection set, number literals, page sizes, a
+computed cost and the evidence contents asked for (casehub.api.cost says how an operation is
+measured)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -26,7 +27,7 @@ from graphql import (
     visit,
 )
 
-from casehub.api import cost
+from casehub.api import bounds, cost
 from casehub.config import Settings
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
@@ -44,9 +45,16 @@ class QueryLimits:
     tokens: int = 2000
     directives: int = 50
     duplicate_fields: int = 10
-    cost: int = 1000
+    cost: int = 60_000
     page_size: int = 100
     document_chars: int = 100_000
+    list_items: int = 100
+    contents: int = 4
+    # The length of every list field (casehub.api.bounds), from the default settings unless
+    # given: built without reading the environment.
+    list_bounds: Mapping[str, int | str] = field(
+        default_factory=lambda: bounds.resolved(Settings.model_construct())
+    )
 
     @classmethod
     def of(cls, settings: Settings) -> QueryLimits:
@@ -60,6 +68,9 @@ class QueryLimits:
             cost=settings.max_query_cost,
             page_size=settings.max_page_size,
             document_chars=settings.max_document_chars,
+            list_items=settings.max_list_items,
+            contents=settings.max_evidence_contents,
+            list_bounds=bounds.resolved(settings),
         )
 
 
@@ -93,7 +104,7 @@ def analyse(
     if operation is None or counts.long_numbers:
         return Analysis(None, errors)
     measure, bad_pages = cost.measure(
-        schema, document, operation, variables or {}, limits.page_size
+        schema, document, operation, variables or {}, limits.page_size, limits.list_bounds
     )
     errors += [
         _limit_error(
@@ -120,6 +131,17 @@ def analyse(
                 "smaller pages or fewer nested objects.",
                 "cost",
                 limits.cost,
+                operation,
+            )
+        )
+    if measure.contents > limits.contents:
+        errors.append(
+            _limit_error(
+                f"The operation may return {measure.contents} evidence contents (at most "
+                f"{limits.contents}, each up to the evidence size limit): ask for "
+                "`contentBase64` of fewer items, e.g. one item through `node(id:)`.",
+                "evidenceContents",
+                limits.contents,
                 operation,
             )
         )

@@ -29,6 +29,19 @@ OTHER = "other"
 # Kinds of rate-limit refusal.
 CALLS = "token"  # requests per API token (limiters.calls)
 AUTH_ADDRESS = "auth-address"  # failed authentications per client address
+# Reasons read from the header alone, which tell nothing of any token. Unknown, revoked and
+# expired are one reason: /metrics has no token, and told apart they would say whether a
+# token string was ever issued, or when it stopped working. The audit chain (auth.fail)
+# keeps the precise reason for operators.
+_HEADER_REASONS = frozenset({"missing", "malformed"})
+UNUSABLE = "invalid_token"  # unknown, revoked or expired
+
+
+def public_reason(reason: str) -> str:
+    """The reason a failed authentication is counted under."""
+    return reason if reason in _HEADER_REASONS else UNUSABLE
+
+
 HIT_CHECK = "hit-check"  # identifiers hit-checked per agency
 
 PoolUse = Callable[[], tuple[int, int] | None]
@@ -77,7 +90,7 @@ class Metrics:
         )
         self.auth_failures = Counter(
             "casehub_auth_failures",
-            "Failed authentications by reason: missing, malformed, unknown, revoked, expired.",
+            "Failed authentications by reason: missing, malformed, invalid_token.",
             ["reason"],
             registry=registry,
         )
@@ -122,7 +135,7 @@ class Metrics:
                 self.rate_limited.labels(HIT_CHECK).inc()
             self.hit_checks.labels(outcome).inc()
         elif entry.action == "auth.fail":
-            self.auth_failures.labels(entry.details["reason"]).inc()
+            self.auth_failures.labels(public_reason(entry.details["reason"])).inc()
 
     async def serve(self, _request: Request) -> Response:
         """GET /metrics: everything above in Prometheus's text format."""

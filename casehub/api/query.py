@@ -73,12 +73,16 @@ class Query:
             _agency_id=principal.agency_id,
         )
 
-    @strawberry.field(description="Any object by global id; null if it does not exist for you.")
+    @strawberry.field(
+        description="Any object by global id; null if it does not exist for you. FORBIDDEN when "
+        "your roles read no object of its type (HUB_ADMIN alone reads agencies only)."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return (await _nodes(info, [id]))[0]
 
     @strawberry.field(
-        description="Objects by global ids (≤ 100), in order; null where not visible."
+        description="Objects by global ids (≤ 100), in order; null where not visible. "
+        "FORBIDDEN when your roles read no object of one of their types."
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
@@ -99,7 +103,8 @@ class Query:
         )
 
     @strawberry.field(
-        description="Cases your agency owns or holds an active share of, newest first."
+        description="Cases your agency owns or holds an active share of, newest first (any "
+        "agency role; FORBIDDEN to HUB_ADMIN alone)."
     )
     async def cases(
         self,

@@ -32,7 +32,8 @@ class CooperationRequestConnection:
 @strawberry.type(description="Reads of cooperation requests.")
 class RequestQuery:
     @strawberry.field(
-        description="Requests your agency sent or received (drafts only to their author)."
+        description="Requests your agency sent or received (drafts only to their author); "
+        "any agency role, FORBIDDEN to HUB_ADMIN alone."
     )
     async def cooperation_requests(
         self,

@@ -270,11 +270,24 @@ class CooperationRequest(Node):
         return [RequestMessage.of(v) for v in await info.context.loaders.request_messages.load(key)]
 
     @strawberry.field(description="Evidence attached or supplied.")
-    async def evidence(self, info: Info) -> list[RequestEvidence]:
+    async def evidence(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description=(
+                    "Only these items (evidence ids), e.g. to read their contentBase64, which "
+                    "an operation may ask for only a few times; every item when null."
+                )
+            ),
+        ] = None,
+    ) -> list[RequestEvidence]:
         key = (self._view.id, self._view.viewer_side)
-        return [
+        found = [
             RequestEvidence.of(v) for v in await info.context.loaders.request_evidence.load(key)
         ]
+        return found if ids is None else [item for item in found if item.evidence_id in ids]
 
     @classmethod
     def of(cls, view: views.RequestView) -> CooperationRequest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -51,14 +52,23 @@ def token_issue(
     agency: Annotated[str, typer.Option(help="Agency code.")],
     role: Annotated[list[Role], typer.Option(help="Role; repeat for more.")],
     principal: Annotated[str, typer.Option(help="Name of the person or tool.")] = "agency-tool",
-    expires: Annotated[str | None, typer.Option(help="Lifetime such as 90d, 12h, 30m.")] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            help="Lifetime such as 90d, 12h, 30m; default CASEHUB_TOKEN_DEFAULT_LIFETIME_DAYS "
+            "(90 days), at most CASEHUB_TOKEN_MAX_LIFETIME_DAYS (365 days)."
+        ),
+    ] = None,
 ) -> None:
-    """Issue a token; prints the token alone (it is shown only once)."""
-    lifetime = parse_duration(expires) if expires else None
+    """Issue a token; prints the token alone (it is shown only once). Every token expires."""
+    lifetime = parse_duration(expires) if expires is not None else None
+    if lifetime is not None and lifetime <= timedelta(0):
+        raise typer.BadParameter("must be longer than zero, e.g. 90d", param_hint="--expires")
 
     async def work(runtime: Runtime) -> str:
         async with open_scope(runtime) as scope:
-            expires_at = scope.now + lifetime if lifetime else None
+            # None: the service applies the default lifetime.
+            expires_at = scope.now + lifetime if lifetime is not None else None
             _id, token = await auth.issue_token(
                 scope,
                 agency_code=agency,

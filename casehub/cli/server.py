@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -46,6 +47,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     except StartupError as error:
         fail(str(error))
         raise
+    if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
+        typer.echo(
+            "warning: FORWARDED_ALLOW_IPS is ignored: name the proxies in "
+            "CASEHUB_FORWARDED_ALLOW_IPS.",
+            err=True,
+        )
     # On SIGTERM uvicorn stops accepting, lets requests in flight finish (for at most the grace
     # period), closes websockets with 1012 (service restart), then runs the app's shutdown.
     uvicorn.run(
@@ -58,6 +65,18 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so a client on
+        # loopback could pick the address its failed authentications count against: only
+        # the proxies named in the setting are believed, none by default.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # A websocket message is JSON read whole, like a JSON request body: the same limit.
+        ws_max_size=settings.max_json_bytes,
+        # One process per replica, on purpose: the rate limiters, the per-token count of
+        # running operations and (on SQLite) the subscription bus live in the process. The
+        # executor yields to the event loop every few milliseconds and each operation has a
+        # time budget, so one process keeps serving /healthz and other agencies while a heavy
+        # operation runs; for more CPU, run more replicas on PostgreSQL (docs/OPERATIONS.md).
     )
 
 

@@ -91,3 +91,10 @@ class Unauthenticated(Exception):
 
     def __init__(self) -> None:
         super().__init__("Authentication required.")
+
+
+class Unavailable(Exception):
+    """The database cannot be reached: nothing was done, and the caller may retry later."""
+
+    def __init__(self) -> None:
+        super().__init__("The service is unavailable: retry later.")

@@ -8,8 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from casehub.domain.enums import Access, Role, ShareScope
+from casehub.domain.enums import Access, Role, ShareScope, Tlp
 from casehub.domain.requests import OPEN, RequestStatus
+from casehub.domain.roles import Operation, may
+from casehub.domain.sharing import may_leave_owner
 
 
 class Action(StrEnum):
@@ -64,6 +66,18 @@ class RequestLink:
 # until the requester closes it; a draft, a withdrawn or a declined request shows nothing.
 LINK_ACCESS_STATES = OPEN | {RequestStatus.FULFILLED, RequestStatus.PARTIALLY_FULFILLED}
 
+# The requested agency reads evidence attached to a request in full while the request is open
+# (DESIGN §3); the re-sealed copies are destroyed when it leaves OPEN.
+ATTACHED_ACCESS_STATES = OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An evidence item attached to a cooperation request, as the policy needs to see it."""
+
+    requested_agency_id: UUID
+    status: RequestStatus
+
 
 # Which access levels may attempt an action at all; others are told FORBIDDEN.
 _LEVELS: dict[Action, frozenset[Access]] = {
@@ -81,21 +95,20 @@ _LEVELS: dict[Action, frozenset[Access]] = {
     Action.SHRED_CASE: frozenset({Access.OWNER}),
 }
 
-_ANY_ROLE = frozenset({Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN})
-
-# Which roles carry an action out, once the level allows it.
-_ROLES: dict[Action, frozenset[Role]] = {
-    Action.VIEW: _ANY_ROLE,
-    Action.READ_PROTECTED: _ANY_ROLE,
-    Action.UPDATE_CASE: frozenset({Role.INVESTIGATOR}),
-    Action.ADD_SUBJECT: frozenset({Role.INVESTIGATOR}),
-    Action.ADD_EVIDENCE: frozenset({Role.INVESTIGATOR}),
-    Action.RECORD_CUSTODY: frozenset({Role.INVESTIGATOR}),
-    Action.SHARE_CASE: frozenset({Role.AGENCY_ADMIN}),
-    Action.REVOKE_SHARE: frozenset({Role.AGENCY_ADMIN}),
-    Action.LIST_SHARES: frozenset({Role.AGENCY_ADMIN, Role.INVESTIGATOR}),
-    Action.SET_LEGAL_HOLD: frozenset({Role.AGENCY_ADMIN}),
-    Action.SHRED_CASE: frozenset({Role.AGENCY_ADMIN}),
+# Which operation of the role table (casehub.domain.roles) each action is, once the level
+# allows it: roles are decided there, for cases as for everything else.
+_OPERATIONS: dict[Action, Operation] = {
+    Action.VIEW: Operation.READ_CASES,
+    Action.READ_PROTECTED: Operation.READ_CASES,
+    Action.UPDATE_CASE: Operation.UPDATE_CASE,
+    Action.ADD_SUBJECT: Operation.ADD_SUBJECT,
+    Action.ADD_EVIDENCE: Operation.ADD_EVIDENCE,
+    Action.RECORD_CUSTODY: Operation.RECORD_CUSTODY,
+    Action.SHARE_CASE: Operation.SHARE_CASE,
+    Action.REVOKE_SHARE: Operation.REVOKE_SHARE,
+    Action.LIST_SHARES: Operation.LIST_SHARES,
+    Action.SET_LEGAL_HOLD: Operation.SET_LEGAL_HOLD,
+    Action.SHRED_CASE: Operation.SHRED_CASE,
 }
 
 
@@ -105,11 +118,19 @@ def case_access(
     owner_agency_id: UUID,
     grants: Iterable[ShareGrant],
     now: datetime,
+    tlp: Tlp,
     links: Iterable[RequestLink] = (),
 ) -> Access | None:
-    """The viewer agency's access to a case, or None when the case does not exist for it."""
+    """The viewer agency's access to a case, or None when the case does not exist for it.
+
+    A marking that keeps the case inside its owner (AMBER_STRICT) makes every share and link
+    count for nothing: the writes refuse them, and a row left from before (or by a race) must
+    not open the case either.
+    """
     if viewer_agency_id == owner_agency_id:
         return Access.OWNER
+    if not may_leave_owner(tlp):
+        return None
     best: Access | None = None
     for grant in grants:
         if grant.agency_id != viewer_agency_id or not grant.is_active(now):
@@ -123,13 +144,39 @@ def case_access(
     return best
 
 
+def reads_attached(*, tlp: Tlp, status: RequestStatus) -> bool:
+    """Whether the requested agency reads, in full, evidence attached to a request in `status`
+    linking a case with this marking."""
+    return may_leave_owner(tlp) and status in ATTACHED_ACCESS_STATES
+
+
+def evidence_access(
+    *,
+    viewer_agency_id: UUID,
+    case_access: Access | None,
+    tlp: Tlp,
+    attachments: Iterable[Attachment] = (),
+) -> Access | None:
+    """The viewer agency's access to one evidence item: its case's, raised to FULL while the
+    item is attached to an open request to the viewer (METADATA of the linked case "plus FULL on
+    the evidence attached to that request", DESIGN §3). None: the item does not exist for it."""
+    if case_access is Access.OWNER or case_access is Access.FULL:
+        return case_access
+    for attachment in attachments:
+        if attachment.requested_agency_id == viewer_agency_id and reads_attached(
+            tlp=tlp, status=attachment.status
+        ):
+            return Access.FULL
+    return case_access
+
+
 def decide(action: Action, access: Access | None, roles: Iterable[Role]) -> Decision:
     """Whether a principal with these roles and this access level may take the action."""
     if access is None:
         return Decision.NOT_FOUND
     if access not in _LEVELS[action]:
         return Decision.FORBIDDEN
-    if _ROLES[action].isdisjoint(roles):
+    if not may(roles, _OPERATIONS[action]):
         return Decision.FORBIDDEN
     return Decision.ALLOW
 

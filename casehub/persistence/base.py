@@ -12,6 +12,7 @@ from sqlalchemy import Executable, Select, func, select
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -86,14 +87,30 @@ class StoreBase:
         return await self._all(statement.execution_options(populate_existing=True))
 
     async def _by_parent(
-        self, model: type[Row], column: Any, parent_ids: Iterable[UUID]
+        self,
+        model: type[Row],
+        column: Any,
+        parent_ids: Iterable[UUID],
+        per_parent: int | None = None,
     ) -> list[Row]:
+        """Rows of these parents in id order; at most the first `per_parent` of each parent
+        when given (one statement: a row number over each parent's rows)."""
         wanted = list(set(parent_ids))
         if not wanted:
             return []
         id_column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        statement = select(model).where(column.in_(wanted)).order_by(id_column)
-        return await self._all(statement)
+        if per_parent is None:
+            statement = select(model).where(column.in_(wanted)).order_by(id_column)
+            return await self._all(statement)
+        number = func.row_number().over(partition_by=column, order_by=id_column).label("n")
+        ranked = select(model, number).where(column.in_(wanted)).subquery()
+        numbered = aliased(model, ranked)
+        limited = (
+            select(numbered)
+            .where(ranked.c.n <= per_parent)
+            .order_by(getattr(ranked.c, id_column.key))
+        )
+        return await self._all(limited)
 
     async def count_rows(self, model: type[SQLModel]) -> int:
         """Rows in one table (for checks and tests)."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import stat
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import QueuePool
 
+from casehub.domain.errors import ValidationFailed
 from casehub.persistence.notify import REQUEST_EVENTS, EventListener, Feed, install_event_hooks
 
 
@@ -29,6 +34,35 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def secure_sqlite_file(path: Path) -> None:
+    """Make the database file (and its directory, when created here) private to this user.
+
+    SQLite creates a new file 0644 and its -wal and -shm files with the database file's mode:
+    any local user could read case titles and references. Creating the file 0600 before
+    SQLite opens it (an empty file is a new database to SQLite) keeps all three private;
+    files of an older install that are readable by group or others are tightened."""
+    missing = []
+    directory = path.parent
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)
+    with_sides = [path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)]
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for each in with_sides:
+        try:
+            mode = stat.S_IMODE(each.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            each.chmod(mode & 0o700)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -38,6 +72,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+NUL_MESSAGE = "Text must not contain the NUL character (U+0000)."
+
+
+def _refuse_nul(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    """Refuse any text parameter holding NUL before it reaches the database, on both engines.
+
+    PostgreSQL text cannot hold NUL (the statement failed: INTERNAL), SQLite stored it. The
+    domain's text rules refuse it in the fields they check, with the field's path; this
+    closes the class for every other way text reaches a statement (filters, look-ups by
+    code, anything added later). Nothing has run yet, so the transaction is intact and the
+    refusal is an ordinary VALIDATION error (a payload error in a mutation)."""
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, Mapping) else row or ()
+        for value in values:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed(NUL_MESSAGE)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (refused or lost connection,
+    a pool with no connection to give), rather than a fault of the statement."""
+    if isinstance(error, sa_exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return isinstance(error, sa_exc.TimeoutError | ConnectionError)
+
+
 class Database:
     """Owns the engine; hands out one session per request or command."""
 
@@ -45,7 +115,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_file(path)
         if make_url(url).get_backend_name() == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             # Request events commit in sequence order and announce themselves (LISTEN/NOTIFY).
@@ -54,6 +124,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _refuse_nul)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @property

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, or_, select, true
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
+from casehub.persistence.sight import Sight, reads
 from casehub.persistence.tables import (
     CaseRow,
     CaseShareRow,
@@ -25,19 +26,28 @@ from casehub.persistence.tables import (
 class DeconflictionQueries(StoreBase):
     """Blind-index lookups, match-token lookups, the hit-check allowance and hit notices."""
 
-    async def index_matches(self, keys: Sequence[tuple[UUID, bytes]]) -> list[IdentifierIndexRow]:
-        """Index rows whose (owner agency, blind index) is one of `keys`."""
+    async def index_matches(
+        self, keys: Sequence[tuple[UUID, bytes]], sight: Sight
+    ) -> list[IdentifierIndexRow]:
+        """Index rows whose (owner agency, blind index) is one of `keys`, of the cases whose
+        protected fields the sight's agency may read: an owner's other cases stay unread, so a
+        value held only there is found as fast as one held nowhere."""
         if not keys:
             return []
-        statement = select(IdentifierIndexRow).where(
-            or_(
-                *(
-                    and_(
-                        col(IdentifierIndexRow.agency_id) == agency_id,
-                        col(IdentifierIndexRow.blind_index) == digest,
+        statement = (
+            select(IdentifierIndexRow)
+            .join(CaseRow, col(CaseRow.id) == col(IdentifierIndexRow.case_id))
+            .where(
+                or_(
+                    *(
+                        and_(
+                            col(IdentifierIndexRow.agency_id) == agency_id,
+                            col(IdentifierIndexRow.blind_index) == digest,
+                        )
+                        for agency_id, digest in keys
                     )
-                    for agency_id, digest in keys
-                )
+                ),
+                reads(sight),
             )
         )
         return await self._all(statement)

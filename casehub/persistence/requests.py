@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
@@ -27,6 +27,27 @@ class RequestQueries(StoreBase):
     async def requests_by_ids(self, ids: Iterable[UUID]) -> list[CooperationRequestRow]:
         """Requests with these ids, fresh from the database."""
         return await self._by_ids(Request, ids)
+
+    async def party_requests_by_ids(
+        self, ids: Iterable[UUID], agency_id: UUID
+    ) -> list[CooperationRequestRow]:
+        """Requests with these ids that the agency is party to (as in
+        domain.requests.reaches_requested: the requested agency once submitted), fresh from
+        the database; another agency's request is never read, as a missing one."""
+        wanted = list(set(ids))
+        if not wanted:
+            return []
+        statement = select(Request).where(
+            col(Request.id).in_(wanted),
+            or_(
+                col(Request.requester_agency_id) == agency_id,
+                and_(
+                    col(Request.requested_agency_id) == agency_id,
+                    col(Request.submitted_at).is_not(None),
+                ),
+            ),
+        )
+        return await self._all(statement.execution_options(populate_existing=True))
 
     async def update_request_if_version(
         self, request_id: UUID, expected_version: int, values: dict[str, Any]
@@ -122,11 +143,46 @@ class RequestQueries(StoreBase):
             rows = (await self.session.execute(statement)).all()
         return [(case_id, status) for case_id, status in rows if case_id is not None]
 
+    async def count_case_links(self, case_id: UUID, statuses: Iterable[str]) -> int:
+        """How many requests in one of `statuses` link this case."""
+        statement = select(func.count()).where(
+            col(Request.case_id) == case_id, col(Request.status).in_(list(statuses))
+        )
+        return int(await self._one(statement))
+
+    async def attachments_to(
+        self, case_ids: Iterable[UUID], evidence_ids: Iterable[UUID], agency_id: UUID
+    ) -> list[tuple[RequestEvidenceRow, CooperationRequestRow]]:
+        """Copies of these evidence items attached to submitted requests to this agency that
+        link these cases, each with its request."""
+        cases, items = list(set(case_ids)), list(set(evidence_ids))
+        if not cases or not items:
+            return []
+        statement = (
+            select(RequestEvidenceRow, Request)
+            .join(Request, col(Request.id) == col(RequestEvidenceRow.request_id))
+            .where(
+                col(Request.case_id).in_(cases),
+                col(Request.requested_agency_id) == agency_id,
+                col(Request.submitted_at).is_not(None),
+                col(RequestEvidenceRow.role) == "ATTACHED",
+                col(RequestEvidenceRow.evidence_id).in_(items),
+            )
+            .order_by(col(RequestEvidenceRow.added_at), col(RequestEvidenceRow.id))
+        )
+        async with self._lock:
+            rows = (await self.session.execute(statement)).all()
+        return [(copy, request) for copy, request in rows]
+
     # Events
 
-    async def events_by_request(self, request_ids: Iterable[UUID]) -> list[RequestEventRow]:
-        """Events of these requests in order."""
-        return await self._by_parent(RequestEventRow, RequestEventRow.request_id, request_ids)
+    async def events_by_request(
+        self, request_ids: Iterable[UUID], per_request: int | None = None
+    ) -> list[RequestEventRow]:
+        """Events of these requests in order (the first `per_request` of each when given)."""
+        return await self._by_parent(
+            RequestEventRow, RequestEventRow.request_id, request_ids, per_request
+        )
 
     async def last_event(self, request_id: UUID) -> RequestEventRow | None:
         """The newest event of a request."""
@@ -162,13 +218,29 @@ class RequestQueries(StoreBase):
 
     # Messages and evidence copies
 
-    async def messages_by_request(self, request_ids: Iterable[UUID]) -> list[RequestMessageRow]:
-        """Messages of these requests in order."""
-        return await self._by_parent(RequestMessageRow, RequestMessageRow.request_id, request_ids)
+    async def messages_by_request(
+        self, request_ids: Iterable[UUID], per_request: int | None = None
+    ) -> list[RequestMessageRow]:
+        """Messages of these requests in order (the first `per_request` of each when given)."""
+        return await self._by_parent(
+            RequestMessageRow, RequestMessageRow.request_id, request_ids, per_request
+        )
 
-    async def request_evidence(self, request_ids: Iterable[UUID]) -> list[RequestEvidenceRow]:
-        """Evidence copies of these requests in order."""
-        return await self._by_parent(RequestEvidenceRow, RequestEvidenceRow.request_id, request_ids)
+    async def count_messages(self, request_id: UUID, kind: str) -> int:
+        """How many messages of one kind a request's thread holds."""
+        statement = select(func.count()).where(
+            col(RequestMessageRow.request_id) == request_id, col(RequestMessageRow.kind) == kind
+        )
+        return int(await self._one(statement))
+
+    async def request_evidence(
+        self, request_ids: Iterable[UUID], per_request: int | None = None
+    ) -> list[RequestEvidenceRow]:
+        """Evidence copies of these requests in order (the first `per_request` of each when
+        given)."""
+        return await self._by_parent(
+            RequestEvidenceRow, RequestEvidenceRow.request_id, request_ids, per_request
+        )
 
     async def drop_request_evidence(self, request_id: UUID, role: str) -> None:
         """Destroy the copies of one role: the other party can no longer decrypt them."""

@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import col
 
 from casehub.persistence.audit_queries import AuditQueries
+from casehub.persistence.base import Row
 from casehub.persistence.deconfliction import DeconflictionQueries
 from casehub.persistence.requests import RequestQueries
+from casehub.persistence.sight import Sight, sees, sees_shares
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,
@@ -86,22 +88,12 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
     # Cases
 
     @staticmethod
-    def _visible(viewer_agency_id: UUID, now: datetime, link_statuses: list[str]) -> Any:
-        share = select(col(CaseShareRow.id)).where(
-            col(CaseShareRow.case_id) == col(CaseRow.id),
-            col(CaseShareRow.agency_id) == viewer_agency_id,
-            col(CaseShareRow.revoked_at).is_(None),
-            or_(
-                col(CaseShareRow.expires_at).is_(None),
-                col(CaseShareRow.expires_at) > now,
-            ),
-        )
-        link = select(col(CooperationRequestRow.id)).where(
-            col(CooperationRequestRow.case_id) == col(CaseRow.id),
-            col(CooperationRequestRow.requested_agency_id) == viewer_agency_id,
-            col(CooperationRequestRow.status).in_(link_statuses),
-        )
-        return or_(col(CaseRow.owner_agency_id) == viewer_agency_id, exists(share), exists(link))
+    def _visible(
+        viewer_agency_id: UUID, now: datetime, link_statuses: list[str], owner_only: list[str]
+    ) -> Any:
+        # One rule for lists and look-ups by id (persistence.sight): cases marked with one of
+        # `owner_only` reach no other agency, whatever grant is stored.
+        return sees(Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only)))
 
     async def visible_cases_page(
         self,
@@ -113,12 +105,15 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
+        owner_only: list[str],
         among: Iterable[UUID] | None = None,
     ) -> list[CaseRow]:
         """Newest-first cases the agency owns, holds an active share of, or is asked about
-        through a request in one of `link_statuses` (keyset on id); only those `among` ids
-        when given."""
-        statement = select(CaseRow).where(self._visible(viewer_agency_id, now, link_statuses))
+        through a request in one of `link_statuses` (keyset on id), those marked one of
+        `owner_only` to their owner alone; only those `among` ids when given."""
+        statement = select(CaseRow).where(
+            self._visible(viewer_agency_id, now, link_statuses, owner_only)
+        )
         statement = statement.where(
             *self._case_filters(filters, viewer_agency_id, owned_only, among)
         )
@@ -135,11 +130,12 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
+        owner_only: list[str],
         among: Iterable[UUID] | None = None,
     ) -> int:
         """How many cases the same filter matches in all."""
         statement = select(func.count()).select_from(CaseRow)
-        statement = statement.where(self._visible(viewer_agency_id, now, link_statuses))
+        statement = statement.where(self._visible(viewer_agency_id, now, link_statuses, owner_only))
         statement = statement.where(
             *self._case_filters(filters, viewer_agency_id, owned_only, among)
         )
@@ -172,6 +168,21 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         """Cases with these ids (visibility is the caller's to decide)."""
         return await self._by_ids(CaseRow, ids)
 
+    async def seen_by_ids(self, model: type[Row], ids: Iterable[UUID], sight: Sight) -> list[Row]:
+        """Rows with these ids of cases, or of a case's contents (subjects, identifiers,
+        evidence, custody; shares: the owner's alone), that the sight's agency sees; a row it
+        may not see is never read, so it takes the very path of an id that names nothing."""
+        wanted = list(set(ids))
+        if not wanted:
+            return []
+        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+        statement = select(model).where(column.in_(wanted))
+        if model is not CaseRow:
+            parent: Any = model.case_id  # type: ignore[attr-defined]  # a case's contents
+            statement = statement.join(CaseRow, col(CaseRow.id) == parent)
+        statement = statement.where(sees_shares(sight) if model is CaseShareRow else sees(sight))
+        return await self._all(statement.execution_options(populate_existing=True))
+
     async def case_for_update(self, case_id: UUID) -> CaseRow | None:
         """A case read for a change; fresh from the database."""
         statement = (
@@ -181,27 +192,34 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         )
         return await self._one_or_none(statement)
 
-    async def lock_case(self, case_id: UUID) -> None:
-        """Hold the case's row until the transaction ends, so changes to one case serialise."""
-        await self._lock_row(CaseRow, case_id, col(CaseRow.version))
+    async def lock_case(self, case_id: UUID, sight: Sight | None = None) -> None:
+        """Hold the case's row until the transaction ends, so changes to one case serialise;
+        through a sight, only a case its agency sees (another's is left alone, as a missing
+        one is)."""
+        where = () if sight is None else (sees(sight),)
+        await self._lock_row(CaseRow, case_id, col(CaseRow.version), *where)
+
+    async def lock_request(self, request_id: UUID) -> None:
+        """Hold the request's row until the transaction ends (what is added to its thread)."""
+        await self._lock_row(CooperationRequestRow, request_id, col(CooperationRequestRow.version))
 
     async def lock_agency(self, agency_id: UUID) -> None:
         """Hold the agency's row until the transaction ends (its hit-check allowance)."""
         await self._lock_row(AgencyRow, agency_id, col(AgencyRow.code))
 
-    async def _lock_row(self, model: type[Any], row_id: UUID, column: Any) -> None:
+    async def _lock_row(self, model: type[Any], row_id: UUID, column: Any, *where: Any) -> None:
         """Lock one row by id for the rest of the transaction.
 
         PostgreSQL locks the row; SQLite takes its single write lock with a no-op update of
         `column`, which also starts the transaction before anything is read.
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            statement = select(model.id).where(model.id == row_id)
-            await self._execute(statement.with_for_update())
+            statement = select(model.id).where(model.id == row_id, *where)
+            await self._execute(statement.with_for_update(of=model))
         else:
             await self._execute(
                 update(model)
-                .where(model.id == row_id)
+                .where(model.id == row_id, *where)
                 .values({column.key: column})
                 .execution_options(synchronize_session=False)
             )
@@ -232,9 +250,18 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         )
         return await self._all(statement)
 
-    async def shares_by_case(self, case_ids: Iterable[UUID]) -> list[CaseShareRow]:
-        """Every share of these cases."""
-        return await self._by_parent(CaseShareRow, col(CaseShareRow.case_id), case_ids)
+    async def shares_by_case(
+        self, case_ids: Iterable[UUID], per_case: int | None = None
+    ) -> list[CaseShareRow]:
+        """Every share of these cases (the first `per_case` of each when given)."""
+        return await self._by_parent(CaseShareRow, col(CaseShareRow.case_id), case_ids, per_case)
+
+    async def count_shares(self, case_id: UUID) -> int:
+        """How many shares a case holds, revoked and replaced ones included."""
+        return await self._count(col(CaseShareRow.case_id), case_id)
+
+    async def _count(self, column: Any, parent_id: UUID) -> int:
+        return await self._one(select(func.count()).where(column == parent_id))
 
     async def shares_by_ids(self, ids: Iterable[UUID]) -> list[CaseShareRow]:
         """Shares with these ids."""
@@ -285,35 +312,59 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
 
     # Case contents
 
-    async def subjects_by_case(self, case_ids: Iterable[UUID]) -> list[SubjectRow]:
-        """Subjects of these cases, oldest first."""
-        return await self._by_parent(SubjectRow, col(SubjectRow.case_id), case_ids)
+    async def subjects_by_case(
+        self, case_ids: Iterable[UUID], per_case: int | None = None
+    ) -> list[SubjectRow]:
+        """Subjects of these cases, oldest first (the first `per_case` of each when given)."""
+        return await self._by_parent(SubjectRow, col(SubjectRow.case_id), case_ids, per_case)
+
+    async def count_subjects(self, case_id: UUID) -> int:
+        """How many subjects a case holds."""
+        return await self._count(col(SubjectRow.case_id), case_id)
 
     async def subjects_by_ids(self, ids: Iterable[UUID]) -> list[SubjectRow]:
         """Subjects with these ids."""
         return await self._by_ids(SubjectRow, ids)
 
-    async def identifiers_by_subject(self, subject_ids: Iterable[UUID]) -> list[IdentifierRow]:
-        """Identifiers of these subjects, oldest first."""
-        return await self._by_parent(IdentifierRow, col(IdentifierRow.subject_id), subject_ids)
+    async def identifiers_by_subject(
+        self, subject_ids: Iterable[UUID], per_subject: int | None = None
+    ) -> list[IdentifierRow]:
+        """Identifiers of these subjects, oldest first (the first `per_subject` of each when
+        given)."""
+        return await self._by_parent(
+            IdentifierRow, col(IdentifierRow.subject_id), subject_ids, per_subject
+        )
 
     async def identifiers_by_ids(self, ids: Iterable[UUID]) -> list[IdentifierRow]:
         """Identifiers with these ids."""
         return await self._by_ids(IdentifierRow, ids)
 
-    async def evidence_by_case(self, case_ids: Iterable[UUID]) -> list[EvidenceRow]:
-        """Evidence of these cases, oldest first."""
-        return await self._by_parent(EvidenceRow, col(EvidenceRow.case_id), case_ids)
+    async def evidence_by_case(
+        self, case_ids: Iterable[UUID], per_case: int | None = None
+    ) -> list[EvidenceRow]:
+        """Evidence of these cases, oldest first (the first `per_case` of each when given)."""
+        return await self._by_parent(EvidenceRow, col(EvidenceRow.case_id), case_ids, per_case)
+
+    async def count_evidence(self, case_id: UUID) -> int:
+        """How many evidence items a case holds."""
+        return await self._count(col(EvidenceRow.case_id), case_id)
 
     async def evidence_by_ids(self, ids: Iterable[UUID]) -> list[EvidenceRow]:
         """Evidence items with these ids."""
         return await self._by_ids(EvidenceRow, ids)
 
-    async def custody_by_evidence(self, evidence_ids: Iterable[UUID]) -> list[CustodyEventRow]:
-        """Custody entries of these evidence items, in the order recorded."""
+    async def custody_by_evidence(
+        self, evidence_ids: Iterable[UUID], per_item: int | None = None
+    ) -> list[CustodyEventRow]:
+        """Custody entries of these evidence items, in the order recorded (the first
+        `per_item` of each when given)."""
         return await self._by_parent(
-            CustodyEventRow, col(CustodyEventRow.evidence_id), evidence_ids
+            CustodyEventRow, col(CustodyEventRow.evidence_id), evidence_ids, per_item
         )
+
+    async def count_custody(self, evidence_id: UUID) -> int:
+        """How many custody entries an evidence item holds."""
+        return await self._count(col(CustodyEventRow.evidence_id), evidence_id)
 
     async def custody_by_ids(self, ids: Iterable[UUID]) -> list[CustodyEventRow]:
         """Custody entries with these ids."""

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from casehub.domain import validation as check
-from casehub.domain.enums import AgencyKind, Role
+from casehub.domain.enums import AgencyKind
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.ids import new_id
+from casehub.domain.roles import Operation
 from casehub.persistence.tables import AgencyRow
 from casehub.services import audit
 from casehub.services.runtime import Scope
@@ -40,7 +41,7 @@ async def register_agency(
     """Register an agency (HUB_ADMIN, or the operator's CLI with as_operator=True)."""
     async with audit.mutation(scope, "agency.register") as entry:
         if not as_operator:
-            scope.require(Role.HUB_ADMIN)
+            scope.require(Operation.REGISTER_AGENCY)
         check.agency_code(code)
         check.text(name, field=["name"], max_length=200)
         check.jurisdiction(jurisdiction)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from itertools import groupby
-from typing import Any
+from itertools import groupby, islice
+from typing import Any, TypeVar
 from uuid import UUID
 
 from casehub.domain.audit_chain import GENESIS, Anchor, ChainCheck, Link, Verdict, link_hash
@@ -29,6 +29,19 @@ class AuditEntry:
     object_id: UUID | None = None
     object_agency_id: UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+# The objects one field.decrypt event names at most (an administrator reads them as a list of
+# known length); a request that decrypted more is recorded in several events.
+READS_PER_EVENT = 100
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
+    """The items in tuples of `size` (the last one shorter)."""
+    iterator = iter(items)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
 
 
 # Told of every event chained in the current request or connection (the API's metrics count
@@ -106,8 +119,9 @@ async def mutation(scope: Scope, action: str) -> AsyncIterator[AuditEntry]:
 
 
 async def flush_reads(scope: Scope) -> None:
-    """Record the protected fields decrypted for the caller in this request: one event per owner
-    agency and object type, naming objects and fields, never values."""
+    """Record the protected fields decrypted for the caller in this request: events per owner
+    agency and object type, of at most READS_PER_EVENT objects each, naming objects and fields,
+    never values."""
     if not scope.reads:
         return
     entries = [
@@ -118,12 +132,13 @@ async def flush_reads(scope: Scope) -> None:
             details={
                 "objects": [
                     {"type": kind, "id": str(object_id), "fields": sorted(names)}
-                    for (_kind, object_id), names in group
+                    for (_kind, object_id), names in chunk
                 ]
             },
         )
         for owner, objects in scope.reads.items()
         for kind, group in groupby(sorted(objects.items()), key=lambda item: item[0][0])
+        for chunk in batched(group, READS_PER_EVENT)
     ]
     scope.reads = {}
     async with scope.store.transaction():

@@ -11,9 +11,10 @@ from uuid import UUID
 
 from casehub.domain import validation as check
 from casehub.domain.audit_access import actor_name_shown, shown_details
-from casehub.domain.enums import Role
 from casehub.domain.errors import ValidationFailed
+from casehub.domain.roles import Operation
 from casehub.persistence.tables import AuditEventRow
+from casehub.services import caps
 from casehub.services.runtime import Scope
 
 
@@ -63,7 +64,7 @@ class AuditPage:
 
 def _checked(scope: Scope, given: AuditFilter) -> tuple[UUID, dict[str, Any]]:
     """The caller's agency (AGENCY_ADMIN only) and the filter as query arguments."""
-    agency_id = scope.require(Role.AGENCY_ADMIN).agency_id
+    agency_id = scope.require(Operation.READ_AUDIT).agency_id
     since = check.utc(given.since, field=["filter", "since"])
     until = check.utc(given.until, field=["filter", "until"])
     if since is not None and until is not None and since >= until:
@@ -83,7 +84,9 @@ def _view(agency_id: UUID, row: AuditEventRow, principal_name: str | None) -> Au
     details: dict[str, Any] = json.loads(row.details)
     reads = tuple(
         FieldRead(item["type"], UUID(item["id"]), tuple(item["fields"]))
-        for item in details.get("objects", [])
+        # Events recorded before reads were split keep their first objects here (the log
+        # keeps them all).
+        for item in details.get("objects", [])[: caps.FIELD_READS_PER_EVENT]
     )
     return AuditEventView(
         id=row.id,

@@ -15,22 +15,23 @@ from casehub.domain.enums import (
     CaseStatus,
     HandlingCode,
     ProtectedFieldsReason,
-    Role,
     Tlp,
 )
 from casehub.domain.errors import Conflict, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.ids import new_id
 from casehub.domain.policy import LINK_ACCESS_STATES, Action
-from casehub.domain.sharing import check_reclassification
+from casehub.domain.roles import Operation
+from casehub.domain.sharing import OWNER_ONLY, check_reclassification
 from casehub.persistence.tables import CaseRow
 from casehub.services import audit, identifier_index, keys
-from casehub.services.access import authorize, grants_for, may_read_protected
+from casehub.services.access import authorize, grants_for, may_read_protected, seen, sight
 from casehub.services.runtime import CaseGrant, Scope, detached
 from casehub.services.views import CaseView, Sealed
 
 TITLE_MAX = 200
 LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
+OWNER_ONLY_MARKINGS = sorted(tlp.value for tlp in OWNER_ONLY)
 REFERENCE_MAX = 100
 SUMMARY_MAX = 20_000
 
@@ -114,6 +115,7 @@ async def readable_keys(
 
 async def render_cases(scope: Scope, rows: Sequence[CaseRow]) -> list[CaseView]:
     """Views of the rows the caller may see, in the rows' order (three queries at most)."""
+    scope.require(Operation.READ_CASES)
     grants = await grants_for(scope, rows)
     case_keys = await readable_keys(scope, grants)
     return [
@@ -125,7 +127,7 @@ async def render_cases(scope: Scope, rows: Sequence[CaseRow]) -> list[CaseView]:
 
 async def cases_by_ids(scope: Scope, case_ids: Iterable[UUID]) -> dict[UUID, CaseView]:
     """The visible cases among these ids."""
-    rows = await scope.store.cases_by_ids(case_ids)
+    rows = await seen(scope, CaseRow, case_ids)
     return {view.id: view for view in await render_cases(scope, rows)}
 
 
@@ -160,7 +162,7 @@ async def list_cases(
     scope: Scope, *, case_filter: CaseFilter, first: int | None, after: UUID | None
 ) -> CasePage:
     """Newest first, the cases the caller's agency owns or holds an active share of."""
-    scope.caller()
+    scope.require(Operation.READ_CASES)  # before the identifier search, which is audited
     size = check.page_size(first)
     case_filter = await narrowed(scope, case_filter)
     rows = await scope.store.visible_cases_page(
@@ -171,6 +173,7 @@ async def list_cases(
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
         link_statuses=LINK_STATUSES,
+        owner_only=OWNER_ONLY_MARKINGS,
         among=case_filter.among,
     )
     views = await render_cases(scope, rows[:size])
@@ -179,6 +182,7 @@ async def list_cases(
 
 async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:
     """How many cases the filter matches for the caller."""
+    scope.require(Operation.READ_CASES)
     case_filter = await narrowed(scope, case_filter)
     return await scope.store.count_visible_cases(
         viewer_agency_id=scope.caller().agency_id,
@@ -186,6 +190,7 @@ async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:
         filters=case_filter.columns(),
         owned_only=case_filter.owned,
         link_statuses=LINK_STATUSES,
+        owner_only=OWNER_ONLY_MARKINGS,
         among=case_filter.among,
     )
 
@@ -220,7 +225,7 @@ async def open_case(
 ) -> CaseView:
     """Open a case owned by the caller's agency, its summary encrypted under a new data key."""
     async with audit.mutation(scope, "case.open") as entry:
-        principal = scope.require(Role.INVESTIGATOR)
+        principal = scope.require(Operation.OPEN_CASE)
         check.text(reference, field=["reference"], max_length=REFERENCE_MAX)
         check.text(title, field=["title"], max_length=TITLE_MAX)
         check.text(summary, field=["summary"], max_length=SUMMARY_MAX, multiline=True)
@@ -266,7 +271,7 @@ async def update_case(
 ) -> CaseView:
     """Change a case if nobody changed it since `expected_version`; CONFLICT otherwise."""
     async with audit.mutation(scope, "case.update") as entry:
-        await scope.store.lock_case(case_id)
+        await scope.store.lock_case(case_id, sight(scope))
         row, grant = await authorize(scope, case_id, Action.UPDATE_CASE, "id")
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",
@@ -291,7 +296,9 @@ async def update_case(
             values["status"] = status.value
         if tlp is not None:
             check_reclassification(
-                new_tlp=tlp, active_shares=await scope.store.count_active_shares(case_id, scope.now)
+                new_tlp=tlp,
+                active_shares=await scope.store.count_active_shares(case_id, scope.now),
+                live_links=await scope.store.count_case_links(case_id, LINK_STATUSES),
             )
             values["tlp"] = tlp.value
         if handling_code is not None:

@@ -14,20 +14,20 @@ from uuid import UUID
 from casehub.crypto import match_token
 from casehub.domain import validation as check
 from casehub.domain.allowance import wait_for
-from casehub.domain.enums import IdentifierKind, Role, Tlp
+from casehub.domain.enums import IdentifierKind, Tlp
 from casehub.domain.errors import RateLimited, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
 from casehub.domain.matching import HIT_CHECK_MAX, match_material, matchable
+from casehub.domain.roles import Operation
 from casehub.persistence.tables import HitCheckRow, HitNoticeRow
-from casehub.services import audit, inbox
+from casehub.services import audit, caps, inbox
 from casehub.services.bus import EventBus
 from casehub.services.identifier_index import jurisdictions
 from casehub.services.runtime import Principal, Runtime, Scope, detached
 from casehub.services.views import AgencyHitView, HitNoticeView, HitResultView
 
 WINDOW = timedelta(minutes=1)
-CHECK_ROLES = (Role.LIAISON_OFFICER, Role.INVESTIGATOR)
 
 
 async def _allow(scope: Scope, agency_id: UUID, wanted: int) -> None:
@@ -56,7 +56,7 @@ async def hit_check(
 
 async def _hit_check(scope: Scope, identifiers: Sequence[IdentifierInput]) -> list[HitResultView]:
     async with audit.mutation(scope, "hit.check") as entry:
-        principal = scope.require(*CHECK_ROLES)
+        principal = scope.require(Operation.HIT_CHECK)
         agency = principal.agency_id
         if not identifiers:
             raise ValidationFailed("Give at least one identifier.", ["identifiers"])
@@ -104,7 +104,8 @@ async def _hit_check(scope: Scope, identifiers: Sequence[IdentifierInput]) -> li
             kind=kind,
             hits=[
                 AgencyHitView(agency_id=owner, case_count=len(cases))
-                for owner, cases in sorted(holders.get(token, {}).items())
+                # Every holder is notified; the answer names the first ones (by id).
+                for owner, cases in sorted(holders.get(token, {}).items())[: caps.HIT_AGENCIES]
             ],
         )
         for kind, token in checked
@@ -132,7 +133,9 @@ def _notices(
                     agency_id=owner,
                     asking_agency_id=asking,
                     identifier_kind=kind.value,
-                    case_ids=json.dumps(sorted(str(case_id) for case_id in cases)),
+                    case_ids=json.dumps(
+                        sorted(str(case_id) for case_id in cases)[: caps.HIT_NOTICE_CASES]
+                    ),
                     created_at=scope.now,
                 )
             )
@@ -147,7 +150,7 @@ def notice_view(row: HitNoticeRow) -> HitNoticeView:
         seq=row.seq,
         asking_agency_id=row.asking_agency_id,
         identifier_kind=IdentifierKind(row.identifier_kind),
-        case_ids=[UUID(case_id) for case_id in json.loads(row.case_ids)],
+        case_ids=[UUID(case_id) for case_id in json.loads(row.case_ids)[: caps.HIT_NOTICE_CASES]],
         created_at=row.created_at,
     )
 
@@ -157,7 +160,7 @@ async def hit_notices(
 ) -> tuple[list[HitNoticeView], bool]:
     """The hit notices sent to the caller's agency, newest first, and whether more follow
     (any agency role)."""
-    principal = scope.require(*inbox.INBOX_ROLES)
+    principal = scope.require(Operation.READ_NOTICES)
     size = check.page_size(first)
     rows = await scope.store.hit_notices_page(principal.agency_id, first=size + 1, after=after)
     return [notice_view(row) for row in rows[:size]], len(rows) > size
@@ -165,6 +168,8 @@ async def hit_notices(
 
 class HitNoticeFeed:
     """The live feed of an agency's hit notices."""
+
+    operation = Operation.READ_NOTICES
 
     def bus(self, runtime: Runtime) -> EventBus:
         """Hit notices are announced on their own bus."""

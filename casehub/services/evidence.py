@@ -9,13 +9,15 @@ from uuid import UUID
 
 from casehub.crypto import DataKey
 from casehub.domain import validation as check
+from casehub.domain.bounds import check_room
 from casehub.domain.enums import CustodyAction, EvidenceKind, HandlingCode, SourceReliability
 from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.domain.policy import Action
-from casehub.persistence.tables import CustodyEventRow, EvidenceRow
-from casehub.services import audit, keys
-from casehub.services.access import authorize, visible_cases
+from casehub.persistence.tables import CaseRow, CustodyEventRow, EvidenceRow
+from casehub.services import audit, caps, keys
+from casehub.services.access import authorize, seen, sight, visible_cases
+from casehub.services.attached import attached_reads, read_through
 from casehub.services.cases import (
     SHREDDED_MESSAGE,
     readable_keys,
@@ -29,6 +31,7 @@ from casehub.services.views import CustodyEventView, EvidenceView
 DESCRIPTION_MAX = 20_000
 NOTE_MAX = 2_000
 CLOCK_SKEW = timedelta(minutes=5)
+NO_EVIDENCE = "No such evidence."
 
 
 def evidence_view(row: EvidenceRow, grant: CaseGrant, key: DataKey | None) -> EvidenceView:
@@ -133,8 +136,17 @@ async def add_evidence(
     `content_field` names the input the content came in (base64 or upload) in errors.
     """
     async with audit.mutation(scope, "evidence.add") as entry:
+        # Items of one case are counted and added one writer at a time: the cap holds.
+        await scope.store.lock_case(case_id, sight(scope))
         case, grant = await authorize(scope, case_id, Action.ADD_EVIDENCE)
         refuse_if_shredded(case, "caseId")
+        check_room(
+            await scope.store.count_evidence(case_id),
+            maximum=caps.evidence_per_case(scope.runtime.settings),
+            holder="A case",
+            items="evidence items",
+            field=["caseId"],
+        )
         principal = scope.caller()
         owner = case.owner_agency_id
         check.text(title, field=["title"], max_length=200)
@@ -210,12 +222,24 @@ async def record_custody_event(
     """Append one entry to an evidence item's chain of custody (never edited afterwards)."""
     async with audit.mutation(scope, "custody.record") as entry:
         principal = scope.caller()
-        found = await scope.store.evidence_by_ids([evidence_id])
+        # Evidence of a case the agency cannot see is never loaded: missing, as a random id.
+        found = await seen(scope, EvidenceRow, [evidence_id])
         if not found:
-            raise NotFound("No such evidence.", ["evidenceId"])
+            raise NotFound(NO_EVIDENCE, ["evidenceId"])
         item = found[0]
-        case, _grant = await authorize(scope, item.case_id, Action.RECORD_CUSTODY, "evidenceId")
+        case, _grant = await authorize(
+            scope, item.case_id, Action.RECORD_CUSTODY, "evidenceId", NO_EVIDENCE
+        )
         owner = case.owner_agency_id
+        # Entries of one item are counted and added under its case's lock: the cap holds.
+        await scope.store.lock_case(item.case_id, sight(scope))
+        check_room(
+            await scope.store.count_custody(evidence_id),
+            maximum=caps.custody_per_evidence(scope.runtime.settings),
+            holder="An evidence item's chain of custody",
+            items="entries",
+            field=["evidenceId"],
+        )
         check.optional_text(note, field=["note"], max_length=NOTE_MAX, multiline=True)
         now = scope.now
         when = _not_future(scope, occurred_at, "occurredAt") or now
@@ -257,11 +281,31 @@ async def evidence_of_cases(
     case_keys = await readable_keys(scope, grants)
     grouped: dict[UUID, list[EvidenceView]] = {case_id: [] for case_id in case_ids}
     visible = [case_id for case_id, grant in grants.items() if grant]
-    for row in await scope.store.evidence_by_case(visible):
+    rows = await scope.store.evidence_by_case(
+        visible, caps.evidence_per_case(scope.runtime.settings)
+    )
+    reads = await attached_reads(scope, rows, await _metadata_cases(scope, grants))
+    for row in rows:
         grant = grants[row.case_id]
         assert grant is not None
-        grouped[row.case_id].append(evidence_view(row, grant, case_keys[row.case_id]))
+        view = evidence_view(row, grant, case_keys[row.case_id])
+        grouped[row.case_id].append(read_through(view, reads[row.id]) if row.id in reads else view)
     return grouped
+
+
+async def _metadata_cases(
+    scope: Scope, grants: dict[UUID, CaseGrant | None]
+) -> dict[UUID, tuple[CaseRow, CaseGrant]]:
+    """The cases the caller reads as METADATA, with their rows: where attachments may count."""
+    wanted = [case_id for case_id, grant in grants.items() if grant and not grant.access.decrypts]
+    if not wanted:
+        return {}
+    found = {}
+    for row in await scope.store.cases_by_ids(wanted):
+        grant = grants[row.id]
+        assert grant is not None
+        found[row.id] = (row, grant)
+    return found
 
 
 async def custody_of_evidence(
@@ -272,7 +316,8 @@ async def custody_of_evidence(
     case_keys = await readable_keys(scope, grants)
     wanted = [evidence_id for evidence_id, case_id in items if grants[case_id]]
     grouped: dict[UUID, list[CustodyEventView]] = {evidence_id: [] for evidence_id, _ in items}
-    for row in await scope.store.custody_by_evidence(wanted):
+    per_item = caps.custody_per_evidence(scope.runtime.settings)
+    for row in await scope.store.custody_by_evidence(wanted, per_item):
         grant = grants[row.case_id]
         assert grant is not None
         grouped[row.evidence_id].append(
@@ -283,12 +328,18 @@ async def custody_of_evidence(
 
 async def evidence_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, EvidenceView]:
     """The visible evidence among these ids."""
-    rows = await scope.store.evidence_by_ids(ids)
+    rows = await seen(scope, EvidenceRow, ids)
     cases = await visible_cases(scope, {row.case_id for row in rows})
     grants = {case_id: grant for case_id, (_row, grant) in cases.items()}
     case_keys = await readable_keys(scope, dict(grants))
-    return {
+    # The requested agency of an open request reads the evidence attached to it in full.
+    reads = await attached_reads(scope, rows, cases)
+    views = {
         row.id: evidence_view(row, grants[row.case_id], case_keys[row.case_id])
         for row in rows
         if row.case_id in grants
+    }
+    return {
+        item_id: read_through(view, reads[item_id]) if item_id in reads else view
+        for item_id, view in views.items()
     }

@@ -14,24 +14,25 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import Protocol, TypeVar
 
-from casehub.domain.enums import Role
 from casehub.domain.errors import Forbidden, Unauthenticated, ValidationFailed
-from casehub.domain.policy import has_role
+from casehub.domain.roles import Operation, may, refusal
 from casehub.services import request_reads
 from casehub.services.bus import EventBus
 from casehub.services.runtime import Principal, Runtime, Scope, open_scope
 from casehub.services.views import RequestEventView
 
-# Any agency role reads its agency's requests, so any may follow them live (not HUB_ADMIN alone).
-INBOX_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
 T = TypeVar("T")
 BATCH = 100
 RECHECK_SECONDS = 15.0
 
 
+# What the live feeds show: request events and hit notices (see the role table).
+FEED_OPERATIONS = (Operation.READ_REQUESTS, Operation.READ_NOTICES)
+
+
 def may_follow(principal: Principal) -> bool:
-    """Whether the principal holds a role that reads its agency's requests."""
-    return has_role(principal.roles, *INBOX_ROLES)
+    """Whether the principal may follow any live feed (a websocket without one is refused)."""
+    return any(may(principal.roles, each) for each in FEED_OPERATIONS)
 
 
 async def latest_seq(scope: Scope) -> int:
@@ -52,6 +53,8 @@ async def _still_valid(scope: Scope, principal: Principal) -> None:
 class Feed(Protocol[T]):
     """One live feed: where its wake-ups come from and how an agency's rows are read."""
 
+    operation: Operation  # what following it is, in the role table
+
     def bus(self, runtime: Runtime) -> EventBus:
         """The bus announcing the feed's new rows."""
 
@@ -67,6 +70,8 @@ class Feed(Protocol[T]):
 
 class RequestEventFeed:
     """The cooperation-request events of an agency's requests."""
+
+    operation = Operation.READ_REQUESTS
 
     def bus(self, runtime: Runtime) -> EventBus:
         """Request events are announced on the runtime's main bus."""
@@ -114,9 +119,8 @@ async def follow_feed(
     """Batches of a feed's rows after `since` (None: from now on) that the principal's agency
     may see, oldest first, forever. Each batch comes with the open scope it was read in, for
     the caller to render it; the scope closes when the caller asks for the next batch."""
-    if not may_follow(principal):
-        names = " or ".join(role.value for role in INBOX_ROLES)
-        raise Forbidden(f"Following this feed needs the {names} role.")
+    if not may(principal.roles, feed.operation):
+        raise Forbidden(refusal(feed.operation))
     if since is not None and since < 0:
         raise ValidationFailed("Give 0 or a `seq` you received.", ["since"])
     cursor = since

@@ -1,4 +1,9 @@
-"""Look-ups by id for `node`/`nodes`: every object the caller cannot see is simply absent."""
+"""Look-ups by id for `node`/`nodes`: every object the caller cannot see is simply absent.
+
+Absent from the first statement on: each look-up carries the visibility rule in its SQL
+(`access.seen`), so an object of a case the caller cannot see and an id naming nothing take
+the same path and the same time.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from casehub.crypto import DataKey
+from casehub.domain.roles import Operation
 from casehub.persistence.tables import CustodyEventRow, IdentifierRow, SubjectRow
 from casehub.services import agencies, cases, evidence, request_reads, sharing
-from casehub.services.access import visible_cases
+from casehub.services.access import seen, visible_cases
 from casehub.services.cases import readable_keys
 from casehub.services.evidence import custody_view
 from casehub.services.runtime import Scope
@@ -36,18 +42,18 @@ async def _in_visible_cases(
 
 async def subjects_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible subjects among these ids."""
-    return await _in_visible_cases(scope, await scope.store.subjects_by_ids(ids), subject_view)
+    return await _in_visible_cases(scope, await seen(scope, SubjectRow, ids), subject_view)
 
 
 async def identifiers_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible identifiers among these ids."""
-    rows = await scope.store.identifiers_by_ids(ids)
+    rows = await seen(scope, IdentifierRow, ids)
     return await _in_visible_cases(scope, rows, identifier_view)
 
 
 async def custody_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
     """Visible custody entries among these ids."""
-    return await _in_visible_cases(scope, await scope.store.custody_by_ids(ids), custody_view)
+    return await _in_visible_cases(scope, await seen(scope, CustodyEventRow, ids), custody_view)
 
 
 async def cases_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
@@ -75,6 +81,19 @@ async def requests_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, objec
     return dict(await request_reads.requests_by_ids(scope, ids))
 
 
+# What reading an object of each type is, in the role table.
+OPERATIONS = {
+    "Agency": Operation.READ_DIRECTORY,
+    "Case": Operation.READ_CASES,
+    "Subject": Operation.READ_CASES,
+    "Identifier": Operation.READ_CASES,
+    "Evidence": Operation.READ_CASES,
+    "CustodyEvent": Operation.READ_CASES,
+    # Listing shares is narrower (owner's AGENCY_ADMIN or INVESTIGATOR), decided per case.
+    "CaseShare": Operation.READ_CASES,
+    "CooperationRequest": Operation.READ_REQUESTS,
+}
+
 BY_TYPE = {
     "Agency": agencies_by_ids,
     "Case": cases_by_ids,
@@ -88,11 +107,17 @@ BY_TYPE = {
 
 
 async def objects_by_ids(scope: Scope, wanted: Sequence[tuple[str, UUID]]) -> list[object | None]:
-    """Each (type name, id) resolved to its view, or None when it does not exist for the caller."""
-    scope.caller()
+    """Each (type name, id) resolved to its view, or None when it does not exist for the caller.
+
+    FORBIDDEN when the caller's roles may not read one of the types asked for (a HUB_ADMIN
+    token and a case): decided from the ids' types alone, before any look-up, so the refusal
+    is the same for an object that exists, one hidden from the caller and one that never was.
+    """
     by_type: dict[str, list[UUID]] = {}
     for type_name, object_id in wanted:
         by_type.setdefault(type_name, []).append(object_id)
+    for type_name in by_type:
+        scope.require(OPERATIONS[type_name])
     found: dict[tuple[str, UUID], object] = {}
     for type_name, ids in by_type.items():
         for object_id, view in (await BY_TYPE[type_name](scope, ids)).items():

@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from casehub.crypto import FieldContext, open_field
-from casehub.domain.enums import Access
+from casehub.domain.enums import Access, Tlp
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.ids import new_id
+from casehub.domain.sharing import Disclosure, check_disclosure
 from casehub.persistence.tables import (
     CooperationRequestRow,
     EvidenceRow,
     RequestEvidenceRow,
 )
 from casehub.services import keys
-from casehub.services.access import visible_cases
+from casehub.services.access import seen, visible_cases
 from casehub.services.request_keys import (
     owner_of,
     request_key,
@@ -34,7 +35,8 @@ async def own_evidence(
         raise ValidationFailed(f"At most {EVIDENCE_MAX} evidence items.", [field])
     if len(set(evidence_ids)) != len(evidence_ids):
         raise ValidationFailed("An evidence item is listed twice.", [field])
-    rows = {row.id: row for row in await scope.store.evidence_by_ids(evidence_ids)}
+    # Evidence of cases the agency cannot see is never read: refused as a missing id is.
+    rows = {row.id: row for row in await seen(scope, EvidenceRow, evidence_ids)}
     cases = await visible_cases(scope, {row.case_id for row in rows.values()})
     chosen = []
     for index, evidence_id in enumerate(evidence_ids):
@@ -44,6 +46,10 @@ async def own_evidence(
             raise ValidationFailed("Not evidence your agency holds.", [field, str(index)])
         if case_id is not None and row.case_id != case_id:
             raise ValidationFailed("Not evidence of the linked case.", [field, str(index)])
+        # Attached or supplied, the item goes to the other party in full.
+        check_disclosure(
+            tlp=Tlp(found[0].tlp), way=Disclosure.REQUEST_EVIDENCE, field=[field, str(index)]
+        )
         chosen.append(row)
     return chosen
 

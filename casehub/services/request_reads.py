@@ -9,7 +9,8 @@ from uuid import UUID
 from casehub.crypto import DataKey
 from casehub.domain import deadlines as due
 from casehub.domain import validation as check
-from casehub.domain.enums import EvidenceKind
+from casehub.domain.enums import EvidenceKind, Tlp
+from casehub.domain.policy import reads_attached
 from casehub.domain.requests import (
     FulfilOutcome,
     Priority,
@@ -19,8 +20,13 @@ from casehub.domain.requests import (
     Side,
     reaches_requested,
 )
-from casehub.persistence.tables import CooperationRequestRow, RequestEventRow
-from casehub.services import keys
+from casehub.domain.roles import Operation
+from casehub.persistence.tables import (
+    CooperationRequestRow,
+    RequestEventRow,
+    RequestEvidenceRow,
+)
+from casehub.services import caps, keys
 from casehub.services.request_keys import owner_of, sealed_request_field
 from casehub.services.runtime import Scope
 from casehub.services.views import (
@@ -81,6 +87,7 @@ def request_view(
 
 async def render_requests(scope: Scope, rows: Sequence[CooperationRequestRow]) -> list[RequestView]:
     """Views of the rows the caller is party to, in order (one key query)."""
+    scope.require(Operation.READ_REQUESTS)
     sides = {row.id: _side(scope, row) for row in rows}
     party_keys = await keys.viewer_keys(scope, [row.id for row in rows if sides[row.id]])
     return [
@@ -91,8 +98,9 @@ async def render_requests(scope: Scope, rows: Sequence[CooperationRequestRow]) -
 
 
 async def requests_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, RequestView]:
-    """The requests among these ids the caller is party to."""
-    rows = await scope.store.requests_by_ids(ids)
+    """The requests among these ids the caller is party to (others are never read: a hidden
+    request and a missing one take the same path)."""
+    rows = await scope.store.party_requests_by_ids(ids, scope.caller().agency_id)
     return {view.id: view for view in await render_requests(scope, rows)}
 
 
@@ -117,6 +125,7 @@ async def list_requests(
     scope: Scope, *, request_filter: RequestFilter, first: int | None, after: UUID | None
 ) -> RequestPage:
     """Newest first, the requests the caller's agency sent or received."""
+    scope.require(Operation.READ_REQUESTS)
     size = check.page_size(first)
     rows = await scope.store.requests_page(
         agency_id=scope.caller().agency_id,
@@ -131,6 +140,7 @@ async def list_requests(
 
 async def count_requests(scope: Scope, *, request_filter: RequestFilter) -> int:
     """How many requests the filter matches for the caller."""
+    scope.require(Operation.READ_REQUESTS)
     return await scope.store.count_requests(
         agency_id=scope.caller().agency_id,
         direction=request_filter.direction,
@@ -168,9 +178,11 @@ async def events_of(
     scope: Scope, requests: Sequence[tuple[UUID, Side]]
 ) -> dict[UUID, list[RequestEventView]]:
     """Events of (request id, viewer side) pairs already shown to the caller, by request."""
+    scope.require(Operation.READ_REQUESTS)
     sides = dict(requests)
     grouped: dict[UUID, list[RequestEventView]] = {request_id: [] for request_id in sides}
-    for row in await scope.store.events_by_request(sides):
+    per_request = caps.events_per_request(scope.runtime.settings)
+    for row in await scope.store.events_by_request(sides, per_request):
         if _sees(sides[row.request_id], row):
             grouped[row.request_id].append(event_view(row))
     for events in grouped.values():
@@ -182,12 +194,14 @@ async def messages_of(
     scope: Scope, requests: Sequence[tuple[UUID, Side]]
 ) -> dict[UUID, list[RequestMessageView]]:
     """Thread messages of requests already shown to the caller, by request."""
+    scope.require(Operation.READ_REQUESTS)
     sides = dict(requests)
     rows = await scope.store.requests_by_ids(sides)
     owners = {row.id: owner_of(row) for row in rows}
     party_keys = await keys.viewer_keys(scope, list(sides))
     grouped: dict[UUID, list[RequestMessageView]] = {request_id: [] for request_id in sides}
-    for message in await scope.store.messages_by_request(sides):
+    per_request = caps.messages_per_request(scope.runtime.settings)
+    for message in await scope.store.messages_by_request(sides, per_request):
         grouped[message.request_id].append(
             RequestMessageView(
                 id=message.id,
@@ -209,13 +223,34 @@ async def messages_of(
     return grouped
 
 
+def _shows(
+    side: Side, copy: RequestEvidenceRow, request: CooperationRequestRow, linked: dict[UUID, Tlp]
+) -> bool:
+    """Whether a party reads this copy: the policy decides what the requested agency reads of
+    attached evidence (nothing of a case marked AMBER_STRICT, even linked before that rule)."""
+    if side is Side.REQUESTER or copy.role != "ATTACHED":
+        return True
+    tlp = linked.get(request.case_id) if request.case_id else None
+    return tlp is not None and reads_attached(tlp=tlp, status=RequestStatus(request.status))
+
+
 async def evidence_of(
     scope: Scope, requests: Sequence[tuple[UUID, Side]]
 ) -> dict[UUID, list[RequestEvidenceView]]:
     """Evidence copies of requests already shown to the caller, by request."""
+    scope.require(Operation.READ_REQUESTS)
     sides = dict(requests)
     rows = {row.id: row for row in await scope.store.requests_by_ids(sides)}
-    copies = await scope.store.request_evidence(sides)
+    copies = await scope.store.request_evidence(sides, caps.EVIDENCE_PER_REQUEST)
+    wanted = {
+        row.case_id for row in rows.values() if row.case_id and sides[row.id] is Side.REQUESTED
+    }
+    linked = {case.id: Tlp(case.tlp) for case in await scope.store.cases_by_ids(wanted)}
+    copies = [
+        copy
+        for copy in copies
+        if _shows(sides[copy.request_id], copy, rows[copy.request_id], linked)
+    ]
     originals = {
         row.id: row for row in await scope.store.evidence_by_ids(c.evidence_id for c in copies)
     }
@@ -251,5 +286,6 @@ async def evidence_of(
 
 async def events_since(scope: Scope, *, since: int, limit: int = 100) -> list[RequestEventView]:
     """Events after `since` that the caller's agency may see, oldest first (for live inboxes)."""
+    scope.require(Operation.READ_REQUESTS)
     rows = await scope.store.events_since(scope.caller().agency_id, since, limit)
     return [event_view(row) for row in rows]

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from casehub.crypto import FieldContext, open_field
 from casehub.domain import deadlines as due
 from casehub.domain import validation as check
-from casehub.domain.enums import Access, Role
+from casehub.domain.bounds import check_room
+from casehub.domain.enums import Access, Tlp
 from casehub.domain.errors import Conflict, Forbidden, NotFound, ValidationErrors, ValidationFailed
 from casehub.domain.identifiers import checked_identifier
 from casehub.domain.ids import new_id
@@ -28,6 +29,8 @@ from casehub.domain.requests import (
     next_status,
     reaches_requested,
 )
+from casehub.domain.roles import Operation
+from casehub.domain.sharing import Disclosure, check_disclosure
 from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestMessageRow,
@@ -50,7 +53,6 @@ BODY_MAX = 50_000
 LEGAL_BASIS_MAX = 500
 MESSAGE_MAX = 20_000
 FIELD_MAX = 5_000
-ACTING_ROLES = (Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,8 @@ class Party:
 async def load_party(scope: Scope, request_id: UUID, field: str = "id") -> Party:
     """The request if the caller's agency is party to it; NOT_FOUND for everyone else."""
     agency = scope.caller().agency_id
-    rows = await scope.store.requests_by_ids([request_id])
+    # Another agency's request is never read: it and a missing id take the same path.
+    rows = await scope.store.party_requests_by_ids([request_id], agency)
     if rows:
         row = rows[0]
         if row.requester_agency_id == agency:
@@ -119,7 +122,7 @@ async def create_request(
 ) -> CooperationRequestRow:
     """Draft a request to another agency; only the requester sees it until it is submitted."""
     async with audit.mutation(scope, "request.create") as entry:
-        principal = scope.require(*ACTING_ROLES)
+        principal = scope.require(Operation.ACT_ON_REQUESTS)
         check.text(title, field=["title"], max_length=TITLE_MAX)
         check.text(body, field=["body"], max_length=BODY_MAX, multiline=True)
         check.optional_text(legal_basis, field=["legalBasis"], max_length=LEGAL_BASIS_MAX)
@@ -136,6 +139,7 @@ async def create_request(
                 raise NotFound("No such case.", ["caseId"])
             if found[1].access is not Access.OWNER:
                 raise Forbidden("Only a case your agency owns can be linked.", ["caseId"])
+            check_disclosure(tlp=Tlp(found[0].tlp), way=Disclosure.REQUEST_LINK, field=["caseId"])
         elif evidence_ids:
             raise ValidationFailed(
                 "Attach evidence of a linked case: give caseId.", ["evidenceIds"]
@@ -217,6 +221,20 @@ async def _check_submission(scope: Scope, row: CooperationRequestRow) -> None:
         raise ValidationErrors(problems)
 
 
+async def _check_link_marking(scope: Scope, row: CooperationRequestRow) -> None:
+    """Refuse submitting a request whose linked case was marked AMBER_STRICT after the draft.
+
+    The case's row stays locked until the submission commits, so a reclassification either
+    comes first (and is seen here) or waits and then counts this request as a live link.
+    """
+    if row.case_id is None:
+        return
+    await scope.store.lock_case(row.case_id)
+    case = await scope.store.case_for_update(row.case_id)
+    assert case is not None, "a linked case is never deleted"
+    check_disclosure(tlp=Tlp(case.tlp), way=Disclosure.REQUEST_LINK, field=["id"])
+
+
 _MESSAGE_KIND = {
     RequestAction.DECLINE: "DECLINE_REASON",
     RequestAction.WITHDRAW: "WITHDRAW_REASON",
@@ -242,7 +260,7 @@ async def transition(
             row.id,
             row.requester_agency_id,
         )
-        scope.require(*ACTING_ROLES)
+        scope.require(Operation.ACT_ON_REQUESTS)
         status = RequestStatus(row.status)
         target = next_status(status, action, party.side, outcome)
         if action in (RequestAction.DECLINE, RequestAction.WITHDRAW):
@@ -259,6 +277,7 @@ async def transition(
             else []
         )
         if action is RequestAction.SUBMIT:
+            await _check_link_marking(scope, row)
             await _check_submission(scope, row)
         deadlines = await _new_deadlines(scope, row, action)
         values: dict[str, Any] = {
@@ -305,11 +324,20 @@ async def add_message(scope: Scope, *, request_id: UUID, body: str) -> RequestMe
             row.id,
             row.requester_agency_id,
         )
-        scope.require(*ACTING_ROLES)
+        scope.require(Operation.ACT_ON_REQUESTS)
         check.text(body, field=["body"], max_length=MESSAGE_MAX, multiline=True)
         status = RequestStatus(row.status)
         if status in (RequestStatus.CLOSED, RequestStatus.WITHDRAWN):
             raise ValidationFailed(f"A {status.value} request takes no more messages.", ["id"])
+        # Counted under the request's lock: concurrent posts cannot both take the last place.
+        await scope.store.lock_request(row.id)
+        check_room(
+            await scope.store.count_messages(row.id, "MESSAGE"),
+            maximum=scope.runtime.settings.max_messages_per_request,
+            holder="A request's thread",
+            items="messages",
+            field=["id"],
+        )
         message = await post_message(scope, row, "MESSAGE", body)
         event = await record_event(scope, row, RequestAction.MESSAGE, status, status, message)
     await announce(scope, event)

@@ -14,7 +14,7 @@ from casehub.config import Settings
 from casehub.crypto import DataKey, KeyProvider
 from casehub.domain.enums import Access, Role
 from casehub.domain.errors import Forbidden, Unauthenticated
-from casehub.domain.policy import has_role
+from casehub.domain.roles import Operation, may, refusal
 from casehub.persistence import Database, Store
 from casehub.services.bus import EventBus, LocalBus
 
@@ -86,12 +86,12 @@ class Scope:
             raise Unauthenticated
         return self.principal
 
-    def require(self, *roles: Role) -> Principal:
-        """The caller, if it holds one of the roles; FORBIDDEN otherwise."""
+    def require(self, operation: Operation) -> Principal:
+        """The caller, if the role table lets one of its roles take the operation; FORBIDDEN
+        otherwise (decided on roles alone, before any look-up: it tells nothing of any id)."""
         principal = self.caller()
-        if not has_role(principal.roles, *roles):
-            names = " or ".join(role.value for role in roles)
-            raise Forbidden(f"This action needs the {names} role.")
+        if not may(principal.roles, operation):
+            raise Forbidden(refusal(operation))
         return principal
 
     def note_read(

@@ -7,17 +7,20 @@ from datetime import datetime
 from uuid import UUID
 
 from casehub.domain import validation as check
+from casehub.domain.bounds import check_room
 from casehub.domain.enums import ShareScope, Tlp
 from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.domain.policy import Action, Decision, ShareGrant, decide
 from casehub.domain.sharing import check_share
 from casehub.persistence.tables import CaseShareRow
-from casehub.services import audit, keys
-from casehub.services.access import authorize, visible_cases
+from casehub.services import audit, caps, keys
+from casehub.services.access import authorize, seen, sight, visible_cases
 from casehub.services.cases import refuse_if_shredded
 from casehub.services.runtime import Scope
 from casehub.services.views import ShareView
+
+NO_SHARE = "No such share."
 
 
 def share_view(row: CaseShareRow, now: datetime) -> ShareView:
@@ -46,7 +49,7 @@ async def share_case(
     """Grant an agency METADATA or FULL access; a new share replaces its active one."""
     async with audit.mutation(scope, "case.share") as entry:
         # Sharing and marking one case serialise, so a TLP check never reads a stale state.
-        await scope.store.lock_case(case_id)
+        await scope.store.lock_case(case_id, sight(scope))
         case, _grant = await authorize(scope, case_id, Action.SHARE_CASE)
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",
@@ -57,6 +60,14 @@ async def share_case(
             raise NotFound("No such agency.", ["agencyId"])
         check_share(
             tlp=Tlp(case.tlp), owner_agency_id=case.owner_agency_id, target_agency_id=agency_id
+        )
+        # Counted under the case's lock: concurrent grants cannot both take the last place.
+        check_room(
+            await scope.store.count_shares(case_id),
+            maximum=caps.shares_per_case(scope.runtime.settings),
+            holder="A case",
+            items="shares (revoked ones included)",
+            field=["caseId"],
         )
         now = scope.now
         expires_at = check.utc(expires_at, field=["expiresAt"])
@@ -93,12 +104,17 @@ async def share_case(
 async def revoke_share(scope: Scope, *, share_id: UUID) -> ShareView:
     """End a share now and withdraw the agency's data-key wrap."""
     async with audit.mutation(scope, "case.revoke_share") as entry:
-        found = await scope.store.shares_by_ids([share_id])
+        # A share only its case's owner sees (not even its recipient) is never loaded, nor its
+        # case locked, for anyone else: missing, as a random id, with one message whatever the
+        # reason (FORBIDDEN would tell a partner that the share exists).
+        found = await seen(scope, CaseShareRow, [share_id])
         if not found:
-            raise NotFound("No such share.", ["shareId"])
-        await scope.store.lock_case(found[0].case_id)
-        row = (await scope.store.shares_by_ids([share_id]))[0]
-        case, _grant = await authorize(scope, row.case_id, Action.REVOKE_SHARE, "shareId")
+            raise NotFound(NO_SHARE, ["shareId"])
+        await scope.store.lock_case(found[0].case_id, sight(scope))
+        row = next(iter(await seen(scope, CaseShareRow, [share_id])), None)
+        if row is None:
+            raise NotFound(NO_SHARE, ["shareId"])
+        case, _grant = await authorize(scope, row.case_id, Action.REVOKE_SHARE, "shareId", NO_SHARE)
         entry.object_type, entry.object_id, entry.object_agency_id = (
             "Case",
             case.id,
@@ -127,14 +143,15 @@ async def shares_of_cases(scope: Scope, case_ids: Sequence[UUID]) -> dict[UUID, 
     grouped: dict[UUID, list[ShareView]] = {case_id: [] for case_id in case_ids}
     listable = [case_id for case_id in set(case_ids) if _may_list(scope, case_id)]
     now = scope.now
-    for row in await scope.store.shares_by_case(listable):
+    per_case = caps.shares_per_case(scope.runtime.settings)
+    for row in await scope.store.shares_by_case(listable, per_case):
         grouped[row.case_id].append(share_view(row, now))
     return grouped
 
 
 async def shares_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, ShareView]:
     """The shares among these ids whose case the caller owns."""
-    rows = await scope.store.shares_by_ids(ids)
+    rows = await seen(scope, CaseShareRow, ids)
     await visible_cases(scope, {row.case_id for row in rows})
     now = scope.now
     return {row.id: share_view(row, now) for row in rows if _may_list(scope, row.case_id)}

@@ -8,23 +8,26 @@ own data keys and are left as they are.
 
 from __future__ import annotations
 
+import base64
 from uuid import UUID
 
 from casehub.domain import validation as check
 from casehub.domain.errors import LegalHold, NotFound, ValidationFailed
 from casehub.domain.policy import Action
 from casehub.persistence.tables import CaseRow
-from casehub.services import audit
-from casehub.services.access import authorize
-from casehub.services.cases import case_view, readable_keys
+from casehub.services import audit, keys
+from casehub.services.access import authorize, sight
+from casehub.services.cases import case_view, readable_keys, seal
 from casehub.services.runtime import Scope
 from casehub.services.views import CaseView
 
 REASON_MAX = 500
+# Where a legal hold's reason is sealed (its field context): it lives in the audit details.
+REASON_COLUMN = "legal_hold_reason"
 
 
 async def _locked_case(scope: Scope, case_id: UUID, action: Action) -> CaseRow:
-    await scope.store.lock_case(case_id)
+    await scope.store.lock_case(case_id, sight(scope))
     await authorize(scope, case_id, action, "id")
     row = await scope.store.case_for_update(case_id)
     if row is None:  # authorize found it under the same lock
@@ -32,6 +35,17 @@ async def _locked_case(scope: Scope, case_id: UUID, action: Action) -> CaseRow:
     if row.shredded_at is not None:
         raise ValidationFailed("The case is already shredded.", ["id"])
     return row
+
+
+async def _seal_reason(scope: Scope, row: CaseRow, reason: str) -> str:
+    """The reason sealed under the case's data key, base64: free text that may name people,
+    kept like the case's other protected text rather than in clear in the audit log. It is
+    bound to the case and its owner, and shredding the case erases it with the rest."""
+    key = (await keys.agency_keys(scope, [row.id], row.owner_agency_id))[row.id]
+    if key is None:  # the owner always holds a wrap until the case is shredded
+        raise NotFound("No such case.", ["id"])
+    blob = seal(key, "case", REASON_COLUMN, row.id, row.owner_agency_id, reason)
+    return base64.b64encode(blob).decode("ascii")
 
 
 async def set_legal_hold(scope: Scope, *, case_id: UUID, hold: bool, reason: str) -> CaseView:
@@ -44,11 +58,12 @@ async def set_legal_hold(scope: Scope, *, case_id: UUID, hold: bool, reason: str
             row.owner_agency_id,
         )
         check.text(reason, field=["reason"], max_length=REASON_MAX, multiline=True)
+        sealed_reason = await _seal_reason(scope, row, reason)
         row.legal_hold = hold
         row.version += 1
         row.updated_at = scope.now
         await scope.store.flush()
-        entry.details = {"hold": hold, "reason": reason}
+        entry.details = {"hold": hold, "reasonSealed": sealed_reason}
     grant = scope.grants[case_id]
     assert grant is not None
     return case_view(row, grant, (await readable_keys(scope, {case_id: grant}))[case_id])

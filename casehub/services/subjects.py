@@ -7,14 +7,15 @@ from uuid import UUID
 
 from casehub.crypto import DataKey
 from casehub.domain import validation as check
+from casehub.domain.bounds import check_room
 from casehub.domain.enums import IdentifierKind, SubjectKind
 from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
 from casehub.domain.policy import Action
 from casehub.persistence.tables import IdentifierRow, SubjectRow
-from casehub.services import audit, identifier_index, keys
-from casehub.services.access import authorize
+from casehub.services import audit, caps, identifier_index, keys
+from casehub.services.access import authorize, seen, sight
 from casehub.services.cases import (
     SHREDDED_MESSAGE,
     readable_keys,
@@ -26,7 +27,8 @@ from casehub.services.runtime import Scope
 from casehub.services.views import IdentifierView, SubjectView
 
 NAME_MAX = 500
-IDENTIFIERS_MAX = 50
+IDENTIFIERS_MAX = caps.IDENTIFIERS_PER_SUBJECT
+NO_SUBJECT = "No such subject."
 
 
 def subject_view(row: SubjectRow, owner_id: UUID, key: DataKey | None) -> SubjectView:
@@ -70,8 +72,17 @@ async def add_subject(
     `matchable` is the owner's say on other agencies' hit checks (None: by the case's TLP).
     """
     async with audit.mutation(scope, "subject.add") as entry:
+        # Subjects of one case are counted and added one writer at a time: the cap holds.
+        await scope.store.lock_case(case_id, sight(scope))
         case, _grant = await authorize(scope, case_id, Action.ADD_SUBJECT)
         refuse_if_shredded(case, "caseId")
+        check_room(
+            await scope.store.count_subjects(case_id),
+            maximum=caps.subjects_per_case(scope.runtime.settings),
+            holder="A case",
+            items="subjects",
+            field=["caseId"],
+        )
         owner = case.owner_agency_id
         check.text(display_name, field=["displayName"], max_length=NAME_MAX)
         if len(identifiers) > IDENTIFIERS_MAX:
@@ -124,10 +135,13 @@ async def mark_subject(scope: Scope, *, subject_id: UUID, matchable: bool | None
     """Set whether a subject of the caller's agency answers other agencies' hit checks
     (None: by the case's TLP); the same right as adding subjects."""
     async with audit.mutation(scope, "subject.mark") as entry:
-        subject = next(iter(await scope.store.subjects_by_ids([subject_id])), None)
+        # A subject of a case the agency cannot see is never loaded: missing, as a random id.
+        subject = next(iter(await seen(scope, SubjectRow, [subject_id])), None)
         if subject is None:
-            raise NotFound("No such subject.", ["subjectId"])
-        case, grant = await authorize(scope, subject.case_id, Action.ADD_SUBJECT, "subjectId")
+            raise NotFound(NO_SUBJECT, ["subjectId"])
+        case, grant = await authorize(
+            scope, subject.case_id, Action.ADD_SUBJECT, "subjectId", NO_SUBJECT
+        )
         owner = case.owner_agency_id
         entry.object_type, entry.object_id, entry.object_agency_id = "Subject", subject_id, owner
         subject.matchable = matchable
@@ -156,7 +170,8 @@ async def subjects_of_cases(
     """Subjects of cases the caller has been shown in this request, grouped by case."""
     visible = await _case_keys(scope, case_ids)
     grouped: dict[UUID, list[SubjectView]] = {case_id: [] for case_id in case_ids}
-    for row in await scope.store.subjects_by_case(visible):
+    per_case = caps.subjects_per_case(scope.runtime.settings)
+    for row in await scope.store.subjects_by_case(visible, per_case):
         owner, key = visible[row.case_id]
         grouped[row.case_id].append(subject_view(row, owner, key))
     return grouped
@@ -169,7 +184,7 @@ async def identifiers_of_subjects(
     visible = await _case_keys(scope, {case_id for _subject_id, case_id in subjects})
     wanted = [subject_id for subject_id, case_id in subjects if case_id in visible]
     grouped: dict[UUID, list[IdentifierView]] = {subject_id: [] for subject_id, _ in subjects}
-    for row in await scope.store.identifiers_by_subject(wanted):
+    for row in await scope.store.identifiers_by_subject(wanted, caps.IDENTIFIERS_PER_SUBJECT):
         owner, key = visible[row.case_id]
         grouped[row.subject_id].append(identifier_view(row, owner, key))
     return grouped

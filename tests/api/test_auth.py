@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from casehub.domain.enums import Role
 from casehub.persistence.tables import AuditEventRow
@@ -200,3 +201,60 @@ async def test_viewer_returns_the_agency_and_roles(api: Api) -> None:
             "roles": [role.value],
             "agency": {"id": agency.id, "code": agency.code},
         }
+
+
+async def _token_expiry(runtime: Runtime, token: str) -> Any:
+    from casehub.crypto import hash_token
+
+    async with open_scope(runtime) as scope:
+        row = await scope.store.token_by_hash(hash_token(token))
+        assert row is not None
+        return row.expires_at
+
+
+async def test_every_token_expires_within_the_longest_lifetime(api: Api, runtime: Runtime) -> None:
+    """Without an expiry a token gets the default lifetime; none may outlive the longest one,
+    and an expiry now or in the past is refused with nothing written."""
+    from casehub.domain.errors import ValidationFailed
+    from tests.support import nothing_written
+
+    agency = await api.agency()
+    settings = runtime.settings
+    async with open_scope(runtime) as scope:
+        before = scope.now
+    token = await _issue(runtime, agency, Role.READER)
+    expires_at = await _token_expiry(runtime, token)
+    assert expires_at is not None
+    default = timedelta(days=settings.token_default_lifetime_days)
+    assert before + default <= expires_at.replace(tzinfo=before.tzinfo)
+    assert expires_at.replace(tzinfo=before.tzinfo) <= before + default + timedelta(minutes=1)
+
+    longest = timedelta(days=settings.token_max_lifetime_days)
+    ok = await _issue(runtime, agency, Role.READER, seconds=longest.total_seconds() - 60)
+    assert await _token_expiry(runtime, ok) is not None
+    for seconds in (0.0, -3600.0, longest.total_seconds() + 3600):
+        async with nothing_written(runtime):
+            with pytest.raises(ValidationFailed) as refused:
+                await _issue(runtime, agency, Role.READER, seconds=seconds)
+        assert refused.value.field == ["expires"], seconds
+
+
+async def test_a_token_from_before_expiries_lives_the_longest_lifetime(
+    api: Api, client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A token stored without an expiry (issued by an older release) expires the longest
+    lifetime after it was issued, like any token issued now."""
+    from casehub.crypto import hash_token
+
+    agency = await api.agency()
+    longest = timedelta(days=runtime.settings.token_max_lifetime_days)
+    young = await _issue(runtime, agency, Role.READER)
+    old = await _issue(runtime, agency, Role.READER)
+    async with open_scope(runtime) as scope:
+        for token, age in ((young, longest - timedelta(days=1)), (old, longest)):
+            row = await scope.store.token_by_hash(hash_token(token))
+            assert row is not None
+            row.expires_at, row.created_at = None, scope.now - age
+        await scope.store.session.commit()
+    assert (await _post(client, {"Authorization": f"Bearer {young}"})).status_code == 200
+    await _refused(client, runtime, {"Authorization": f"Bearer {old}"})

@@ -10,6 +10,8 @@ import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +23,10 @@ from starlette.applications import Starlette
 
 from casehub.api.metrics import MAX_OPERATION_NAMES
 from casehub.app import create_app
+from casehub.domain.enums import Role
 from casehub.persistence import Database
-from casehub.services.runtime import Runtime
+from casehub.services import auth
+from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api
 from tests.conftest import GraphQL, World
 
@@ -135,15 +139,42 @@ async def test_query_limit_refusals_are_counted(http: httpx.AsyncClient, world: 
     assert metrics("casehub_requests_total", operation="TooDeep", outcome="LIMIT_EXCEEDED") == 1
 
 
-async def test_a_failure_escaping_the_app_is_counted_as_internal(runtime: Runtime) -> None:
-    # The database is gone: authentication cannot look the token up, and nothing catches that.
+async def test_an_unreachable_database_is_counted_as_service_unavailable(
+    runtime: Runtime,
+) -> None:
+    # The database is gone: authentication cannot look the token up.
     broken = dataclasses.replace(runtime, database=Database(UNREACHABLE))
     try:
         async with calling(app_of(broken)) as http:
-            assert (await post(http, "chb_" + "x" * 43, VIEWER)).status_code == 500
+            assert (await post(http, "chb_" + "x" * 43, VIEWER)).status_code == 503
             metrics = await scrape(http)
     finally:
         await broken.database.dispose()
+    assert metrics("casehub_requests_total", operation="-", outcome="SERVICE_UNAVAILABLE") == 1
+
+
+async def test_a_failure_escaping_the_app_is_counted_as_internal(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # Not a database: authentication fails on it in a way nothing expects.
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database" * 1000)
+    broken = dataclasses.replace(runtime, database=Database(f"sqlite+aiosqlite:///{garbage}"))
+    try:
+        async with calling(app_of(broken)) as http:
+            response = await post(http, "chb_" + "x" * 43, VIEWER)
+            metrics = await scrape(http)
+    finally:
+        await broken.database.dispose()
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Unexpected error.",
+                "extensions": {"code": "INTERNAL", "requestId": response.headers["x-request-id"]},
+            }
+        ]
+    }
     assert metrics("casehub_requests_total", operation="-", outcome="INTERNAL") == 1
 
 
@@ -191,17 +222,49 @@ async def test_rate_limit_refusals_by_kind(runtime: Runtime, world: World) -> No
     assert metrics("casehub_requests_total", operation="Check", outcome="RATE_LIMITED") == 1
     # Refused at the gate, before the body was read.
     assert metrics("casehub_requests_total", operation="-", outcome="RATE_LIMITED") == 2
-    assert metrics("casehub_auth_failures_total", reason="unknown") == 1
+    assert metrics("casehub_auth_failures_total", reason="invalid_token") == 1
 
 
-async def test_failed_authentications_by_reason(http: httpx.AsyncClient) -> None:
-    for header in (None, "Basic abc", "Bearer chb_nobody"):
+async def test_failed_authentications_by_reason(
+    http: httpx.AsyncClient, runtime: Runtime, world: World
+) -> None:
+    """Unknown, revoked and expired tokens are one reason: /metrics (no token) must not tell
+    whether a token string was ever issued. The audit chain keeps the precise reasons."""
+    agency = await world.agency("MET")
+    async with open_scope(runtime) as scope:
+        _id, revoked = await auth.issue_token(scope, agency_code=agency.code, roles=[Role.READER])
+        await auth.revoke_token(scope, token_or_id=revoked)
+        _id, expiring = await auth.issue_token(
+            scope,
+            agency_code=agency.code,
+            roles=[Role.READER],
+            expires_at=scope.now + timedelta(milliseconds=300),
+        )
+    await asyncio.sleep(0.4)
+    for header in (
+        None,
+        "Basic abc",
+        "Bearer chb_nobody",
+        f"Bearer {revoked}",
+        f"Bearer {expiring}",
+    ):
         headers = {"Authorization": header} if header else {}
         response = await http.post("/graphql", json={"query": VIEWER}, headers=headers)
         assert response.status_code == 401
     metrics = await scrape(http)
-    for reason in ("missing", "malformed", "unknown"):
-        assert metrics("casehub_auth_failures_total", reason=reason) == 1, reason
+    assert metrics("casehub_auth_failures_total", reason="missing") == 1
+    assert metrics("casehub_auth_failures_total", reason="malformed") == 1
+    assert metrics("casehub_auth_failures_total", reason="invalid_token") == 3
+    assert metrics.labels("casehub_auth_failures_total", "reason") == {
+        "missing",
+        "malformed",
+        "invalid_token",
+    }
+    async with open_scope(runtime) as scope:
+        chain = await scope.store.audit_chain()
+    reasons = [event.details for event in chain[-5:]]
+    for reason in ("unknown", "revoked", "expired"):
+        assert any(f'"{reason}"' in details for details in reasons), (reason, reasons)
 
 
 async def test_decryptions_hit_checks_and_audit_events(

@@ -83,8 +83,9 @@ async def test_a_third_agency_sees_nothing_and_moves_nothing(world, req, state):
     police, platform, outsider = await three_agencies(world)
     request_id, _ = await req.at(state, police, platform)
 
-    for token in outsider.tokens.values():
-        assert await req.read(token, request_id) is None
+    for name, token in outsider.tokens.items():
+        if name != "HUB_ADMIN":  # reads no request at all: test_hub_admin_reads_no_request
+            assert await req.read(token, request_id) is None
     assert await req.listed(outsider.token) == {}
     for step in STEPS:
         for token in (outsider.token, outsider.tokens["READER"]):
@@ -199,8 +200,9 @@ async def test_only_liaison_officers_and_agency_admins_act(world, req, state, wh
         assert error_of(await req.message(actor.tokens[role], request_id, "Hi"))["code"] == (
             "FORBIDDEN"
         )
-        # Reading is open to every role of a party.
-        assert await req.read(actor.tokens[role], request_id) is not None
+        # Reading is open to every agency role of a party; HUB_ADMIN is no agency role.
+        if role != "HUB_ADMIN":
+            assert await req.read(actor.tokens[role], request_id) is not None
     assert await _status(req, police.token, request_id) == state
 
     for role in ("LIAISON_OFFICER", "AGENCY_ADMIN"):
@@ -208,6 +210,43 @@ async def test_only_liaison_officers_and_agency_admins_act(world, req, state, wh
         sent = await req.message(actor.tokens[role], request_id, f"From the {role}")
         assert sent["errors"] == [], sent
         assert await req.moved(actor.tokens[role], step, request_id) != state
+
+
+HUB_READ = """{ cooperationRequests { edges { node { body
+  particulars { accountIdentifiers { value } } messages { body } } } } }"""
+
+
+async def test_hub_admin_reads_no_request(world, req, gql):
+    """Issue 11 item 4: a HUB_ADMIN-only token of a party read the requests' plaintext."""
+    police, platform, _ = await three_agencies(world)
+    marker = secrets.token_hex(4)
+    request_id, _ = await req.at(
+        "ACKNOWLEDGED",
+        police,
+        platform,
+        kind="DATA_DISCLOSURE",
+        body=f"Body {marker}",
+        particulars={"accountIdentifiers": [{"kind": "EMAIL", "value": f"x{marker}@mail.test"}]},
+    )
+    assert (await req.message(platform.token, request_id, f"Note {marker}"))["errors"] == []
+    documents = [
+        (HUB_READ, {}),
+        ("{ cooperationRequests { totalCount } }", {}),
+        ("{ cases { edges { node { id title reference } } } }", {}),
+        ("{ cases { totalCount } }", {}),
+        (
+            "query($id: ID!) { node(id: $id) { id ... on CooperationRequest { body } } }",
+            {"id": request_id},
+        ),
+    ]
+    for party in (police, platform):
+        for query, variables in documents:
+            body = await gql(party.tokens["HUB_ADMIN"], query, variables)
+            assert body["data"] is None or set(body["data"].values()) == {None}, body
+            assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+            assert marker not in str(body)
+    # The agency roles of the same party still read it.
+    assert marker in str(await gql(platform.tokens["READER"], HUB_READ))
 
 
 @pytest.mark.parametrize("role", ["READER", "INVESTIGATOR", "HUB_ADMIN"])
@@ -493,13 +532,18 @@ async def test_while_open_the_requested_agency_reads_the_case_and_the_evidence(
             "contentBase64": EVIDENCE_CONTENT,
         }
     ]
-    # The evidence item itself stays the case owner's: its node is not opened to the platform.
+    # Through the item itself too: FULL on the evidence attached to the request (DESIGN §3).
     original = await req.gql(
         platform.token,
-        "query($id: ID!) { node(id: $id) { ... on Evidence { description contentBase64 } } }",
+        "query($id: ID!) { node(id: $id) { ... on Evidence {"
+        " viewerAccess description contentBase64 } } }",
         {"id": evidence_id},
     )
-    assert original["data"]["node"] in (None, {"description": None, "contentBase64": None})
+    assert original["data"]["node"] == {
+        "viewerAccess": "FULL",
+        "description": "Export of the scam channel",
+        "contentBase64": EVIDENCE_CONTENT,
+    }
 
 
 async def test_a_draft_links_nothing_for_the_requested_agency(world, req, api):

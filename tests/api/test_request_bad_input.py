@@ -21,7 +21,7 @@ from casehub.persistence.tables import (
     RequestMessageRow,
 )
 from casehub.services.runtime import Runtime, open_scope
-from tests.request_support import STEPS, Requests, request_input, three_agencies
+from tests.request_support import CREATE, STEPS, Requests, request_input, three_agencies
 from tests.support import nothing_written
 
 REQUEST_TABLES = (CooperationRequestRow, RequestEventRow, RequestMessageRow, RequestEvidenceRow)
@@ -457,10 +457,6 @@ async def test_the_same_evidence_twice(runtime, api, req, parties):
         ({"legalBasis": "l" * 501}, ["legalBasis"]),
         ({"particulars": {"offence": "o" * 5_001}}, ["particulars", "offence"]),
         (
-            {"particulars": {"contentLocations": ["https://t.me/x"] * 51}},
-            ["particulars", "contentLocations"],
-        ),
-        (
             {"particulars": {"accountIdentifiers": [{"kind": "PHONE", "value": ""}]}},
             ["particulars", "accountIdentifiers", "0", "value"],
         ),
@@ -480,6 +476,17 @@ async def test_bad_fields_when_creating(runtime, req, parties, fields, path):
         refused(
             await req.create(police.token, request_input(platform.id, **fields)), "VALIDATION", path
         )
+
+
+async def test_too_many_content_locations_are_refused_before_they_are_read(req, runtime, parties):
+    police, platform, _ = parties
+    fields = {"particulars": {"contentLocations": ["https://t.me/x"] * 51}}
+    async with nothing_at_all_written(runtime):
+        body = await req.gql(police.token, CREATE, {"i": request_input(platform.id, **fields)})
+    assert body["data"] is None, body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "listItems", "max": 50}
+    assert "contentLocations" in error["message"], error
 
 
 async def test_a_body_of_the_maximum_size_is_taken(req, parties):

@@ -305,3 +305,47 @@ async def test_keyring_and_raw_database_cannot_decrypt_a_shredded_case(
             # Bound to the shredded case's scope, so only the cipher itself can refuse.
             with pytest.raises(DecryptionError):
                 open_field(DataKey.of(case, 1, secret), context, blob)
+
+
+async def test_a_legal_hold_reason_is_sealed_not_logged(api: Api, runtime: Runtime) -> None:
+    """A hold's reason is free text that can name people: the audit log holds it sealed under
+    the case's data key (only its owner's wrap opens it), never in clear; shredding the case
+    erases it with the rest."""
+    import base64
+    import json
+
+    from casehub.services import keys
+    from casehub.services.runtime import open_scope
+
+    owner, _other, case_id = await _populated(api)
+    admin = owner.tokens["AGENCY_ADMIN"]
+    reason = f"Court order 77/2026 naming Jane Roe ({case_id[-8:]})"
+    assert (await _hold(api, admin, case_id, True, reason=reason))["errors"] == []
+    assert (await _hold(api, admin, case_id, False, reason=reason + " lifted"))["errors"] == []
+
+    async with open_scope(runtime) as scope:
+        chain = await scope.store.audit_chain()
+    assert all("Jane Roe" not in event.details for event in chain)
+    holds = [
+        json.loads(event.details)
+        for event in chain
+        if event.action == "case.legal_hold" and event.object_id == _uuid(case_id)
+    ]
+    assert [details["hold"] for details in holds] == [True, False]
+    assert all("reason" not in details for details in holds)
+
+    case_uuid, owner_uuid = _uuid(case_id), _uuid(owner.id)
+    context = FieldContext("case", "legal_hold_reason", case_uuid, owner_uuid)
+
+    async def opened() -> list[str]:
+        async with open_scope(runtime) as scope:
+            key = (await keys.agency_keys(scope, [case_uuid], owner_uuid))[case_uuid]
+        assert key is not None
+        return [
+            open_field(key, context, base64.b64decode(d["reasonSealed"])).decode() for d in holds
+        ]
+
+    assert await opened() == [reason, reason + " lifted"]
+    assert (await _shred(api, admin, case_id))["errors"] == []
+    with pytest.raises(AssertionError):
+        await opened()  # no wrap of the case's key is left to open it

@@ -16,7 +16,9 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -25,9 +27,11 @@ import pytest
 
 from casehub.app import build_runtime, create_app
 from casehub.config import Settings
-from casehub.domain.enums import AgencyKind, Role
-from casehub.services import agencies, auth
+from casehub.crypto import hash_token
+from casehub.domain.enums import Role
+from casehub.services import auth
 from casehub.services.runtime import open_scope
+from tests.support import register
 
 CASEHUB = Path(sys.executable).parent / "casehub"
 REPO = Path(__file__).resolve().parents[2]
@@ -128,15 +132,8 @@ async def seeded(template: Home, tmp_path_factory: pytest.TempPathFactory) -> Ho
     runtime = build_runtime(home.settings())
     try:
         async with open_scope(runtime) as scope:
-            for code, jurisdiction in (("MY-PDRM", "MY"), ("FR-PARQUET-J3", "FR")):
-                await agencies.register_agency(
-                    scope,
-                    code=code,
-                    name=f"Agency {code}",
-                    jurisdiction=jurisdiction,
-                    kind=AgencyKind.LAW_ENFORCEMENT,
-                    as_operator=True,
-                )
+            for code in ("MY-PDRM", "FR-PARQUET-J3"):
+                await register(scope, code)
             await auth.issue_token(scope, agency_code="MY-PDRM", roles=[Role.READER])
     finally:
         await runtime.database.dispose()
@@ -170,6 +167,51 @@ def test_keys_init_creates_private_keyring_once(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert home.keyring.read_bytes() == body
     assert stat.S_IMODE(home.keyring.stat().st_mode) == 0o600
+
+
+# database files
+
+
+def _upgrade(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CASEHUB), "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+    )
+
+
+async def test_database_files_are_private_to_the_user(tmp_path: Path) -> None:
+    """The SQLite database, its -wal and -shm files and the directory casehub creates for
+    them hold case titles and references: no other local user may read them."""
+    keys = Home(tmp_path)
+    keys.ok("keys", "init")
+    data = tmp_path / "data" / "db"  # neither directory exists yet
+    home = Home(data)
+    env = {**keys.env(), "CASEHUB_DATABASE_URL": home.url}
+    old_umask = os.umask(0o022)  # the usual umask, which made them 0644
+    try:
+        upgraded = await asyncio.to_thread(_upgrade, env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert stat.S_IMODE(home.db.stat().st_mode) == 0o600
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE(data.parent.stat().st_mode) == 0o700
+
+        # A running server writes through the same code: while it is open, the WAL and SHM.
+        runtime = build_runtime(Settings(database_url=home.url, keyring=keys.keyring))
+        try:
+            async with open_scope(runtime) as scope:
+                await register(scope, "MY-PDRM")
+            sides = [data / "casehub.db-wal", data / "casehub.db-shm"]
+            assert all(side.exists() for side in sides)
+            assert [stat.S_IMODE(side.stat().st_mode) for side in sides] == [0o600, 0o600]
+        finally:
+            await runtime.database.dispose()
+
+        # The file of an older install, created 0644, is tightened when casehub opens it.
+        home.db.chmod(0o644)
+        again = await asyncio.to_thread(_upgrade, env)
+        assert again.returncode == 0, again.stderr
+        assert stat.S_IMODE(home.db.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_umask)
 
 
 # agencies
@@ -297,6 +339,36 @@ def test_token_issue_refuses_unknown_agency_and_bad_lifetime(agency_home: Home) 
     assert "chb_" not in bad.stdout + bad.stderr
 
 
+async def test_token_issue_always_sets_an_expiry(agency_home: Home) -> None:
+    """`--expires 0d` used to issue a token that never expires, as did leaving it out: now a
+    zero or too long lifetime is refused with a clear error and no token, and the default
+    lifetime applies when none is given."""
+    issue = ("token", "issue", "--role", "READER", "--agency", "MY-PDRM")
+    zero, too_long, default = await asyncio.to_thread(
+        run_all,
+        (agency_home, (*issue, "--expires", "0d")),
+        (agency_home, (*issue, "--expires", "366d")),
+        (agency_home, issue),
+    )
+    assert zero.returncode != 0
+    assert "chb_" not in zero.stdout + zero.stderr
+    assert "longer than zero" in zero.stderr, zero.stderr
+    assert too_long.returncode != 0
+    assert "chb_" not in too_long.stdout + too_long.stderr
+    assert "at most 365 days" in too_long.stderr, too_long.stderr
+    assert default.returncode == 0, default.stderr
+
+    with sqlite3.connect(agency_home.db) as db:
+        tokens = db.execute("SELECT token_hash, expires_at FROM api_token").fetchall()
+    db.close()
+    # The seeded token and the default one: the refused ones wrote nothing.
+    assert len(tokens) == 2
+    expiry = dict(tokens)[hash_token(default.stdout.strip())]
+    assert expiry is not None
+    lifetime = datetime.fromisoformat(expiry).replace(tzinfo=UTC) - datetime.now(UTC)
+    assert timedelta(days=89) < lifetime <= timedelta(days=90)
+
+
 # serve
 
 
@@ -366,6 +438,66 @@ def test_serve_answers_health_checks(
     # uvicorn shuts down gracefully, then re-raises SIGTERM (exit status -15).
     assert process.wait(timeout=15) in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in (home.root / "serve.log").read_text()
+
+
+@contextmanager
+def serving(home: Home, **env: str) -> Iterator[str]:
+    """`casehub serve` on loopback with extra environment, once /healthz answers."""
+    port = free_port()
+    log_path = home.root / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(CASEHUB), "serve", "--port", str(port)],
+            env={**home.env(), **env},
+            cwd=home.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, log_path.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _failed_logins(base: str, forwarded_for: list[str]) -> list[int]:
+    """The status of one failed authentication per X-Forwarded-For address, in turn."""
+    return [
+        httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ viewer { name } }"},
+            headers={"Authorization": "Bearer chb_wrong", "X-Forwarded-For": address},
+            timeout=5,
+        ).status_code
+        for address in forwarded_for
+    ]
+
+
+def test_only_named_proxies_pick_the_failed_login_bucket(home: Home) -> None:
+    """uvicorn believed X-Forwarded-For from 127.0.0.1 by default, so a client on loopback
+    chose the address its failed authentications counted against. One failure allowed per
+    address: by default both count against the peer (the second is refused 429); when the
+    setting names the proxy, each forwarded address has its own bucket."""
+    limits = {"CASEHUB_AUTH_FAILURE_BURST": "1", "CASEHUB_AUTH_FAILURES_PER_MINUTE": "0.01"}
+    addresses = ["203.0.113.7", "203.0.113.8"]
+    with serving(home, **limits) as base:
+        assert _failed_logins(base, addresses) == [401, 429]
+    with serving(home, **limits, CASEHUB_FORWARDED_ALLOW_IPS="127.0.0.1") as base:
+        assert _failed_logins(base, addresses) == [401, 401]
 
 
 # schema

@@ -21,13 +21,14 @@ from sqlalchemy import text
 from casehub.app import build_runtime, create_app
 from casehub.config import Settings
 from casehub.crypto import LocalKeyring, activate_version, create_keyring, rotate_keyring
-from casehub.domain.enums import AgencyKind, Role
+from casehub.domain.enums import Role
 from casehub.domain.errors import Conflict
 from casehub.persistence import migrate
-from casehub.services import agencies, auth, key_lifecycle
+from casehub.services import auth, key_lifecycle
 from casehub.services.runtime import open_scope
 from tests.integration.test_cli import CASEHUB, free_port
 from tests.postgres import fresh_postgres, require_postgres
+from tests.support import register
 
 TIMEOUT = 30
 SUMMARY = "Wallet drained through a fake exchange"
@@ -96,14 +97,7 @@ async def make_home(root: Path, url: str | None = None) -> KeyHome:
     runtime = build_runtime(home.settings())
     try:
         async with open_scope(runtime) as scope:
-            await agencies.register_agency(
-                scope,
-                code="MY-PDRM",
-                name="Agency MY-PDRM",
-                jurisdiction="MY",
-                kind=AgencyKind.LAW_ENFORCEMENT,
-                as_operator=True,
-            )
+            await register(scope, "MY-PDRM")
             _, home.token = await auth.issue_token(
                 scope, agency_code="MY-PDRM", roles=[Role.INVESTIGATOR, Role.READER]
             )

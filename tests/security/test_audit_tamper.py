@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from casehub.domain.audit_chain import Anchor, Verdict, link_hash
-from casehub.domain.enums import AgencyKind, Role
+from casehub.domain.enums import Role
 from casehub.domain.ids import new_id
 from casehub.persistence.tables import AuditEventRow
-from casehub.services import agencies, audit, auth
+from casehub.services import audit, auth
 from casehub.services.runtime import Runtime, open_scope
 from tests.audit_support import Databases, run_sql, runtime_for
 from tests.postgres import require_postgres
+from tests.support import register
 
 EVENTS = 8  # seeded: two agencies, two tokens, four failed log-ins; sequence numbers 1 to 8
 
@@ -43,14 +44,7 @@ async def seeded(databases: Databases, keyring_path: Path) -> str:
     try:
         async with open_scope(runtime) as scope:
             for code in ("MY-PDRM", "FR-PARQUET-J3"):
-                await agencies.register_agency(
-                    scope,
-                    code=code,
-                    name=f"Agency {code}",
-                    jurisdiction=code[:2],
-                    kind=AgencyKind.LAW_ENFORCEMENT,
-                    as_operator=True,
-                )
+                await register(scope, code)
                 await auth.issue_token(scope, agency_code=code, roles=[Role.READER])
         for number in range(4):
             await audit.record_auth_failure(runtime, "unknown", f"client-{number}")

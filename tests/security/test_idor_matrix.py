@@ -87,7 +87,12 @@ def _needs_arguments(spec: GraphQLField) -> bool:
     )
 
 
-def select(type_name: str, depth: int = 2) -> str:
+# Evidence content: an operation may return only a few (each counts as the largest evidence,
+# lists counted full), so it is selected on the object asked for, not in the lists under it.
+CONTENT = "contentBase64"
+
+
+def select(type_name: str, depth: int = 2, *, top: bool = True) -> str:
     """Every field of an object type that needs no argument, objects `depth` levels down."""
     graphql_type = SCHEMA.type_map[type_name]
     assert isinstance(graphql_type, GraphQLObjectType)
@@ -96,8 +101,10 @@ def select(type_name: str, depth: int = 2) -> str:
         named = get_named_type(spec.type)
         if _needs_arguments(spec) or (depth == 0 and not is_leaf_type(named)):
             continue
+        if name == CONTENT and not top:
+            continue
         if isinstance(named, GraphQLObjectType):
-            parts.append(f"{name} {{ {select(named.name, depth - 1)} }}")
+            parts.append(f"{name} {{ {select(named.name, depth - 1, top=False)} }}")
         elif isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
             parts.append(f"{name} {{ __typename }}")
         else:
@@ -262,7 +269,28 @@ async def matrix(runtime: Runtime, client_of_matrix: httpx.AsyncClient) -> Matri
     callers = {}
     for kind, agency in (("unrelated", unrelated), ("metadata", shared)):
         own = await api.open_case(agency.token, summary=f"Own summary of {kind}")
-        incoming, _ = await req.at("ACCEPTED", fourth, agency)
+        # With an item of the fourth agency's attached, for CooperationRequest.evidence(ids:).
+        lent = await api.open_case(fourth.token)
+        lent_item = await api.mutate(
+            fourth.token,
+            "addEvidence",
+            {
+                "caseId": lent["id"],
+                "kind": "DOCUMENT",
+                "title": f"Lent to {kind}",
+                "description": f"The fourth agency's note for {kind}",
+                "contentBase64": "bGVudA==",
+                "mediaType": "text/plain",
+            },
+        )
+        assert lent_item["errors"] == [], lent_item
+        incoming, _ = await req.at(
+            "ACCEPTED",
+            fourth,
+            agency,
+            caseId=lent["id"],
+            evidenceIds=[lent_item["evidence"]["id"]],
+        )
         # What each may not see: everything of the owner's for the unrelated agency; the
         # share (the owner's to list), the request and every protected value for the
         # METADATA partner, which sees the case's clear fields.
@@ -403,8 +431,9 @@ MUTATIONS: dict[str, Attempt] = {
         VALIDATION,
         VALIDATION,
     ),
-    # The METADATA partner sees the case, so acting on its shares is a matter of roles.
-    "revokeShare(input.shareId)": Attempt(lambda v, c: {"shareId": v.share}, NOT_FOUND, FORBIDDEN),
+    # Shares exist for their case's owner alone: the METADATA partner sees the case, not the
+    # share (not even its own), so its id is as missing as a random one.
+    "revokeShare(input.shareId)": Attempt(lambda v, c: {"shareId": v.share}, NOT_FOUND, NOT_FOUND),
     "shredCase(input.id)": Attempt(lambda v, c: {"id": v.case}, NOT_FOUND, FORBIDDEN),
     "setLegalHold(input.id)": Attempt(
         lambda v, c: {"id": v.case, "hold": True, "reason": "Probe"}, NOT_FOUND, FORBIDDEN
@@ -476,7 +505,7 @@ def test_the_tables_cover_the_schema() -> None:
     assert _id_taking(SCHEMA.query_type) == {"node(id)", "nodes(ids)"}
     assert _id_taking(SCHEMA.mutation_type) == set(MUTATIONS)
     assert _id_taking(SCHEMA.subscription_type) == set()
-    # Nor may any other field take an ID without a row here.
+    # Nor may any other field take an ID without a test of its own here.
     roots = {SCHEMA.query_type, SCHEMA.mutation_type, SCHEMA.subscription_type}
     nested = {
         f"{name}.{entry}"
@@ -484,7 +513,7 @@ def test_the_tables_cover_the_schema() -> None:
         if isinstance(graphql_type, GraphQLObjectType) and graphql_type not in roots
         for entry in _id_taking(graphql_type)
     }
-    assert nested == set()
+    assert nested == set(NESTED)
 
 
 # The matrix.
@@ -572,6 +601,33 @@ async def test_root_query_fields(matrix: Matrix, field_name: str, caller: str) -
             object_id if caller == "metadata" and object_id in visible else None
             for object_id in matrix.victim.ids()
         ]
+
+
+async def test_request_evidence_ids_reach_only_the_requests_own_items(matrix: Matrix) -> None:
+    """`CooperationRequest.evidence(ids:)` on a request the caller is party to, given the ids
+    of the victim's evidence (attached to the victim's own request): nothing of them."""
+    for kind in ("unrelated", "metadata"):
+        who = matrix.callers[kind]
+        query = """query($id: ID!, $ids: [ID!]) { node(id: $id) { ... on CooperationRequest {
+          all: evidence { evidenceId } asked: evidence(ids: $ids) { evidenceId title description
+          contentBase64 } } } }"""
+        ids = [matrix.victim.evidence, *matrix.victim.ids()]
+        body = await matrix.gql(who.token, query, {"id": who.incoming, "ids": ids})
+        assert "errors" not in body, body
+        assert body["data"]["node"]["asked"] == [], body
+        for word in who.forbidden:
+            assert word not in json.dumps(body)
+        # The argument does select: the request's own items by their ids.
+        own = [item["evidenceId"] for item in body["data"]["node"]["all"]]
+        assert own
+        body = await matrix.gql(who.token, query, {"id": who.incoming, "ids": own})
+        assert [item["evidenceId"] for item in body["data"]["node"]["asked"]] == own
+
+
+# Nested fields taking IDs, each with its test above.
+NESTED = {
+    "CooperationRequest.evidence(ids)": test_request_evidence_ids_reach_only_the_requests_own_items
+}
 
 
 def _mutation(name: str) -> str:

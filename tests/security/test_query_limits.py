@@ -24,8 +24,11 @@ from tests.security.gate_support import (
 if TYPE_CHECKING:
     from tests.conftest import SqlCounter
 
-MAX_COST = 1000
+MAX_COST = 60_000
 PAGE = "edges { node { id } }"  # 2 a node: the edge and the node
+# 1 + 11 * (1 + 1 + 100 evidence items * (1 + 50 custody entries)): the default list bounds.
+CUSTODY = "big: cases(first: 11) { edges { node { evidence { custody { id } } } } }"
+CUSTODY_COST = 1 + 11 * (2 + 100 * (1 + 50))
 
 
 async def post(
@@ -61,11 +64,16 @@ def cases(first: int, alias: str) -> str:
 
 
 def costing(total: int) -> str:
-    """Four pages of 100 cases (201 each), agencies to reach `total` - 1, and the viewer (1)."""
-    rest = total - 4 * 201 - 1
-    assert rest % 2 == 1
-    pages = " ".join(cases(100, alias) for alias in "abcd")
-    return f"{{ {pages} agencies(first: {(rest - 1) // 2}) {{ {PAGE} }} viewer {{ name }} }}"
+    """The custody of 11 cases' evidence, cases with their subjects (1 + 102 a case), agencies
+    to reach `total` - 1 (1 + 2 an agency), and the viewer (1)."""
+    rest = total - CUSTODY_COST - 1
+    with_subjects = (rest - 4) // 102
+    agencies = (rest - 2 - 102 * with_subjects) // 2
+    assert rest == (1 + 102 * with_subjects) + (1 + 2 * agencies), total
+    assert 1 <= with_subjects <= 100, total
+    assert 1 <= agencies <= 100, total
+    subjects = f"cases(first: {with_subjects}) {{ edges {{ node {{ subjects {{ id }} }} }} }}"
+    return f"{{ {CUSTODY} {subjects} agencies(first: {agencies}) {{ {PAGE} }} viewer {{ name }} }}"
 
 
 def refused_by(body: dict[str, Any], limit: str) -> None:
@@ -110,10 +118,11 @@ OVER_THE_LIMITS: list[Any] = [
         "numberLength",
         id="first-10000-digits",
     ),
-    pytest.param(costing(MAX_COST + 2), None, "cost", id="cost-1002"),
+    pytest.param(costing(MAX_COST + 2), None, "cost", id="cost-60002"),
     pytest.param(
-        "fragment F on Query { cases(first: 100) { edges { node { id owner { id } "
-        "subjects { id } } } } } { ...F ...F ...F }",
+        # 22,061 once, within the limit; spread three times, over it.
+        "fragment F on Query { cases(first: 20) { edges { node { id owner { id } "
+        "subjects { identifiers { id } } } } } } { ...F ...F ...F }",
         None,
         "cost",
         id="cost-by-fragments",
@@ -194,7 +203,7 @@ AT_THE_LIMITS: list[Any] = [
     pytest.param(
         "query($n: Int = 1) { cases(first: $n) { totalCount } }", {"n": 100.0}, id="first-100.0"
     ),
-    pytest.param(costing(MAX_COST), None, id="cost-1000"),
+    pytest.param(costing(MAX_COST), None, id="cost-60000"),
     pytest.param("{ viewer { " + "name " * 10 + "} }", None, id="field-10-times"),
 ]
 
@@ -238,9 +247,12 @@ async def test_ten_levels_deep_passes_the_depth_limit(
         (
             "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Case { owner { id } } } }",
             {"ids": ["x", "y", "z"]},
-            1 + 3 * 1,
+            3 * (1 + 1),
         ),
-        ('{ nodes(ids: ["x", "y"]) { id } }', None, 1),
+        ('{ nodes(ids: ["x", "y"]) { id } }', None, 2),
+        # 100 subjects a case, 10 identifiers a subject: each one object.
+        ('{ node(id: "x") { ... on Case { subjects { identifiers { id } } } } }', None, 1101),
+        ('{ node(id: "x") { ... on Case { subjects { id } shares { id } } } }', None, 151),
         (
             "fragment V on Viewer { agency { id } } { a: viewer { ...V } b: viewer { ...V } }",
             None,
@@ -250,7 +262,7 @@ async def test_ten_levels_deep_passes_the_depth_limit(
             'mutation { openCase(input: {reference: "", title: "t", summary: "s", '
             "category: FRAUD}) { case { id } errors { code } } }",
             None,
-            3,
+            1 + 1 + 10,  # a payload lists at most 10 errors
         ),
     ],
 )

@@ -7,15 +7,18 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.enums import Access, Role, ShareScope
+from casehub.domain.enums import Access, Role, ShareScope, Tlp
 from casehub.domain.policy import (
     Action,
+    Attachment,
     Decision,
     RequestLink,
     ShareGrant,
     case_access,
     decide,
+    evidence_access,
     has_role,
+    reads_attached,
 )
 from casehub.domain.requests import RequestStatus
 
@@ -83,7 +86,9 @@ def test_expected_table_covers_every_action():
 @pytest.mark.parametrize("situation", SITUATION_ORDER)
 def test_case_access_per_situation(situation):
     owner, grants = SITUATIONS[situation]
-    got = case_access(viewer_agency_id=VIEWER, owner_agency_id=owner, grants=grants, now=NOW)
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=owner, grants=grants, now=NOW, tlp=Tlp.AMBER
+    )
     assert got is EXPECTED_ACCESS[situation]
 
 
@@ -100,7 +105,9 @@ def test_case_access_per_situation(situation):
 )
 def test_decision_per_situation_and_action(situation, action, expected, roles):
     owner, grants = SITUATIONS[situation]
-    access = case_access(viewer_agency_id=VIEWER, owner_agency_id=owner, grants=grants, now=NOW)
+    access = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=owner, grants=grants, now=NOW, tlp=Tlp.AMBER
+    )
     assert decide(action, access, roles) is expected
 
 
@@ -242,19 +249,25 @@ T = timedelta(seconds=1)
     ],
 )
 def test_case_access_with_grants(grants, expected):
-    got = case_access(viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW)
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW, tlp=Tlp.AMBER
+    )
     assert got is expected
 
 
 def test_owner_is_owner_even_with_a_grant_to_itself():
     grants = [grant(ShareScope.METADATA, agency=OWNER)]
-    got = case_access(viewer_agency_id=OWNER, owner_agency_id=OWNER, grants=grants, now=NOW)
+    got = case_access(
+        viewer_agency_id=OWNER, owner_agency_id=OWNER, grants=grants, now=NOW, tlp=Tlp.AMBER
+    )
     assert got is Access.OWNER
 
 
 def test_case_access_accepts_a_generator():
     grants = (g for g in [grant(ShareScope.METADATA), grant(ShareScope.FULL)])
-    got = case_access(viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW)
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW, tlp=Tlp.AMBER
+    )
     assert got is Access.FULL
 
 
@@ -315,7 +328,12 @@ LINK_TABLE = [
 def test_request_link_gives_metadata_while_handled(status, expected):
     links = [RequestLink(requested_agency_id=VIEWER, status=status)]
     got = case_access(
-        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=[], now=NOW, links=links
+        viewer_agency_id=VIEWER,
+        owner_agency_id=OWNER,
+        grants=[],
+        now=NOW,
+        tlp=Tlp.AMBER,
+        links=links,
     )
     assert got is expected
 
@@ -324,7 +342,12 @@ def test_request_link_gives_metadata_while_handled(status, expected):
 def test_request_link_to_another_agency_gives_nothing(status, _expected):
     links = [RequestLink(requested_agency_id=OTHER, status=status)]
     got = case_access(
-        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=[], now=NOW, links=links
+        viewer_agency_id=VIEWER,
+        owner_agency_id=OWNER,
+        grants=[],
+        now=NOW,
+        tlp=Tlp.AMBER,
+        links=links,
     )
     assert got is None
 
@@ -333,6 +356,135 @@ def test_full_share_beats_a_request_link():
     grants = [ShareGrant(VIEWER, ShareScope.FULL, None, None)]
     links = [RequestLink(requested_agency_id=VIEWER, status=RequestStatus.ACCEPTED)]
     got = case_access(
-        viewer_agency_id=VIEWER, owner_agency_id=OWNER, grants=grants, now=NOW, links=links
+        viewer_agency_id=VIEWER,
+        owner_agency_id=OWNER,
+        grants=grants,
+        now=NOW,
+        tlp=Tlp.AMBER,
+        links=links,
     )
     assert got is Access.FULL
+
+
+# TLP: which markings let shares and links open a case to another agency (hand-written).
+# AMBER_STRICT stays inside the owner whatever is stored; RED goes to agencies named one by
+# one, which every share and every request (one requested agency) is.
+#                  owner        FULL share   META share       live link        unrelated
+TLP_TABLE = {
+    Tlp.CLEAR: (Access.OWNER, Access.FULL, Access.METADATA, Access.METADATA, None),
+    Tlp.GREEN: (Access.OWNER, Access.FULL, Access.METADATA, Access.METADATA, None),
+    Tlp.AMBER: (Access.OWNER, Access.FULL, Access.METADATA, Access.METADATA, None),
+    Tlp.AMBER_STRICT: (Access.OWNER, None, None, None, None),
+    Tlp.RED: (Access.OWNER, Access.FULL, Access.METADATA, Access.METADATA, None),
+}
+LINKED = [RequestLink(requested_agency_id=VIEWER, status=RequestStatus.ACCEPTED)]
+TLP_SITUATIONS = [
+    (VIEWER, [], []),
+    (OWNER, [grant(ShareScope.FULL)], []),
+    (OWNER, [grant(ShareScope.METADATA)], []),
+    (OWNER, [], LINKED),
+    (OWNER, [grant(ShareScope.FULL, agency=OTHER)], []),
+]
+
+
+def test_tlp_table_covers_every_marking():
+    assert set(TLP_TABLE) == set(Tlp)
+
+
+@pytest.mark.parametrize(
+    ("tlp", "index", "expected"),
+    [(tlp, i, row[i]) for tlp, row in TLP_TABLE.items() for i in range(len(TLP_SITUATIONS))],
+)
+def test_case_access_per_marking(tlp, index, expected):
+    owner, grants, links = TLP_SITUATIONS[index]
+    got = case_access(
+        viewer_agency_id=VIEWER, owner_agency_id=owner, grants=grants, now=NOW, tlp=tlp, links=links
+    )
+    assert got is expected
+
+
+@pytest.mark.parametrize("tlp", list(Tlp))
+def test_an_amber_strict_case_is_not_found_for_every_action_outside_the_owner(tlp):
+    access = case_access(
+        viewer_agency_id=VIEWER,
+        owner_agency_id=OWNER,
+        grants=[grant(ShareScope.FULL)],
+        now=NOW,
+        tlp=tlp,
+        links=LINKED,
+    )
+    for action in Action:
+        decision = decide(action, access, AGENCY_ROLES)
+        assert (decision is N) is (tlp is Tlp.AMBER_STRICT), (action, decision)
+
+
+# Evidence attached to a request: FULL for the requested agency while the request is open
+# (SUBMITTED, ACKNOWLEDGED, ACCEPTED), never for a draft nor once it ends, never for a case
+# marked AMBER_STRICT; an owner or FULL recipient keeps its own level (hand-written).
+ATTACHED_TABLE = [
+    (RequestStatus.DRAFT, False),
+    (RequestStatus.SUBMITTED, True),
+    (RequestStatus.ACKNOWLEDGED, True),
+    (RequestStatus.ACCEPTED, True),
+    (RequestStatus.FULFILLED, False),
+    (RequestStatus.PARTIALLY_FULFILLED, False),
+    (RequestStatus.DECLINED, False),
+    (RequestStatus.WITHDRAWN, False),
+    (RequestStatus.CLOSED, False),
+]
+
+
+def test_attached_table_covers_every_status():
+    assert {status for status, _ in ATTACHED_TABLE} == set(RequestStatus)
+
+
+@pytest.mark.parametrize("tlp", list(Tlp))
+@pytest.mark.parametrize(("status", "open_"), ATTACHED_TABLE)
+def test_reads_attached(tlp, status, open_):
+    assert reads_attached(tlp=tlp, status=status) is (open_ and tlp is not Tlp.AMBER_STRICT)
+
+
+@pytest.mark.parametrize("tlp", list(Tlp))
+@pytest.mark.parametrize(("status", "open_"), ATTACHED_TABLE)
+@pytest.mark.parametrize("level", [Access.METADATA, None])
+def test_attached_evidence_is_full_for_the_requested_agency_while_open(tlp, status, open_, level):
+    got = evidence_access(
+        viewer_agency_id=VIEWER,
+        case_access=level,
+        tlp=tlp,
+        attachments=[Attachment(requested_agency_id=VIEWER, status=status)],
+    )
+    assert got is (Access.FULL if open_ and tlp is not Tlp.AMBER_STRICT else level)
+
+
+@pytest.mark.parametrize(
+    ("level", "attachments", "expected"),
+    [
+        pytest.param(Access.METADATA, [], Access.METADATA, id="metadata_nothing_attached"),
+        pytest.param(None, [], None, id="invisible_nothing_attached"),
+        pytest.param(
+            Access.METADATA,
+            [Attachment(OTHER, RequestStatus.ACCEPTED)],
+            Access.METADATA,
+            id="attached_to_another_agency",
+        ),
+        pytest.param(
+            Access.METADATA,
+            [Attachment(VIEWER, RequestStatus.CLOSED), Attachment(VIEWER, RequestStatus.SUBMITTED)],
+            Access.FULL,
+            id="one_open_request_among_finished",
+        ),
+        pytest.param(
+            Access.OWNER, [Attachment(VIEWER, RequestStatus.ACCEPTED)], Access.OWNER, id="owner"
+        ),
+        pytest.param(Access.FULL, [], Access.FULL, id="full_share_nothing_attached"),
+        pytest.param(
+            Access.FULL, [Attachment(VIEWER, RequestStatus.CLOSED)], Access.FULL, id="full_share"
+        ),
+    ],
+)
+def test_evidence_access_examples(level, attachments, expected):
+    got = evidence_access(
+        viewer_agency_id=VIEWER, case_access=level, tlp=Tlp.RED, attachments=attachments
+    )
+    assert got is expected

@@ -8,7 +8,13 @@ import pytest
 
 from casehub.domain.enums import Tlp
 from casehub.domain.errors import ClassificationForbidsSharing, ErrorCode, ValidationFailed
-from casehub.domain.sharing import check_reclassification, check_share
+from casehub.domain.sharing import (
+    Disclosure,
+    check_disclosure,
+    check_reclassification,
+    check_share,
+    may_leave_owner,
+)
 
 OWNER = UUID("00000000-0000-7000-8000-00000000000a")
 TARGET = UUID("00000000-0000-7000-8000-00000000000b")
@@ -80,3 +86,56 @@ def test_check_reclassification(new_tlp, active_shares, refused):
         assert info.value.code is ErrorCode.CLASSIFICATION_FORBIDS_SHARING
     else:
         check_reclassification(new_tlp=new_tlp, active_shares=active_shares)  # must not raise
+
+
+# Every way out of the owner, per marking (hand-written): AMBER_STRICT goes out by none, RED by
+# every one (each names one recipient agency).
+WAYS = {
+    Tlp.CLEAR: {Disclosure.SHARE, Disclosure.REQUEST_LINK, Disclosure.REQUEST_EVIDENCE},
+    Tlp.GREEN: {Disclosure.SHARE, Disclosure.REQUEST_LINK, Disclosure.REQUEST_EVIDENCE},
+    Tlp.AMBER: {Disclosure.SHARE, Disclosure.REQUEST_LINK, Disclosure.REQUEST_EVIDENCE},
+    Tlp.AMBER_STRICT: set(),
+    Tlp.RED: {Disclosure.SHARE, Disclosure.REQUEST_LINK, Disclosure.REQUEST_EVIDENCE},
+}
+
+
+def test_ways_table_covers_every_marking():
+    assert set(WAYS) == set(Tlp)
+
+
+@pytest.mark.parametrize("way", list(Disclosure))
+@pytest.mark.parametrize("tlp", list(Tlp))
+def test_check_disclosure(tlp, way):
+    assert may_leave_owner(tlp) is bool(WAYS[tlp])
+    if way in WAYS[tlp]:
+        check_disclosure(tlp=tlp, way=way, field=["x"])  # must not raise
+        return
+    with pytest.raises(ClassificationForbidsSharing) as info:
+        check_disclosure(tlp=tlp, way=way, field=["evidenceIds", "2"])
+    assert info.value.code is ErrorCode.CLASSIFICATION_FORBIDS_SHARING
+    assert info.value.field == ["evidenceIds", "2"]
+    assert "AMBER+STRICT" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("new_tlp", "active_shares", "live_links", "refused"),
+    [
+        (Tlp.AMBER_STRICT, 0, 0, False),
+        (Tlp.AMBER_STRICT, 0, 1, True),
+        (Tlp.AMBER_STRICT, 0, 4, True),
+        (Tlp.AMBER_STRICT, 2, 1, True),
+        (Tlp.RED, 0, 3, False),
+        (Tlp.AMBER, 0, 3, False),
+        (Tlp.GREEN, 0, 3, False),
+        (Tlp.CLEAR, 1, 3, False),
+    ],
+)
+def test_check_reclassification_with_request_links(new_tlp, active_shares, live_links, refused):
+    if not refused:
+        check_reclassification(new_tlp=new_tlp, active_shares=active_shares, live_links=live_links)
+        return
+    with pytest.raises(ClassificationForbidsSharing) as info:
+        check_reclassification(new_tlp=new_tlp, active_shares=active_shares, live_links=live_links)
+    assert info.value.field == ["tlp"]
+    expected = "shares" if active_shares else "cooperation requests"
+    assert expected in info.value.message

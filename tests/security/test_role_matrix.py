@@ -1,0 +1,561 @@
+"""Role matrix, generated from the schema: every root query field, every mutation and every
+subscription field, called with a token holding one role alone (READER, INVESTIGATOR,
+LIAISON_OFFICER, AGENCY_ADMIN, HUB_ADMIN) of the agency that owns the object or is party to
+the request, against the outcome written by hand in the tables below.
+
+An allowed call really succeeds (a read shows the agency's object; a write changes the
+database). A refused one answers FORBIDDEN (in the payload for a mutation, as a top-level
+error for a read, with the field null), writes nothing but its audit record and shows no
+value of the agency's. A subscription refused to a token is closed 4403 at connection_init.
+The role table itself lives in casehub.domain.roles; a field added to the schema without a
+row here makes `test_the_tables_cover_the_schema` fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+from starlette.types import ASGIApp
+
+from casehub.api.ids import parse_global_id
+from casehub.app import create_app
+from casehub.config import Settings
+from casehub.domain.enums import AgencyKind, Role
+from casehub.domain.roles import ROLES, Operation
+from casehub.persistence import tables
+from casehub.services.runtime import Runtime
+from tests.api.conftest import Api, Sample
+from tests.conftest import Agency, GraphQL, World
+from tests.request_support import STEPS, Requests, request_input
+from tests.security.test_idor_matrix import SCHEMA
+from tests.security.test_idor_matrix import select as every_field
+
+
+def selection(type_name: str, depth: int = 2) -> str:
+    """Every field of a type as the IDOR matrix selects them, but evidence contents: the
+    bytes prove nothing about roles and the query limits bound how many one answer holds."""
+    return every_field(type_name, depth).replace(" contentBase64", "")
+
+
+ROLE_NAMES = tuple(role.value for role in Role)
+OK, NO, CLOSED = "allowed", "FORBIDDEN", "closed 4403"
+# Audit rows record refusals too (DESIGN: a refusal is recorded alone): not a write here.
+UNCOUNTED = {"audit_event"}
+
+# The tables, by hand. Columns: READER, INVESTIGATOR, LIAISON_OFFICER, AGENCY_ADMIN, HUB_ADMIN.
+assert ROLE_NAMES == ("READER", "INVESTIGATOR", "LIAISON_OFFICER", "AGENCY_ADMIN", "HUB_ADMIN")
+
+QUERY_TABLE: dict[str, tuple[str, str, str, str, str]] = {
+    # The principal itself and the public directory: anyone authenticated.
+    "viewer": (OK, OK, OK, OK, OK),
+    "agencies": (OK, OK, OK, OK, OK),
+    # The agency's cases and requests: any agency role; HUB_ADMIN is none.
+    "node": (OK, OK, OK, OK, NO),
+    "nodes": (OK, OK, OK, OK, NO),
+    "cases": (OK, OK, OK, OK, NO),
+    "cooperationRequests": (OK, OK, OK, OK, NO),
+    "hitNotices": (OK, OK, OK, OK, NO),
+    "auditEvents": (NO, NO, NO, OK, NO),
+    "hitCheck": (NO, OK, OK, NO, NO),
+}
+
+MUTATION_TABLE: dict[str, tuple[str, str, str, str, str]] = {
+    "registerAgency": (NO, NO, NO, NO, OK),
+    "openCase": (NO, OK, NO, NO, NO),
+    "updateCase": (NO, OK, NO, NO, NO),
+    "addSubject": (NO, OK, NO, NO, NO),
+    "addEvidence": (NO, OK, NO, NO, NO),
+    "recordCustodyEvent": (NO, OK, NO, NO, NO),
+    "setSubjectMatchable": (NO, OK, NO, NO, NO),
+    "shareCase": (NO, NO, NO, OK, NO),
+    "revokeShare": (NO, NO, NO, OK, NO),
+    "shredCase": (NO, NO, NO, OK, NO),
+    "setLegalHold": (NO, NO, NO, OK, NO),
+    "createCooperationRequest": (NO, NO, OK, OK, NO),
+    "submitCooperationRequest": (NO, NO, OK, OK, NO),
+    "acknowledgeCooperationRequest": (NO, NO, OK, OK, NO),
+    "acceptCooperationRequest": (NO, NO, OK, OK, NO),
+    "declineCooperationRequest": (NO, NO, OK, OK, NO),
+    "fulfilCooperationRequest": (NO, NO, OK, OK, NO),
+    "withdrawCooperationRequest": (NO, NO, OK, OK, NO),
+    "closeCooperationRequest": (NO, NO, OK, OK, NO),
+    "addCooperationMessage": (NO, NO, OK, OK, NO),
+}
+
+SUBSCRIPTION_TABLE: dict[str, tuple[str, str, str, str, str]] = {
+    "cooperationRequestEvents": (OK, OK, OK, OK, CLOSED),
+    "hitNotices": (OK, OK, OK, OK, CLOSED),
+}
+
+
+def test_the_tables_cover_the_schema() -> None:
+    assert SCHEMA.query_type is not None
+    assert SCHEMA.mutation_type is not None
+    assert SCHEMA.subscription_type is not None
+    assert set(QUERY_TABLE) == set(SCHEMA.query_type.fields)
+    assert set(MUTATION_TABLE) == set(SCHEMA.mutation_type.fields)
+    assert set(SUBSCRIPTION_TABLE) == set(SCHEMA.subscription_type.fields)
+    assert set(MUTATION_TABLE) == set(TARGETS)
+    assert set(QUERY_TABLE) == set(READS)
+
+
+def test_every_operation_of_the_role_table_has_a_role() -> None:
+    # And HUB_ADMIN's only grants are the directory and registering agencies.
+    assert set(ROLES) == set(Operation)
+    hub = {operation for operation, roles in ROLES.items() if Role.HUB_ADMIN in roles}
+    assert hub == {Operation.READ_DIRECTORY, Operation.REGISTER_AGENCY}
+
+
+# The world: one per engine for the whole session.
+
+
+@dataclass
+class RoleWorld:
+    """The owner agency (tokens by single role), its partner, and what they hold."""
+
+    owner: Agency
+    partner: Agency
+    case: str
+    request: str  # from the owner to the partner, acknowledged, with a message
+    gql: GraphQL
+    api: Api
+    req: Requests
+    runtime: Runtime
+    app: ASGIApp
+    protected: list[str]  # the owner's plaintext and clear words: never in a refusal
+    shared: dict[str, Any] = field(default_factory=dict)  # refused roles' targets, by row
+
+
+@pytest.fixture(scope="session")
+async def role_app(settings: Settings, runtime: Runtime) -> ASGIApp:
+    """The app on a clock that leaps an hour at every look, so no rate limit trips."""
+    hours = itertools.count(step=3600.0)
+    return create_app(settings, runtime=runtime, monotonic=lambda: next(hours))
+
+
+@pytest.fixture(scope="session")
+async def role_http(role_app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=role_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def role_world(
+    runtime: Runtime, role_app: ASGIApp, role_http: httpx.AsyncClient
+) -> RoleWorld:
+    world, gql = World(runtime), GraphQL(role_http)
+    api, req = Api(world, gql), Requests(gql)
+    marker = secrets.token_hex(4)
+    owner = await world.agency("ROL")
+    partner = await world.agency("RPA", "AE", AgencyKind.SERVICE_PROVIDER)
+    title = f"Operation Kestrel {marker}"
+    case = await api.open_case(owner.token, title=title, reference=f"ROLE-{marker}")
+    await api.populate(owner.token, case["id"])
+    body, message = f"Disclose the subscriber {marker}", f"Thread note {marker}"
+    request = await req.draft(owner.token, partner.id, body=body, caseId=case["id"])
+    await req.moved(owner.token, "submit", request)
+    await req.moved(partner.token, "acknowledge", request)
+    assert (await req.message(partner.token, request, message))["errors"] == []
+    # The partner checks the owner's phone: the owner receives a hit notice; the partner
+    # holds a phone of its own for the owner's checks to find.
+    partner_case = await api.open_case(partner.token)
+    subject = await api.mutate(
+        partner.token,
+        "addSubject",
+        {
+            "caseId": partner_case["id"],
+            "kind": "PERSON",
+            "displayName": "Held by the partner",
+            "identifiers": [{"kind": "PHONE", "value": PARTNER_PHONE}],
+        },
+    )
+    assert subject["errors"] == [], subject
+    checked = await gql(partner.tokens["LIAISON_OFFICER"], HIT_CHECK, {"i": [PHONE]})
+    assert "errors" not in checked, checked
+    protected = [*(v for k, v in vars(Sample()).items() if k != "evidence_title"), body, message]
+    return RoleWorld(
+        owner, partner, case["id"], request, gql, api, req, runtime, role_app, [*protected, title]
+    )
+
+
+PARTNER_PHONE = "+60129876543"
+PHONE = {"kind": "PHONE", "value": Sample.phone}
+HIT_CHECK = (
+    "query($i: [IdentifierInput!]!) { hitCheck(identifiers: $i) { "
+    f"{selection('HitCheckPayload', 3)} }} }}"
+)
+
+
+def _page(field_name: str) -> str:
+    assert SCHEMA.query_type is not None
+    connection = SCHEMA.query_type.fields[field_name].type
+    name = getattr(getattr(connection, "of_type", connection), "name", "")
+    return f"{{ {field_name}(first: 50) {{ {selection(name, 3)} }} }}"
+
+
+# Reads: the document, and what an allowed answer must show.
+
+Check = Callable[[RoleWorld, Any], None]
+
+
+def _listed(object_id: Callable[[RoleWorld], str]) -> Check:
+    def check(w: RoleWorld, data: Any) -> None:
+        assert object_id(w) in [edge["node"]["id"] for edge in data["edges"]], data
+
+    return check
+
+
+def _nonempty(_w: RoleWorld, data: Any) -> None:
+    assert data["edges"], data
+
+
+def _hit(w: RoleWorld, data: Any) -> None:
+    (result,) = data["results"]
+    assert w.partner.id in {hit["agency"]["id"] for hit in result["hits"]}, data
+
+
+def _own_agency(w: RoleWorld, data: Any) -> None:
+    assert data["agency"]["id"] == w.owner.id, data
+
+
+def _the_case(w: RoleWorld, data: Any) -> None:
+    assert data["id"] == w.case, data
+
+
+def _in_order(w: RoleWorld, data: Any) -> None:
+    assert [item["id"] for item in data] == [w.owner.id, w.case, w.request], data
+
+
+@dataclass(frozen=True)
+class Read:
+    document: Callable[[RoleWorld], tuple[str, dict[str, Any]]]
+    check: Check
+
+
+READS: dict[str, Read] = {
+    "viewer": Read(lambda w: (f"{{ viewer {{ {selection('Viewer')} }} }}", {}), _own_agency),
+    # The directory is ordered by registration: in a session that registered many agencies
+    # before this world, the owner is on a later page; any page shows the read was allowed.
+    "agencies": Read(lambda w: (_page("agencies"), {}), _nonempty),
+    "node": Read(
+        lambda w: (
+            f"query($id: ID!) {{ node(id: $id) {{ id ... on Case {{ {selection('Case')} }} }} }}",
+            {"id": w.case},
+        ),
+        _the_case,
+    ),
+    "nodes": Read(
+        lambda w: (
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            {"ids": [w.owner.id, w.case, w.request]},
+        ),
+        _in_order,
+    ),
+    "cases": Read(lambda w: (_page("cases"), {}), _listed(lambda w: w.case)),
+    "cooperationRequests": Read(
+        lambda w: (_page("cooperationRequests"), {}), _listed(lambda w: w.request)
+    ),
+    "hitNotices": Read(lambda w: (_page("hitNotices"), {}), _nonempty),
+    "auditEvents": Read(lambda w: (_page("auditEvents"), {}), _nonempty),
+    "hitCheck": Read(
+        lambda w: (HIT_CHECK, {"i": [{"kind": "PHONE", "value": PARTNER_PHONE}]}), _hit
+    ),
+}
+
+
+# Writes: a target for the call (fresh for each allowed role, one shared by the refused ones).
+
+
+@dataclass
+class Target:
+    data: dict[str, Any]
+    ids: list[str]  # the owner's objects a write would change, read back by the owner
+
+
+Setup = Callable[[RoleWorld], Awaitable[Target]]
+
+
+async def _case(w: RoleWorld) -> str:
+    case_id: str = (await w.api.open_case(w.owner.token))["id"]
+    return case_id
+
+
+async def _tree(w: RoleWorld) -> dict[str, Any]:
+    case_id = await _case(w)
+    await w.api.populate(w.owner.token, case_id)
+    tree = await w.api.read_case(w.owner.token, case_id)
+    assert tree is not None
+    return tree
+
+
+async def _request(w: RoleWorld, state: str, *, incoming: bool = False) -> str:
+    requester, requested = (w.partner, w.owner) if incoming else (w.owner, w.partner)
+    request_id, _ = await w.req.at(state, requester, requested)
+    return request_id
+
+
+def _step(step: str, state: str, *, incoming: bool) -> Setup:
+    async def setup(w: RoleWorld) -> Target:
+        request_id = await _request(w, state, incoming=incoming)
+        return Target({"id": request_id, **STEPS[step][2]}, [request_id])
+
+    return setup
+
+
+async def _update(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    return Target({"id": case_id, "expectedVersion": 1, "title": "Renamed"}, [case_id])
+
+
+async def _add_subject(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    data = {
+        "caseId": case_id,
+        "kind": "PERSON",
+        "displayName": "Added",
+        "identifiers": [{"kind": "EMAIL", "value": "added@mail.test"}],
+    }
+    return Target(data, [case_id])
+
+
+async def _add_evidence(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    data = {"caseId": case_id, "kind": "DOCUMENT", "title": "Added", "contentBase64": "YWRkZWQ="}
+    return Target(data, [case_id])
+
+
+async def _custody(w: RoleWorld) -> Target:
+    tree = await _tree(w)
+    item = tree["evidence"][0]["id"]
+    return Target({"evidenceId": item, "action": "ACCESSED", "note": "Looked"}, [item])
+
+
+async def _matchable(w: RoleWorld) -> Target:
+    tree = await _tree(w)
+    subject = tree["subjects"][0]["id"]
+    return Target({"subjectId": subject, "matchable": False}, [subject])
+
+
+async def _share(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    return Target({"caseId": case_id, "agencyId": w.partner.id, "scope": "METADATA"}, [case_id])
+
+
+async def _revoke(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    share = await w.api.shared(w.owner.token, case_id, w.partner.id, "METADATA")
+    return Target({"shareId": share}, [case_id, share])
+
+
+async def _shred(w: RoleWorld) -> Target:
+    tree = await _tree(w)
+    return Target({"id": tree["id"]}, [tree["id"]])
+
+
+async def _hold(w: RoleWorld) -> Target:
+    case_id = await _case(w)
+    return Target({"id": case_id, "hold": True, "reason": "Pending trial"}, [case_id])
+
+
+async def _register(w: RoleWorld) -> Target:
+    code = f"NEW-{secrets.token_hex(4).upper()}"
+    return Target(
+        {"code": code, "name": f"Agency {code}", "jurisdiction": "MY", "kind": "REGULATOR"}, []
+    )
+
+
+async def _open(w: RoleWorld) -> Target:
+    data = {
+        "reference": f"NEW-{secrets.token_hex(4)}",
+        "title": "New",
+        "summary": "Opened by the role matrix",
+        "category": "FRAUD",
+    }
+    return Target(data, [])
+
+
+async def _create(w: RoleWorld) -> Target:
+    return Target(request_input(w.partner.id), [])
+
+
+async def _message(w: RoleWorld) -> Target:
+    request_id = await _request(w, "SUBMITTED")
+    return Target({"id": request_id, "body": "Any news?"}, [request_id])
+
+
+TARGETS: dict[str, Setup] = {
+    "registerAgency": _register,
+    "openCase": _open,
+    "updateCase": _update,
+    "addSubject": _add_subject,
+    "addEvidence": _add_evidence,
+    "recordCustodyEvent": _custody,
+    "setSubjectMatchable": _matchable,
+    "shareCase": _share,
+    "revokeShare": _revoke,
+    "shredCase": _shred,
+    "setLegalHold": _hold,
+    "createCooperationRequest": _create,
+    "submitCooperationRequest": _step("submit", "DRAFT", incoming=False),
+    "acknowledgeCooperationRequest": _step("acknowledge", "SUBMITTED", incoming=True),
+    "acceptCooperationRequest": _step("accept", "SUBMITTED", incoming=True),
+    "declineCooperationRequest": _step("decline", "SUBMITTED", incoming=True),
+    "fulfilCooperationRequest": _step("fulfil", "ACCEPTED", incoming=True),
+    "withdrawCooperationRequest": _step("withdraw", "SUBMITTED", incoming=False),
+    "closeCooperationRequest": _step("close", "DECLINED", incoming=False),
+    "addCooperationMessage": _message,
+}
+
+
+# What a write could change: row counts of every table but the audit log, and the targets as
+# their owner reads them.
+
+
+async def _counts(runtime: Runtime) -> dict[str, int]:
+    assert tables.CaseRow.__tablename__ in SQLModel.metadata.tables  # the tables are loaded
+    counted = [t for name, t in SQLModel.metadata.tables.items() if name not in UNCOUNTED]
+    query = select(*(select(func.count()).select_from(t).scalar_subquery() for t in counted))
+    async with runtime.database.session() as session:
+        row = (await session.execute(query)).one()
+    return {table.name: count for table, count in zip(counted, row, strict=True)}
+
+
+async def _snapshot(w: RoleWorld, ids: list[str]) -> list[Any]:
+    if not ids:
+        return []
+    # One aliased `node` per object: fragments of several types on one field would conflict.
+    parts = [
+        f"n{index}: node(id: $i{index}) {{ id ... on {name} {{ {selection(name)} }} }}"
+        for index, name in enumerate(parse_global_id(each)[0] for each in ids)
+    ]
+    arguments = ", ".join(f"$i{index}: ID!" for index in range(len(ids)))
+    body = await w.gql(
+        w.owner.token,
+        f"query({arguments}) {{ {' '.join(parts)} }}",
+        {f"i{index}": each for index, each in enumerate(ids)},
+    )
+    assert "errors" not in body, body
+    found = list(body["data"].values())
+    assert all(found), found
+    return found
+
+
+def _mutation(name: str) -> str:
+    assert SCHEMA.mutation_type is not None
+    spec = SCHEMA.mutation_type.fields[name]
+    input_type = getattr(spec.args["input"].type, "of_type", spec.args["input"].type).name
+    payload = getattr(spec.type, "of_type", spec.type).name
+    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection(payload)} }} }}"
+
+
+def _no_protected(w: RoleWorld, body: Any) -> None:
+    text = json.dumps(body)
+    for word in w.protected:
+        assert word not in text, word
+
+
+def _cells(table: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    return [(name, role) for name in table for role in ROLE_NAMES]
+
+
+# hitCheck answers in a payload with `errors` (it notifies holders and spends an allowance).
+PAYLOAD_READS = {"hitCheck"}
+
+
+@pytest.mark.parametrize(("field_name", "role"), _cells(QUERY_TABLE))
+async def test_root_query_fields(role_world: RoleWorld, field_name: str, role: str) -> None:
+    w = role_world
+    expected = QUERY_TABLE[field_name][ROLE_NAMES.index(role)]
+    query, variables = READS[field_name].document(w)
+    before = await _counts(w.runtime)
+    body = await w.gql(w.owner.tokens[role], query, variables)
+    if expected == OK:
+        assert "errors" not in body, body
+        READS[field_name].check(w, body["data"][field_name])
+        return
+    if field_name in PAYLOAD_READS:  # a payload with `errors`, like a mutation's
+        payload = body["data"][field_name]
+        assert [error["code"] for error in payload["errors"]] == [NO], body
+        assert payload["results"] is None, body
+    else:  # a top-level error, the field null, like hitNotices and auditEvents always did
+        assert [error["extensions"]["code"] for error in body["errors"]] == [NO], body
+        assert body["data"] is None or body["data"][field_name] is None, body
+    _no_protected(w, body)
+    assert await _counts(w.runtime) == before
+
+
+@pytest.mark.parametrize(("name", "role"), _cells(MUTATION_TABLE))
+async def test_mutations(role_world: RoleWorld, name: str, role: str) -> None:
+    w = role_world
+    expected = MUTATION_TABLE[name][ROLE_NAMES.index(role)]
+    if expected == OK:
+        target = await TARGETS[name](w)
+    else:
+        if name not in w.shared:  # refused calls change nothing: they can share one target
+            w.shared[name] = await TARGETS[name](w)
+        target = w.shared[name]
+    counts, snapshot = await _counts(w.runtime), await _snapshot(w, target.ids)
+    body = await w.gql(w.owner.tokens[role], _mutation(name), {"input": target.data})
+    assert "errors" not in body, body
+    payload = body["data"][name]
+    changed = (await _counts(w.runtime), await _snapshot(w, target.ids)) != (counts, snapshot)
+    if expected == OK:
+        assert payload["errors"] == [], payload
+        assert any(value for key, value in payload.items() if key not in {"errors", "__typename"})
+        assert changed, name
+        return
+    assert [error["code"] for error in payload["errors"]] == [NO], payload
+    assert all(
+        value is None for key, value in payload.items() if key not in {"errors", "__typename"}
+    )
+    _no_protected(w, body)
+    assert not changed, name
+
+
+SUBSCRIBE = {
+    "cooperationRequestEvents": "subscription { cooperationRequestEvents(since: 0) { seq } }",
+    "hitNotices": "subscription { hitNotices(since: 0) { seq } }",
+}
+
+
+@pytest.mark.parametrize(("field_name", "role"), _cells(SUBSCRIPTION_TABLE))
+async def test_subscription_fields(role_world: RoleWorld, field_name: str, role: str) -> None:
+    w = role_world
+    expected = SUBSCRIPTION_TABLE[field_name][ROLE_NAMES.index(role)]
+    transport = ASGIWebSocketTransport(app=w.app)
+    ws: AsyncWebSocketSession
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as client,
+        aconnect_ws(
+            "http://casehub.test/graphql",
+            client,
+            subprotocols=["graphql-transport-ws"],
+            keepalive_ping_interval_seconds=None,
+        ) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {"token": w.owner.tokens[role]}})
+        if expected == CLOSED:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                await ws.receive_json(timeout=5.0)
+            assert closed.value.code == 4403
+            return
+        assert await ws.receive_json(timeout=5.0) == {"type": "connection_ack"}
+        await ws.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE[field_name]}}
+        )
+        message = await ws.receive_json(timeout=5.0)
+        assert (message["type"], message["id"]) == ("next", "1"), message
+        assert "errors" not in message["payload"], message
+        assert message["payload"]["data"][field_name]["seq"] >= 1

@@ -48,6 +48,8 @@ class Target:
             "CASEHUB_RATE_LIMIT_PER_SECOND": str(UNLIMITED),
             "CASEHUB_RATE_LIMIT_BURST": str(UNLIMITED),
             "CASEHUB_HIT_CHECK_PER_MINUTE": str(UNLIMITED),
+            # Every client of a workload holds the one token.
+            "CASEHUB_MAX_CONCURRENT_OPERATIONS_PER_TOKEN": str(UNLIMITED),
         }
 
 

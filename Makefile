@@ -3,14 +3,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every package, the tools included, comes from a lock with hashes (`make lock` writes both):
+# dev.lock for this venv, runtime.lock (a subset, same versions) for what the server alone needs.
+DEV_LOCK := requirements/dev.lock
+RUNTIME_LOCK := requirements/runtime.lock
 
-.PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench clean
+.PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
+  lock clean
 
-$(STAMP): pyproject.toml
+# A changed lock (or pyproject.toml) reinstalls. casehub itself goes in without dependencies and
+# without build isolation (setuptools is in the lock too); `pip check` then fails when
+# pyproject.toml asks for something the lock lacks: run `make lock`.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $(STAMP)
+
+# Resolved against the package index alone, for every platform (markers), Python 3.11. The versions already
+# locked are kept unless pyproject.toml's bounds exclude them; to upgrade, e.g.
+# `make lock LOCK_FLAGS=--upgrade` or `LOCK_FLAGS="--upgrade-package strawberry-graphql"`.
+LOCK_FLAGS ?=
+UV_COMPILE = $(BIN)/uv pip compile --no-config --quiet --universal --python-version 3.11 \
+  --generate-hashes --custom-compile-command 'make lock' \
+  $(LOCK_FLAGS)
+
+## Re-resolve the locks after a change to pyproject.toml's dependencies.
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK); }
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(RUNTIME_LOCK)
 
 ## Create the keyring and SQLite database, migrate, load the demo, print tokens, serve on :8000.
 run: $(STAMP)

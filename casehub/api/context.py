@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from strawberry.types import Info as _Info
@@ -22,7 +22,6 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # The scope a subscription is rendering a batch in. Each operation on a websocket runs in its
@@ -41,7 +40,6 @@ class SocketContext(Context):
         self._connection = (connection_scope, Loaders(connection_scope))
         self.request = request
         self.response = response
-        self.extra = {}
         self.connection_params: dict[str, object] = {}
 
     @property

@@ -14,12 +14,13 @@ Rules by kind:
   ``t.me/NAME``, ``telegram.me/NAME`` and ``telegram.dog/NAME`` links (with or without scheme)
   are reduced to ``NAME``.
 - CRYPTO_WALLET: chain required. EVM chains: ``0x`` + 40 hex digits, lower-cased; a mixed-case
-  address must carry a valid EIP-55 checksum. Bitcoin: bech32/bech32m (``bc1``) lower-cased
-  with its BIP-173/BIP-350 checksum checked, or base58check (``1``/``3``). Tron: base58check
-  (``T``). Other chains: stripped, kept as given.
+  address must carry a valid EIP-55 checksum (Keccak-256 from `pycryptodome`). Bitcoin: a
+  segwit address (``bc1``/``tb1``) lower-cased, decoded by `bech32m` (BIP-173 bech32 for
+  witness v0, BIP-350 bech32m after it), or base58check (``1``/``3``, `base58`). Tron:
+  base58check (``T``, version byte 0x41). Other chains: stripped, kept as given.
 - BANK_ACCOUNT: an IBAN (2 letters, 2 digits, up to 30 letters or digits; spaces allowed) must
-  pass mod-97 and is returned upper-case without spaces; anything else is upper-cased with
-  spaces and punctuation removed.
+  pass mod-97 (`stdnum.iban`) and is returned upper-case without spaces; anything else is
+  upper-cased with spaces and punctuation removed.
 - IP_ADDRESS: `ipaddress` compressed form.
 - DOMAIN: IDNA-encoded, lower-case, without trailing dot.
 - URL, DOCUMENT_NUMBER, OTHER: stripped, internal whitespace collapsed to one space.
@@ -27,12 +28,16 @@ Rules by kind:
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from collections.abc import Sequence
 
+import base58
+import bech32m
 import phonenumbers
+from Crypto.Hash import keccak
+from stdnum import iban
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from casehub.domain.enums import IdentifierKind
 from casehub.domain.errors import ValidationFailed
@@ -43,8 +48,6 @@ _HANDLE = re.compile(r"[^\s@/]{1,256}")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _EVM = re.compile(r"0x[0-9a-fA-F]{40}")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
 def canonical(
@@ -147,7 +150,7 @@ def _wallet(text: str, chain: str | None, field: Sequence[str]) -> str:
             if text != text.lower() and text != text.upper():
                 raise ValidationFailed("A bech32 address is not mixed case.", field)
             if not _bech32_valid(text.lower()):
-                raise ValidationFailed("The bech32 address's checksum is wrong.", field)
+                raise ValidationFailed("Not a segwit address: wrong checksum or program.", field)
             return text.lower()
         if text[:1] not in ("1", "3") or _base58check(text) is None:
             raise ValidationFailed("Not a valid bitcoin address.", field)
@@ -163,10 +166,14 @@ def _wallet(text: str, chain: str | None, field: Sequence[str]) -> str:
 def _bank_account(text: str, field: Sequence[str]) -> str:
     compact = re.sub(r"[\s\-./]", "", text).upper()
     if re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9 ]+", text.upper()) and _IBAN.fullmatch(compact):
-        moved = compact[4:] + compact[:4]
-        if int("".join(str(int(c, 36)) for c in moved)) % 97 != 1:
-            raise ValidationFailed("The IBAN's check digits are wrong.", field)
-        return compact
+        try:
+            # Mod-97 first; the country's national check digits are not checked (a value that
+            # passes mod-97 was always accepted, and stored ones must keep matching).
+            return iban.validate(compact, check_country=False)
+        except InvalidChecksum:
+            raise ValidationFailed("The IBAN's check digits are wrong.", field) from None
+        except ValidationError:
+            pass  # no country's IBAN (unknown code, another length): an account number
     cleaned = "".join(c for c in text.upper() if c.isalnum())
     if not cleaned:
         raise ValidationFailed("An account number has letters or digits.", field)
@@ -174,99 +181,27 @@ def _bank_account(text: str, field: Sequence[str]) -> str:
 
 
 def _base58check(text: str) -> bytes | None:
-    """The payload of a base58check string, or None when it is not one."""
-    number = 0
-    for char in text:
-        digit = _BASE58.find(char)
-        if digit < 0:
-            return None
-        number = number * 58 + digit
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    raw = b"\0" * (len(text) - len(text.lstrip("1"))) + raw
-    if len(raw) < 5:
+    """The payload of a base58check string, or None when it is not one (or carries nothing)."""
+    try:
+        payload = base58.b58decode_check(text)
+    except ValueError:  # a character outside the alphabet (or not ASCII), a wrong checksum
         return None
-    payload, checksum = raw[:-4], raw[-4:]
-    if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:
-        return None
-    return payload
-
-
-def _bech32_polymod(values: Sequence[int]) -> int:
-    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-    check = 1
-    for value in values:
-        top = check >> 25
-        check = (check & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            check ^= generator[i] if (top >> i) & 1 else 0
-    return check
+    return payload or None
 
 
 def _bech32_valid(text: str) -> bool:
-    """BIP-173 (bech32, witness v0) or BIP-350 (bech32m, later versions) checksum."""
-    hrp, sep, data = text.rpartition("1")
-    if not sep or not hrp or len(data) < 7 or len(text) > 90:
+    """A segwit address (``bc`` or ``tb``): BIP-173 bech32 for witness v0, BIP-350 bech32m for
+    later versions, with a witness program of a length its version allows."""
+    try:
+        bech32m.decode(text[:2], text)
+    except ValueError:  # bech32m.DecodeError, whatever the reason
         return False
-    if any(c not in _BECH32 for c in data):
-        return False
-    values = [_BECH32.index(c) for c in data]
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    constant = _bech32_polymod(expanded + values)
-    return (values[0] == 0 and constant == 1) or (values[0] != 0 and constant == 0x2BC830A3)
-
-
-_ROUND_CONSTANTS = (
-    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
-    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
-    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
-    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
-    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
-)  # fmt: skip
-_ROTATIONS = (
-    (0, 36, 3, 41, 18),
-    (1, 44, 10, 45, 2),
-    (62, 6, 43, 15, 61),
-    (28, 55, 25, 21, 56),
-    (27, 20, 39, 8, 14),
-)
-_MASK = (1 << 64) - 1
-
-
-def _rotl(value: int, shift: int) -> int:
-    return ((value << shift) | (value >> (64 - shift))) & _MASK if shift else value
-
-
-def _keccak_f(state: list[list[int]]) -> None:
-    """Keccak-f[1600] in place; state[x][y] is a 64-bit lane."""
-    for constant in _ROUND_CONSTANTS:
-        c = [state[x][0] ^ state[x][1] ^ state[x][2] ^ state[x][3] ^ state[x][4] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ _rotl(c[(x + 1) % 5], 1) for x in range(5)]
-        for x in range(5):
-            for y in range(5):
-                state[x][y] ^= d[x]
-        b = [[0] * 5 for _ in range(5)]
-        for x in range(5):
-            for y in range(5):
-                b[y][(2 * x + 3 * y) % 5] = _rotl(state[x][y], _ROTATIONS[x][y])
-        for x in range(5):
-            for y in range(5):
-                state[x][y] = b[x][y] ^ (~b[(x + 1) % 5][y] & b[(x + 2) % 5][y])
-        state[0][0] ^= constant
+    return True
 
 
 def keccak256(data: bytes) -> bytes:
     """Keccak-256 as used by Ethereum (original padding, not SHA3-256)."""
-    rate = 136
-    padded = bytearray(data) + b"\x01" + b"\0" * ((-len(data) - 1) % rate)
-    padded[-1] |= 0x80
-    state = [[0] * 5 for _ in range(5)]
-    for start in range(0, len(padded), rate):
-        block = padded[start : start + rate]
-        for i in range(rate // 8):
-            state[i % 5][i // 5] ^= int.from_bytes(block[8 * i : 8 * i + 8], "little")
-        _keccak_f(state)
-    return b"".join(state[i % 5][i // 5].to_bytes(8, "little") for i in range(4))
+    return keccak.new(digest_bits=256, data=data).digest()
 
 
 def _eip55(lower_hex: str) -> str:

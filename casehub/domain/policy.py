@@ -179,8 +179,3 @@ def decide(action: Action, access: Access | None, roles: Iterable[Role]) -> Deci
     if not may(roles, _OPERATIONS[action]):
         return Decision.FORBIDDEN
     return Decision.ALLOW
-
-
-def has_role(roles: Iterable[Role], *needed: Role) -> bool:
-    """Whether any of the needed roles is held (for actions not tied to one case)."""
-    return not set(needed).isdisjoint(roles)

@@ -107,7 +107,6 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestAction], tuple[Side, RequestStatus
 
 # While a request is open the requested agency works on it (and reads what it links to).
 OPEN = frozenset({S.SUBMITTED, S.ACKNOWLEDGED, S.ACCEPTED})
-FINISHED = frozenset({S.DECLINED, S.FULFILLED, S.PARTIALLY_FULFILLED, S.WITHDRAWN, S.CLOSED})
 
 
 def next_status(

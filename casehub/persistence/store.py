@@ -57,10 +57,6 @@ class Store(RequestQueries, DeconflictionQueries, AuditQueries):
         )
         return await self._one_or_none(statement)
 
-    async def principals_by_ids(self, ids: Iterable[UUID]) -> list[PrincipalRow]:
-        """Principals with these ids."""
-        return await self._by_ids(PrincipalRow, ids)
-
     async def token_with_principal(
         self, token_hash: str
     ) -> tuple[ApiTokenRow, PrincipalRow, AgencyRow] | None:

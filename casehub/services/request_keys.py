@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -95,8 +94,3 @@ def sealed_request_field(
 def owner_of(row: CooperationRequestRow) -> UUID:
     """The agency request ciphertexts are bound to: the requester."""
     return row.requester_agency_id
-
-
-async def party_keys(scope: Scope, request_ids: Sequence[UUID]) -> dict[UUID, DataKey | None]:
-    """The caller's keys of these requests."""
-    return await keys.viewer_keys(scope, request_ids)

@@ -227,6 +227,10 @@ INVALID = [
     (K.CRYPTO_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", None, "bitcoin", None),
     (K.CRYPTO_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7KV8F3T4", None, "bitcoin", None),
     (K.CRYPTO_WALLET, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3tb", None, "bitcoin", None),
+    # checksums right, witness programs not: v0 with 16 bytes, v1 with 1 byte, version 17
+    (K.CRYPTO_WALLET, "bc1qy3s3q27y9wj2p0e994s9wprag5nmrux2", None, "bitcoin", None),
+    (K.CRYPTO_WALLET, "bc1pysl0u83r", None, "bitcoin", None),
+    (K.CRYPTO_WALLET, "bc13y3s3q27y9wj2p0e994s9wpragklyjmyvpnlwf6", None, "bitcoin", None),
     (K.CRYPTO_WALLET, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", None, "bitcoin", None),
     (K.CRYPTO_WALLET, "1A1zP1eP5QGefi2DMPTfTL5SLmv7Divf0a", None, "bitcoin", None),
     (K.CRYPTO_WALLET, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", None, "tron", None),

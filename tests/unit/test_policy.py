@@ -17,7 +17,6 @@ from casehub.domain.policy import (
     case_access,
     decide,
     evidence_access,
-    has_role,
     reads_attached,
 )
 from casehub.domain.requests import RequestStatus
@@ -293,20 +292,6 @@ def test_share_grant_is_active(expires, revoked, active):
 )
 def test_access_decrypts(access, decrypts):
     assert access.decrypts is decrypts
-
-
-@pytest.mark.parametrize(
-    ("held", "needed", "expected"),
-    [
-        ({Role.HUB_ADMIN}, (Role.HUB_ADMIN,), True),
-        ({Role.READER}, (Role.HUB_ADMIN,), False),
-        ({Role.READER, Role.AGENCY_ADMIN}, (Role.AGENCY_ADMIN, Role.HUB_ADMIN), True),
-        (set(), (Role.READER,), False),
-        ({Role.READER}, (), False),
-    ],
-)
-def test_has_role(held, needed, expected):
-    assert has_role(held, *needed) is expected
 
 
 # A case linked to a request: the requested agency reads its clear fields while the request is

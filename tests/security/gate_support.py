@@ -14,6 +14,7 @@ from graphql.execution import Executor
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from casehub.app import create_app
 from casehub.persistence.tables import AuditEventRow
@@ -87,7 +88,7 @@ class Socket:
 
 
 @asynccontextmanager
-async def socket(app: Starlette) -> AsyncIterator[Socket]:
+async def socket(app: ASGIApp) -> AsyncIterator[Socket]:
     """A websocket to the app, speaking graphql-transport-ws."""
     transport = ASGIWebSocketTransport(app=app)
     ws: AsyncWebSocketSession

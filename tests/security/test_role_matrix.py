@@ -22,8 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 from starlette.types import ASGIApp
@@ -38,6 +36,7 @@ from casehub.services.runtime import Runtime
 from tests.api.conftest import Api, Sample
 from tests.conftest import Agency, GraphQL, World
 from tests.request_support import STEPS, Requests, request_input
+from tests.security.gate_support import socket
 from tests.security.test_idor_matrix import SCHEMA
 from tests.security.test_idor_matrix import select as every_field
 
@@ -534,28 +533,13 @@ SUBSCRIBE = {
 async def test_subscription_fields(role_world: RoleWorld, field_name: str, role: str) -> None:
     w = role_world
     expected = SUBSCRIPTION_TABLE[field_name][ROLE_NAMES.index(role)]
-    transport = ASGIWebSocketTransport(app=w.app)
-    ws: AsyncWebSocketSession
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://casehub.test") as client,
-        aconnect_ws(
-            "http://casehub.test/graphql",
-            client,
-            subprotocols=["graphql-transport-ws"],
-            keepalive_ping_interval_seconds=None,
-        ) as ws,
-    ):
-        await ws.send_json({"type": "connection_init", "payload": {"token": w.owner.tokens[role]}})
+    async with socket(w.app) as client:
+        answer = await client.init(w.owner.tokens[role])
         if expected == CLOSED:
-            with pytest.raises(WebSocketDisconnect) as closed:
-                await ws.receive_json(timeout=5.0)
-            assert closed.value.code == 4403
+            assert answer == 4403
             return
-        assert await ws.receive_json(timeout=5.0) == {"type": "connection_ack"}
-        await ws.send_json(
-            {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE[field_name]}}
-        )
-        message = await ws.receive_json(timeout=5.0)
+        assert answer == {"type": "connection_ack"}
+        message = await client.subscribe(SUBSCRIBE[field_name])
         assert (message["type"], message["id"]) == ("next", "1"), message
         assert "errors" not in message["payload"], message
         assert message["payload"]["data"][field_name]["seq"] >= 1

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Operations one API token may have running at once, per replica.",
     )
+    max_websockets_per_token: int = Field(
+        default=4,
+        ge=1,
+        description="Websocket connections one API token may hold open at once, per replica "
+        "(each carries up to 10 subscriptions).",
+    )
     max_query_depth: int = Field(default=10, ge=1, description="Deepest query accepted.")
     max_query_aliases: int = Field(
         default=15, ge=0, description="Most aliases one GraphQL document may hold."

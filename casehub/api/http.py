@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
 from cross_web import HTTPException
@@ -51,7 +52,7 @@ from casehub.services.runtime import Scope as RequestScope
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 CLOSE_UNAUTHORIZED = 4401  # connection_init without a valid token (4403: no agency role)
-CLOSE_RATE_LIMITED = 4429  # too many failed authentications from the client's address
+CLOSE_RATE_LIMITED = 4429  # too many failed authentications, or sockets open with the token
 OPERATION_TIMEOUT = "OPERATION_TIMEOUT"
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
@@ -68,7 +69,7 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate
-    and with 4429 when its address failed too often."""
+    and with 4429 when its address failed too often or its token holds too many sockets."""
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -76,7 +77,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except Unauthenticated:
             await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
         except RateLimited:
-            await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Too many failures")
+            await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Rate limited")
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Each `subscribe` spends one call from the token's bucket, the one HTTP requests
@@ -145,6 +146,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.metrics = metrics
         self.budget = runtime.settings.operation_time_budget_seconds
         self.max_response = runtime.settings.max_response_bytes
+        self.max_sockets = runtime.settings.max_websockets_per_token
+        self.sockets: dict[UUID, int] = {}  # open websockets per token, in this process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -243,7 +246,17 @@ class GraphQLView(GraphQL[Context, None]):
         # The connection's scope only authenticates; each subscription reads in scopes of its own.
         async with open_scope(self.runtime) as connection_scope:
             connection_scope.request_id = websocket.scope[EXCHANGE].request_id
-            await self.run(websocket, context=SocketContext(connection_scope, websocket, websocket))
+            try:
+                await self.run(
+                    websocket, context=SocketContext(connection_scope, websocket, websocket)
+                )
+            finally:
+                # Set once connection_init is accepted, which counted the socket.
+                if (principal := connection_scope.principal) is not None:
+                    if left := self.sockets[principal.token_id] - 1:
+                        self.sockets[principal.token_id] = left
+                    else:
+                        del self.sockets[principal.token_id]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate connection_init: no valid token closes with 4401, a token without an
@@ -266,6 +279,15 @@ class GraphQLView(GraphQL[Context, None]):
         exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
         if not inbox.may_follow(principal):
             raise ConnectionRejectionError  # closed with 4403
+        # Each socket holds a task, a listener queue and up to 10 subscriptions: a token may
+        # hold a few, not as many as it can open.
+        open_now = self.sockets.get(principal.token_id, 0)
+        if open_now >= self.max_sockets:
+            self.metrics.rate_limited.labels(metrics.CALLS).inc()
+            raise RateLimited(
+                f"This token already holds {open_now} websockets; at most {self.max_sockets}.", 1
+            )
+        self.sockets[principal.token_id] = open_now + 1
         context.scope.principal = principal
         return cast(UnsetType, UNSET)
 

@@ -5,6 +5,7 @@ token is even looked up; the clock is the test's, so nothing sleeps."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -178,6 +179,24 @@ async def test_websocket_authentication_failures_count_against_the_address(
     clock.advance(10)
     async with socket(app) as sock:
         assert await sock.init(tokens["all"]) == {"type": "connection_ack"}
+
+
+async def test_a_token_holds_at_most_its_websockets(
+    runtime: Runtime, tokens: dict[str, str], clock: Clock
+) -> None:
+    app = app_of(with_settings(runtime, max_websockets_per_token=2), clock)
+    async with AsyncExitStack() as held:
+        for _ in range(2):
+            sock = await held.enter_async_context(socket(app))
+            assert await sock.init(tokens["all"]) == {"type": "connection_ack"}
+        async with socket(app) as third:
+            assert await third.init(tokens["all"]) == 4429
+        # Another token of the same agency has sockets of its own.
+        async with socket(app) as other:
+            assert await other.init(tokens["READER"]) == {"type": "connection_ack"}
+    # Closed sockets give their places back.
+    async with socket(app) as again:
+        assert await again.init(tokens["all"]) == {"type": "connection_ack"}
 
 
 async def test_the_defaults_give_a_token_a_burst_of_40(

@@ -1,15 +1,17 @@
-"""Commands that set up and serve: serve, demo, db upgrade, keys init, schema export."""
+"""Commands that set up and serve: serve, demo, db upgrade and check, keys init, schema export."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from casehub.cli.common import fail, run, runtime_for
 from casehub.config import Environment, Settings
@@ -114,6 +116,32 @@ def db_upgrade() -> None:
     settings = Settings()
     migrate.upgrade(settings.database_url)
     typer.echo(f"database at {migrate.head_revision()}", err=True)
+
+
+@db_app.command("check")
+def db_check(
+    wait: Annotated[
+        int, typer.Option(min=0, help="Seconds to keep checking, every 2 s; 0: check once.")
+    ] = 0,
+) -> None:
+    """Exit 0 once this release can serve the database (the check `serve` makes), else 1."""
+    from casehub.services.health import schema_problem
+
+    # Kubernetes runs it in an init container, so that new servers wait for the migration Job
+    # instead of crash-looping until it has run (deploy/k8s/base/deployment.yaml).
+    settings = Settings()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            problem = asyncio.run(_check_schema(runtime_for(settings), schema_problem))
+        except (OSError, SQLAlchemyError):  # the database is not up yet: keep waiting
+            problem = "the database is unreachable"
+        if problem is None:
+            typer.echo(f"database at {migrate.head_revision()} or newer", err=True)
+            return
+        if time.monotonic() >= deadline:
+            fail(problem)
+        time.sleep(2)
 
 
 @keys_app.command("init")

@@ -7,6 +7,7 @@ still lints the Dockerfile there)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
@@ -19,10 +20,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVER_PORT = 8000
+# Not the image's default (8000): the server and its HEALTHCHECK both follow CASEHUB_PORT.
+SERVER_PORT = 8001
 BUILD = 900  # seconds  # a cold build downloads the base image and every dependency
 READY_SECONDS = 60
-DATA = "/var/lib/casehub"  # the image's volume: writable although the root filesystem is not
+DATA = "/var/lib/casehub"  # a volume mounted there: writable although the root filesystem is not
 # Both live in the volume; the image's default keyring path expects a mounted Secret instead.
 ENVIRONMENT = {
     "CASEHUB_DATABASE_URL": f"sqlite+aiosqlite:///{DATA}/casehub.db",
@@ -123,9 +125,8 @@ def test_the_image_serves_on_a_read_only_root_filesystem(image: str, volume: str
     # The one-shot commands an operator runs, then the image's own entrypoint and command.
     docker("run", "--rm", *hardened(volume), image, "keys", "init")
     docker("run", "--rm", *hardened(volume), image, "db", "upgrade")
-    container = docker(
-        "run", "--detach", *hardened(volume), "--publish", f"127.0.0.1::{SERVER_PORT}", image
-    )
+    port = ["--env", f"CASEHUB_PORT={SERVER_PORT}", "--publish", f"127.0.0.1::{SERVER_PORT}"]
+    container = docker("run", "--detach", *hardened(volume), *port, image)
     try:
         address = docker("port", container, f"{SERVER_PORT}/tcp").splitlines()[0]
         base = f"http://{address}"
@@ -134,7 +135,11 @@ def test_the_image_serves_on_a_read_only_root_filesystem(image: str, volume: str
         assert ready.status_code == 200, ready.text
         assert docker("exec", container, "id", "-u") == "10001"
         assert docker("inspect", "--format", "{{.Config.User}}", image) == "10001:10001"
-        assert docker("inspect", "--format", "{{.Config.Healthcheck.Test}}", image) != "<nil>"
+        assert docker("inspect", "--format", "{{json .Config.Volumes}}", image) == "null"
+        healthcheck = docker("inspect", "--format", "{{json .Config.Healthcheck.Test}}", image)
+        check = json.loads(healthcheck)
+        assert check[0] == "CMD"
+        docker("exec", container, *check[1:])  # healthy on the port the server binds
     except BaseException:
         print(logs(container))  # shown by pytest with the failure
         raise

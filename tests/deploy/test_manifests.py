@@ -4,9 +4,12 @@ schema and policies): that the files under deploy/ agree with each other and wit
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with uvicorn[standard]
 
 from casehub.config import Settings
@@ -14,7 +17,10 @@ from casehub.config import Settings
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 BASE = DEPLOY / "k8s" / "base"
 SITE = DEPLOY / "nginx" / "casehub.conf"
+PRODUCTION = DEPLOY / "k8s" / "overlays" / "production"
 SERVER_PORT = 8000  # what every `casehub serve` in deploy/ binds
+# `make validate-deploy` installs it (and runs before pytest in `make test`).
+KUBECTL = DEPLOY.parent / ".venv-deploy" / "bin" / "kubectl"
 
 
 def base_resources() -> dict[str, dict[str, Any]]:
@@ -61,7 +67,7 @@ def test_the_server_reads_the_keyring_copy_the_init_container_makes() -> None:
     keyring = Path(resources["ConfigMap"]["data"]["CASEHUB_KEYRING"])
     pod = resources["Deployment"]["spec"]["template"]["spec"]
     volumes = by_name(pod["volumes"])
-    (init,) = pod["initContainers"]
+    init = by_name(pod["initContainers"])["keyring"]
     (server,) = pod["containers"]
     # 0400: casehub refuses a keyring its group can read, which the Secret's files are.
     program, mode_flag, mode, source, destination = init["command"]
@@ -127,4 +133,124 @@ def test_probes_check_liveness_and_readiness_apart() -> None:
     assert server["livenessProbe"]["httpGet"]["path"] == "/healthz"  # no dependency
     assert server["readinessProbe"]["httpGet"]["path"] == "/readyz"  # database, schema, keys
     assert server["ports"] == [{"name": "http", "containerPort": SERVER_PORT, "protocol": "TCP"}]
-    assert server["args"][-1] == str(SERVER_PORT)
+    # The port is the image's CASEHUB_PORT (tests/deploy/test_dockerfile.py), not overridden.
+    assert server["args"] == ["serve"]
+    assert "CASEHUB_PORT" not in base_resources()["ConfigMap"]["data"]
+
+
+def test_admin_commands_do_not_run_the_migration_again() -> None:
+    # `compose run` starts the service's dependencies: a replica's would re-run `migrate`.
+    services = compose()["services"]
+    admin = services["admin"]
+    assert admin["profiles"] == ["admin"]  # never started by `up`
+    assert set(admin["depends_on"]) == {"postgres"}
+    assert admin["secrets"] == ["casehub-keyring"]
+    assert "command" not in admin  # the command line is the `run` arguments
+
+
+def test_nginx_starts_as_soon_as_the_replicas_are_healthy() -> None:
+    # nginx waits for `service_healthy`; the first probe comes after start_interval, not after
+    # a whole interval.
+    services = compose()["services"]
+    replicas = [name for name, service in services.items() if service.get("command") == ["serve"]]
+    assert set(services["nginx"]["depends_on"]) == set(replicas)
+    for name in replicas:
+        healthcheck = services[name]["healthcheck"]
+        assert healthcheck["start_interval"] == "1s"
+        assert "test" not in healthcheck  # the image's check, on the image's port
+
+
+def test_new_servers_wait_for_the_schema_instead_of_crash_looping() -> None:
+    resources = base_resources()
+    pod = resources["Deployment"]["spec"]["template"]["spec"]
+    (server,) = pod["containers"]
+    keyring, schema = pod["initContainers"]  # in order: the check loads the keyring copy
+    assert keyring["name"] == "keyring"
+    assert schema["image"] == server["image"]  # the release whose head is awaited
+    assert schema["args"][:3] == ["db", "check", "--wait"]
+    job = resources["Job"]["spec"]
+    assert int(schema["args"][3]) >= job["activeDeadlineSeconds"]  # as long as the migration
+    assert schema["env"] == server["env"]  # the same database
+    assert schema["envFrom"] == server["envFrom"]
+    assert by_name(schema["volumeMounts"])["keyring"] == by_name(server["volumeMounts"])["keyring"]
+    # GitOps tools would recreate a Job that deletes itself.
+    assert "ttlSecondsAfterFinished" not in job
+
+
+def test_node_drains_can_evict_pods_that_are_not_ready() -> None:
+    # When the database is down no pod is ready: the budget must not block a drain then.
+    pdb = base_resources()["PodDisruptionBudget"]["spec"]
+    assert pdb["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def network_peers(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = policy["spec"]
+    rules = [*spec["ingress"], *spec["egress"]]
+    return [peer for rule in rules for peer in rule.get("from", []) + rule.get("to", [])]
+
+
+def test_every_network_peer_names_its_namespace_and_pods() -> None:
+    # A peer without a namespaceSelector means "this namespace"; one without a podSelector,
+    # every pod of the namespace.
+    for peer in network_peers(base_resources()["NetworkPolicy"]):
+        assert set(peer) == {"namespaceSelector", "podSelector"}, peer
+        assert set(peer["namespaceSelector"]["matchLabels"]) == {"kubernetes.io/metadata.name"}
+
+
+def test_no_forwarded_address_is_believed_unless_the_overlay_names_the_proxies() -> None:
+    assert base_resources()["ConfigMap"]["data"]["CASEHUB_FORWARDED_ALLOW_IPS"] == ""
+
+
+def render(overlay: Path) -> list[dict[str, Any]]:
+    if not KUBECTL.exists():
+        pytest.skip("no .venv-deploy/bin/kubectl (`make validate-deploy` installs it)")
+    result = subprocess.run(
+        [str(KUBECTL), "kustomize", str(overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return list(yaml.safe_load_all(result.stdout))
+
+
+def test_the_overlay_sets_network_peers_and_proxies_in_one_place(tmp_path: Path) -> None:
+    # A copy of the manifests whose overlay names other peers: every value reaches its field.
+    shutil.copytree(DEPLOY / "k8s", tmp_path / "k8s")
+    parameters_file = tmp_path / "k8s" / "overlays" / "production" / "network-peers.yaml"
+    parameters = yaml.safe_load(parameters_file.read_text())
+    chosen = {key: f"x-{key}" for key in parameters["data"]}
+    chosen["forwarded-allow-ips"] = "10.42.7.0/24"
+    parameters["data"] = chosen
+    parameters_file.write_text(yaml.safe_dump(parameters))
+    rendered = render(tmp_path / "k8s" / "overlays" / "production")
+    kinds = {document["kind"]: document for document in rendered}
+    configmaps = [document for document in rendered if document["kind"] == "ConfigMap"]
+    assert [document["metadata"]["name"] for document in configmaps] == ["casehub"]  # not emitted
+    assert kinds["ConfigMap"]["data"]["CASEHUB_FORWARDED_ALLOW_IPS"] == "10.42.7.0/24"
+    ingress_peer, postgresql_peer, dns_peer = network_peers(kinds["NetworkPolicy"])
+    namespace = "kubernetes.io/metadata.name"
+    assert ingress_peer["namespaceSelector"]["matchLabels"][namespace] == (
+        "x-ingress-controller-namespace"
+    )
+    assert ingress_peer["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "x-ingress-controller-name"
+    }
+    assert (
+        postgresql_peer["namespaceSelector"]["matchLabels"][namespace] == "x-postgresql-namespace"
+    )
+    assert postgresql_peer["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "x-postgresql-name"
+    }
+    assert dns_peer["namespaceSelector"]["matchLabels"][namespace] == "x-dns-namespace"
+    assert dns_peer["podSelector"]["matchLabels"] == {"k8s-app": "x-dns-k8s-app"}
+
+
+def test_the_overlay_defaults_are_the_base_values() -> None:
+    # Rendered as committed, the overlay's peers are the base's (its parameters file only
+    # documents them) and no proxy is believed.
+    base = {document["kind"]: document for document in render(BASE)}
+    production = {document["kind"]: document for document in render(PRODUCTION)}
+    assert network_peers(production["NetworkPolicy"]) == network_peers(base["NetworkPolicy"])
+    assert production["ConfigMap"]["data"]["CASEHUB_FORWARDED_ALLOW_IPS"] == ""

@@ -178,6 +178,30 @@ def _upgrade(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_db_check_waits_until_the_database_is_migrated(template: Home, tmp_path: Path) -> None:
+    """What the Kubernetes init container runs: it fails on an unmigrated database, and with
+    --wait it succeeds once the migration (the Job, elsewhere) has run."""
+    home = Home(tmp_path)
+    shutil.copy2(template.keyring, home.keyring)
+    refused = home.run("db", "check")
+    assert refused.returncode == 1
+    assert "not migrated" in refused.stderr
+    waiting = subprocess.Popen(
+        [str(CASEHUB), "db", "check", "--wait", str(TIMEOUT)],
+        env=home.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        home.ok("db", "upgrade")
+        _, stderr = waiting.communicate(timeout=TIMEOUT)
+    finally:
+        waiting.kill()
+    assert waiting.returncode == 0, stderr
+    assert home.run("db", "check").returncode == 0
+
+
 async def test_database_files_are_private_to_the_user(tmp_path: Path) -> None:
     """The SQLite database, its -wal and -shm files and the directory casehub creates for
     them hold case titles and references: no other local user may read them."""

@@ -172,13 +172,12 @@ async def test_long_list_in_the_variables_is_refused_before_coercion(
     maximum: int,
 ) -> None:
     # A READER token, as in the report: refused for the list's length, not for the role.
+    # `listItems` is the check that runs before graphql-core coerces the variables.
     reader = (await world.agency("LB")).tokens["READER"]
-    started = time.monotonic()
     async with nothing_run(runtime, resolvers, sql_counter, authenticated=True):
         response = await post(http, reader, query, variables)
     extensions = refused(response, "LIMIT_EXCEEDED")
     assert extensions == {"code": "LIMIT_EXCEEDED", "limit": "listItems", "max": maximum}
-    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(

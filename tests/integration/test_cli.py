@@ -464,6 +464,20 @@ def test_serve_answers_health_checks(
     assert "Application shutdown complete" in (home.root / "serve.log").read_text()
 
 
+def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Wait until a `casehub serve` answers /healthz; fail with its log if it dies or hangs."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(log.read_text())
+
+
 @contextmanager
 def serving(home: Home, **env: str) -> Iterator[str]:
     """`casehub serve` on loopback with extra environment, once /healthz answers."""
@@ -479,15 +493,7 @@ def serving(home: Home, **env: str) -> Iterator[str]:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_healthy(process, base, log_path)
             yield base
         finally:
             process.terminate()

@@ -26,7 +26,7 @@ from casehub.domain.errors import Conflict
 from casehub.persistence import migrate
 from casehub.services import auth, key_lifecycle
 from casehub.services.runtime import open_scope
-from tests.integration.test_cli import CASEHUB, free_port
+from tests.integration.test_cli import CASEHUB, free_port, wait_healthy
 from tests.postgres import fresh_postgres, require_postgres
 from tests.support import register
 
@@ -273,19 +273,6 @@ async def test_cli_rotate_status_rewrap_retire(home: KeyHome) -> None:
     assert retired.returncode == 0, retired.stderr
     shown = await asyncio.to_thread(home.run, "keys", "status")
     assert shown.stdout.splitlines()[1:] == ["2\tactive\t1"]
-
-
-def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(log.read_text())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from casehub.api import bounds
 from casehub.api.schema import build_schema
 from casehub.persistence.tables import RequestEventRow, RequestMessageRow
 from casehub.services.runtime import Runtime, open_scope
+from tests.integration.servers import post
 from tests.request_support import Requests, three_agencies
 from tests.security.gate_support import ResolverCalls, nothing_run, serving, with_settings
 from tests.support import nothing_written
@@ -46,15 +47,7 @@ LISTS = """query($c: ID!) { node(id: $c) { ... on Case { subjects { id } evidenc
 
 
 async def call(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> Any:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
+    return await post(http, token, query, variables)
 
 
 async def payload(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> Any:

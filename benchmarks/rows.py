@@ -17,10 +17,10 @@ from casehub.crypto import (
     seal_field,
     wrap_data_key,
 )
+from casehub.domain.deconfliction.matching import match_material
 from casehub.domain.enums import CaseStatus
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
-from casehub.domain.matching import match_material
 
 Values = dict[str, Any]
 
@@ -28,7 +28,7 @@ Values = dict[str, Any]
 def seal(
     key: DataKey, owner: UUID, table: str, column: str, row_id: UUID, value: str | bytes
 ) -> bytes:
-    """Encrypt one field (text as UTF-8) for its place, as casehub.services.cases.seal does."""
+    """Encrypt one field (text as UTF-8) for its place, as the case services seal it."""
     plaintext = value.encode("utf-8") if isinstance(value, str) else value
     return seal_field(key, FieldContext(table, column, row_id, owner), plaintext)
 

@@ -24,8 +24,10 @@ from benchmarks.dataset import (
 )
 from casehub.app import build_runtime
 from casehub.domain.enums import Role, ShareScope
-from casehub.domain.requests import Priority, RequestAction, RequestKind
-from casehub.services import agencies, auth, cases, requests, sharing, subjects
+from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
+from casehub.services.agencies import agencies, auth
+from casehub.services.cases import cases, sharing, subjects
+from casehub.services.requests import lifecycle as requests
 from casehub.services.runtime import Principal, Runtime, open_scope
 
 ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)

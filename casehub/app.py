@@ -15,11 +15,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 
-from casehub.api.access_log import OperationName, Spans, configure_logging
-from casehub.api.headers import middleware
-from casehub.api.http import graphql_app, healthz
-from casehub.api.limits import QueryLimits
-from casehub.api.metrics import Metrics
+from casehub.api.execution.limits import QueryLimits
+from casehub.api.http.access_log import OperationName, Spans, configure_logging
+from casehub.api.http.headers import middleware
+from casehub.api.http.metrics import Metrics
+from casehub.api.http.routes import graphql_app, healthz
 from casehub.api.schema import build_schema
 from casehub.config import Settings
 from casehub.crypto import KeyProvider, LocalKeyring
@@ -70,7 +70,7 @@ def create_app(
     exporting: TracerProvider | None = None  # made here, so shut down here
     if settings.otel_enabled:
         try:
-            from casehub.api import tracing
+            from casehub.api.http import tracing
         except ImportError as missing:
             raise StartupError(
                 f"CASEHUB_OTEL_ENABLED is true but OpenTelemetry is not installed ({missing.name}"

@@ -17,7 +17,7 @@ from casehub.config import Settings
 from casehub.crypto import LocalKeyring
 from casehub.domain.ids import new_id
 from casehub.persistence import Database, migrate
-from casehub.services import audit
+from casehub.services.audit import trail as audit
 from casehub.services.runtime import Runtime, open_scope
 from tests.postgres import fresh_postgres
 

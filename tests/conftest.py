@@ -18,7 +18,7 @@ from casehub.config import Environment, Settings
 from casehub.crypto import create_keyring
 from casehub.domain.enums import AgencyKind, Role
 from casehub.persistence import migrate
-from casehub.services import agencies, auth
+from casehub.services.agencies import agencies, auth
 from casehub.services.runtime import Runtime, open_scope
 from tests.postgres import PG_ADMIN_URL, fresh_postgres, require_postgres
 

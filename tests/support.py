@@ -23,7 +23,7 @@ from casehub.persistence.tables import (
     PrincipalRow,
     SubjectRow,
 )
-from casehub.services import agencies
+from casehub.services.agencies import agencies
 from casehub.services.runtime import Runtime, Scope, open_scope
 
 # Every table but the audit log, which records refusals by design.

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from benchmarks.floor.auth import Caller
 from benchmarks.tables import AUDIT
-from casehub.domain.audit_chain import GENESIS, link_hash
+from casehub.domain.audit.chain import GENESIS, link_hash
 from casehub.domain.ids import new_id
-from casehub.persistence.audit_queries import AUDIT_CHAIN_LOCK
+from casehub.persistence.audit.queries import AUDIT_CHAIN_LOCK
 from casehub.persistence.tables import AuditEventRow
-from casehub.services.audit import link_content
+from casehub.services.audit.trail import link_content
 
 
 @dataclass(slots=True)

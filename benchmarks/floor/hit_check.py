@@ -1,5 +1,5 @@
 """The floor's hitCheck: match tokens, the agency's allowance, the holders, the check and its
-notices, as casehub.services.deconfliction does them, in one query per table."""
+notices, as casehub.services.deconfliction.hits does them, in one query per table."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from benchmarks.floor.env import Env
 from benchmarks.floor.reads import agencies
 from benchmarks.tables import AGENCY, CASE, HIT_CHECK, HIT_NOTICE, IDENTIFIER_INDEX, SUBJECT
 from casehub.crypto import match_token
-from casehub.domain.allowance import wait_for
+from casehub.domain.deconfliction.allowance import wait_for
+from casehub.domain.deconfliction.matching import HIT_CHECK_MAX, match_material, matchable
 from casehub.domain.enums import IdentifierKind, Role, Tlp
 from casehub.domain.errors import Forbidden, RateLimited, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
-from casehub.domain.matching import HIT_CHECK_MAX, match_material, matchable
 from casehub.persistence import HIT_NOTICES
 from casehub.persistence.notify import EVENT_ORDER_LOCK
 

@@ -19,8 +19,7 @@ from benchmarks.floor.keys import data_keys
 from benchmarks.tables import AGENCY, CASE, IDENTIFIER, REQUEST, REQUEST_EVENT, SHARE, SUBJECT
 from casehub.api.ids import to_cursor, to_global_id
 from casehub.crypto import DataKey, FieldContext, open_field
-from casehub.domain.enums import Access, ShareScope, Tlp
-from casehub.domain.policy import (
+from casehub.domain.cases.policy import (
     LINK_ACCESS_STATES,
     Action,
     Decision,
@@ -29,7 +28,8 @@ from casehub.domain.policy import (
     case_access,
     decide,
 )
-from casehub.domain.requests import RequestStatus
+from casehub.domain.enums import Access, ShareScope, Tlp
+from casehub.domain.requests.transitions import RequestStatus
 
 LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
 

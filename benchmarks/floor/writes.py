@@ -21,6 +21,7 @@ from benchmarks.tables import CASE, CUSTODY, EVIDENCE, IDENTIFIER, IDENTIFIER_IN
 from casehub.api.ids import parse_id_of, to_global_id
 from casehub.crypto import DataKey, new_data_key
 from casehub.domain import validation as check
+from casehub.domain.cases.policy import Action, Decision, decide
 from casehub.domain.enums import (
     Access,
     CaseCategory,
@@ -35,10 +36,9 @@ from casehub.domain.enums import (
 from casehub.domain.errors import Forbidden, NotFound, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.ids import new_id
-from casehub.domain.policy import Action, Decision, decide
-from casehub.services.cases import REFERENCE_MAX, SUMMARY_MAX, TITLE_MAX
-from casehub.services.evidence import DESCRIPTION_MAX
-from casehub.services.subjects import IDENTIFIERS_MAX, NAME_MAX
+from casehub.services.cases.cases import REFERENCE_MAX, SUMMARY_MAX, TITLE_MAX
+from casehub.services.cases.evidence import DESCRIPTION_MAX
+from casehub.services.cases.subjects import IDENTIFIERS_MAX, NAME_MAX
 
 Written = tuple[dict[str, Any], Entry]
 

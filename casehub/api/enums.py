@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from casehub.domain import enums, requests
+from casehub.domain import enums
 from casehub.domain.errors import ErrorCode as _ErrorCode
-from casehub.domain.request_content import RULES
+from casehub.domain.requests import transitions as requests
+from casehub.domain.requests.content import RULES
 
 AgencyKind = strawberry.enum(enums.AgencyKind, description="What kind of body an agency is.")
 Role = strawberry.enum(enums.Role, description="What a principal may do for its agency.")

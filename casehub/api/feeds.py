@@ -8,7 +8,7 @@ from typing import TypeVar
 from casehub.api.context import Info, SocketContext
 from casehub.api.loaders import Loaders
 from casehub.domain.errors import Unauthenticated
-from casehub.services import audit
+from casehub.services.audit import trail as audit
 from casehub.services.runtime import Principal, Runtime, Scope
 
 Item = TypeVar("Item")

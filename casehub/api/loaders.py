@@ -9,7 +9,9 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from casehub.services import agencies, cases, evidence, request_reads, sharing, subjects
+from casehub.services.agencies import agencies
+from casehub.services.cases import cases, evidence, sharing, subjects
+from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
 
 K = TypeVar("K")

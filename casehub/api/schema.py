@@ -11,31 +11,40 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from casehub.api.audit_query import AuditQuery
-from casehub.api.deconfliction import (
-    DeconflictionMutation,
-    DeconflictionQuery,
-    DeconflictionSubscription,
+from casehub.api.agencies.mutations import AgencyMutation
+from casehub.api.agencies.queries import AgencyQuery
+from casehub.api.agencies.types import Agency
+from casehub.api.audit.queries import AuditQuery
+from casehub.api.cases.mutations import CaseMutation
+from casehub.api.cases.queries import CaseQuery
+from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
+from casehub.api.deconfliction.mutations import DeconflictionMutation
+from casehub.api.deconfliction.queries import DeconflictionQuery
+from casehub.api.deconfliction.subscriptions import DeconflictionSubscription
+from casehub.api.execution.extensions import (
+    AuditReads,
+    ErrorPolicy,
+    Limits,
+    Parsing,
+    Transports,
+    Validation,
 )
-from casehub.api.extensions import AuditReads, ErrorPolicy, Limits, Parsing, Transports, Validation
-from casehub.api.fast_path import FastExecutor
-from casehub.api.limits import QueryLimits
-from casehub.api.mutations import Mutation
-from casehub.api.query import Query
-from casehub.api.request_mutations import RequestMutation
-from casehub.api.request_query import RequestQuery
-from casehub.api.request_subscription import SOCKET_DESCRIPTION, RequestSubscription
-from casehub.api.request_types import CooperationRequest
-from casehub.api.types import Agency, Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
+from casehub.api.execution.fast_path import FastExecutor
+from casehub.api.execution.limits import QueryLimits
+from casehub.api.nodes import NodeQuery
+from casehub.api.requests.mutations import RequestMutation
+from casehub.api.requests.queries import RequestQuery
+from casehub.api.requests.subscriptions import SOCKET_DESCRIPTION, RequestSubscription
+from casehub.api.requests.types import CooperationRequest
 
 
 @strawberry.type(name="Query", description="Everything an agency tool can read.")
-class RootQuery(Query, RequestQuery, AuditQuery, DeconflictionQuery):
+class RootQuery(AgencyQuery, NodeQuery, CaseQuery, RequestQuery, AuditQuery, DeconflictionQuery):
     """The root query: cases and agencies, and cooperation requests."""
 
 
 @strawberry.type(name="Mutation", description="Everything an agency tool can change.")
-class RootMutation(Mutation, RequestMutation, DeconflictionMutation):
+class RootMutation(AgencyMutation, CaseMutation, RequestMutation, DeconflictionMutation):
     """The root mutation: cases and sharing, and cooperation requests."""
 
 

@@ -9,9 +9,10 @@ import typer
 
 from casehub.cli.common import fail, parse_duration, run
 from casehub.config import Settings
-from casehub.domain.audit_chain import Anchor, Verdict
+from casehub.domain.audit.chain import Anchor, Verdict
 from casehub.domain.enums import AgencyKind, Role
-from casehub.services import agencies, audit, auth
+from casehub.services.agencies import agencies, auth
+from casehub.services.audit import trail as audit
 from casehub.services.runtime import Runtime, open_scope
 
 agency_app = typer.Typer(help="Agencies.", no_args_is_help=True)

@@ -13,7 +13,8 @@ import typer
 from casehub.cli.common import fail, run
 from casehub.config import Settings
 from casehub.crypto import KeyringError, activate_version, rotate_keyring
-from casehub.services import identifier_index, key_lifecycle
+from casehub.services.cases import identifier_index
+from casehub.services.keys import lifecycle as key_lifecycle
 from casehub.services.runtime import Runtime
 
 _RESTART = "Restart (or roll) every server now: a server loads the keyring only when it starts."

@@ -14,7 +14,7 @@ import typer
 from casehub.cli.common import fail, run
 from casehub.config import Settings
 from casehub.domain.errors import DomainError, NotFound
-from casehub.services import overdue, receipts
+from casehub.services.requests import overdue, receipts
 from casehub.services.runtime import Runtime, open_scope
 
 requests_app = typer.Typer(help="Cooperation requests (operator views).", no_args_is_help=True)

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehub.cli.common import fail, run, runtime_for
 from casehub.config import Environment, Settings
 from casehub.crypto import add_index_key_if_missing, add_signing_key_if_missing, create_keyring
+from casehub.demo import loader as demo
 from casehub.persistence import migrate
-from casehub.services import demo
 from casehub.services.runtime import Runtime
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

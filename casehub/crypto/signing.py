@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from casehub.domain.receipts import b64url_decode, b64url_encode
+from casehub.domain.requests.receipts import b64url_decode, b64url_encode
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _KEY_BYTES = 32

@@ -2,7 +2,7 @@
 that follow from the rules rather than from a setting.
 
 Every list the API returns has a known maximum length, so that the cost of a query computed
-before it runs is a true upper bound on what it can return (casehub.api.bounds).
+before it runs is a true upper bound on what it can return (casehub.api.execution.bounds).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 
-from casehub.persistence.audit_queries import AUDIT_CHAIN_LOCK
+from casehub.persistence.audit.queries import AUDIT_CHAIN_LOCK
 from casehub.persistence.tables import HitNoticeRow, RequestEventRow
 
 if TYPE_CHECKING:

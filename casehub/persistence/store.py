@@ -10,11 +10,11 @@ from uuid import UUID
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import col
 
-from casehub.persistence.audit_queries import AuditQueries
+from casehub.persistence.audit.queries import AuditQueries
 from casehub.persistence.base import Row
-from casehub.persistence.deconfliction import DeconflictionQueries
-from casehub.persistence.requests import RequestQueries
-from casehub.persistence.sight import Sight, sees, sees_shares
+from casehub.persistence.cases.sight import Sight, sees, sees_shares
+from casehub.persistence.deconfliction.queries import DeconflictionQueries
+from casehub.persistence.requests.queries import RequestQueries
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,

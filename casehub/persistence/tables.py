@@ -98,7 +98,8 @@ class SubjectRow(SQLModel, table=True):
     case_id: UUID = Field(foreign_key="case_file.id", index=True)
     kind: str = Field(max_length=16)
     display_name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    # The owner's say on hit checks (None: by the case's TLP, see casehub.domain.matching).
+    # The owner's say on hit checks (None: by the case's TLP, see
+    # casehub.domain.deconfliction.matching).
     matchable: bool | None = Field(default=None)
     created_at: datetime = Field(sa_column=_ts())
 

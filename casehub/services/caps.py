@@ -1,21 +1,21 @@
 """The most items each stored list may hold, as the writes enforce it and the reads apply it.
 
-The API's cost of a query multiplies each list by these numbers (casehub.api.bounds), so they
-must hold for every answer: the writes refuse an item past its cap (counted under the row lock of
-the case or request, so concurrent writers cannot both take the last place), and the reads ask
-the database for at most that many items of each parent, which also holds for data stored before
-a cap was lowered. Lists that grow with the settings are functions of them; the others follow
-from the rules.
+The API's cost of a query multiplies each list by these numbers (casehub.api.execution.bounds), so
+they must hold for every answer: the writes refuse an item past its cap (counted under the row lock
+of the case or request, so concurrent writers cannot both take the last place), and the reads ask
+the database for at most that many items of each parent, which also holds for data stored before a
+cap was lowered. Lists that grow with the settings are functions of them; the others follow from the
+rules.
 """
 
 from __future__ import annotations
 
 from casehub.config import Settings
-from casehub.domain.audit_access import SHOWN_DETAILS
+from casehub.domain.audit.access import SHOWN_DETAILS
 from casehub.domain.bounds import longest_path
-from casehub.domain.requests import TRANSITIONS, RequestStatus
-from casehub.services.audit import READS_PER_EVENT
-from casehub.services.request_evidence import EVIDENCE_MAX
+from casehub.domain.requests.transitions import TRANSITIONS, RequestStatus
+from casehub.services.audit.trail import READS_PER_EVENT
+from casehub.services.requests.evidence import EVIDENCE_MAX
 
 # Identifiers are only added with their subject, and addSubject takes at most this many: a
 # person's phones, handles and wallets; more are more subjects (or another case).

@@ -14,12 +14,14 @@ from uuid import UUID
 from casehub.crypto import DataKey
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import CustodyEventRow, IdentifierRow, SubjectRow
-from casehub.services import agencies, cases, evidence, request_reads, sharing
-from casehub.services.access import seen, visible_cases
-from casehub.services.cases import readable_keys
-from casehub.services.evidence import custody_view
+from casehub.services.agencies import agencies
+from casehub.services.cases import cases, evidence, sharing
+from casehub.services.cases.access import seen, visible_cases
+from casehub.services.cases.cases import readable_keys
+from casehub.services.cases.evidence import custody_view
+from casehub.services.cases.subjects import identifier_view, subject_view
+from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
-from casehub.services.subjects import identifier_view, subject_view
 
 CaseChild = SubjectRow | IdentifierRow | CustodyEventRow
 

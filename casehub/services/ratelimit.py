@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from casehub.config import Settings
 from casehub.domain.buckets import Bucket, Rate, full, take, wait
 from casehub.domain.errors import RateLimited, Unauthenticated
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import Principal, Runtime, Scope
 
 # Keys remembered at most; past it the least recently seen key forgets its bucket (and starts

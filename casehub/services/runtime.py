@@ -36,7 +36,7 @@ class Runtime:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     bus: EventBus = field(default_factory=LocalBus)  # request events
-    # Unwrapped data keys by the wrap they came from; see casehub.services.keys.
+    # Unwrapped data keys by the wrap they came from; see casehub.services.keys.data_keys.
     unwrapped: TTLCache[tuple[object, ...], DataKey] = field(
         default_factory=lambda: TTLCache(maxsize=UNWRAPPED_KEYS, ttl=UNWRAPPED_SECONDS)
     )

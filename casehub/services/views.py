@@ -22,7 +22,7 @@ from casehub.domain.enums import (
     SubjectKind,
     Tlp,
 )
-from casehub.domain.requests import (
+from casehub.domain.requests.transitions import (
     FulfilOutcome,
     Priority,
     RequestAction,

@@ -19,7 +19,7 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from sqlalchemy import text
 
-from casehub.api.access_log import TEXT_FORMAT, JsonFormatter, configure_logging
+from casehub.api.http.access_log import TEXT_FORMAT, JsonFormatter, configure_logging
 from casehub.api.ids import parse_global_id
 from casehub.app import create_app
 from casehub.config import Environment, Settings

@@ -13,7 +13,7 @@ import pytest
 
 from casehub.domain.enums import Role
 from casehub.persistence.tables import AuditEventRow
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import Runtime, open_scope
 
 if TYPE_CHECKING:

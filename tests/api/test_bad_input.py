@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from casehub.api.ids import to_global_id
+from casehub.services.cases.subjects import IDENTIFIERS_MAX
 from casehub.services.runtime import Runtime
-from casehub.services.subjects import IDENTIFIERS_MAX
 from tests.support import nothing_written, row_counts
 
 INPUT_TYPES = {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from casehub.api import fast_path
+from casehub.api.execution import fast_path
 from casehub.domain.enums import CaseCategory, HandlingCode, IdentifierKind, SubjectKind, Tlp
 from casehub.domain.identifiers import IdentifierInput
-from casehub.services import cases, subjects
-from casehub.services.auth import authenticate
+from casehub.services.agencies.auth import authenticate
+from casehub.services.cases import cases, subjects
 from casehub.services.runtime import open_scope
 from tests.conftest import GraphQL
 from tests.security.gate_support import serving, with_settings

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from casehub.api.ids import parse_global_id
 from casehub.app import create_app
 from casehub.config import Settings
-from casehub.services import identifier_index
+from casehub.services.cases import identifier_index
 from casehub.services.runtime import Runtime
 from tests.api.test_request_inbox import app, socket  # noqa: F401  (the `app` fixture)
 from tests.conftest import GraphQL

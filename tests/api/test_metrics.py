@@ -21,11 +21,11 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
-from casehub.api.metrics import MAX_OPERATION_NAMES
+from casehub.api.http.metrics import MAX_OPERATION_NAMES
 from casehub.app import create_app
 from casehub.domain.enums import Role
 from casehub.persistence import Database
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api
 from tests.conftest import GraphQL, World

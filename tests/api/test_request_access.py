@@ -23,9 +23,10 @@ import pytest
 from casehub.api.ids import to_global_id
 from casehub.domain.enums import AgencyKind, IdentifierKind, Role
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.request_content import Particulars
-from casehub.domain.requests import Priority, RequestAction, RequestKind
-from casehub.services import agencies, auth, requests
+from casehub.domain.requests.content import Particulars
+from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
+from casehub.services.agencies import agencies, auth
+from casehub.services.requests import lifecycle as requests
 from casehub.services.runtime import Runtime, Scope, open_scope
 from tests.request_support import (
     PATHS,

@@ -14,10 +14,11 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
-from casehub.api.http import MAX_SUBSCRIPTIONS_PER_CONNECTION
+from casehub.api.http.routes import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from casehub.app import create_app
 from casehub.config import Settings
-from casehub.services import auth, inbox
+from casehub.services import feeds as inbox
+from casehub.services.agencies import auth
 from casehub.services.runtime import Runtime, open_scope
 
 PROTOCOL = "graphql-transport-ws"

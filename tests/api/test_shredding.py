@@ -314,7 +314,7 @@ async def test_a_legal_hold_reason_is_sealed_not_logged(api: Api, runtime: Runti
     import base64
     import json
 
-    from casehub.services import keys
+    from casehub.services.keys import data_keys as keys
     from casehub.services.runtime import open_scope
 
     owner, _other, case_id = await _populated(api)

@@ -203,7 +203,7 @@ async def test_spans_are_exported_over_otlp_by_shutdown(
 def without_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if the otel extra were not installed: importing opentelemetry fails."""
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
-    monkeypatch.delitem(sys.modules, "casehub.api.tracing", raising=False)
+    monkeypatch.delitem(sys.modules, "casehub.api.http.tracing", raising=False)
     monkeypatch.delattr(casehub.api, "tracing", raising=False)
 
 

@@ -16,7 +16,7 @@ from casehub.app import build_runtime, create_app
 from casehub.config import Settings
 from casehub.domain.enums import Role
 from casehub.persistence import migrate
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import open_scope
 from tests.postgres import PG_ADMIN_URL, fresh_postgres, require_postgres
 from tests.support import register

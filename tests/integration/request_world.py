@@ -19,10 +19,11 @@ from casehub.config import Settings
 from casehub.crypto import create_keyring
 from casehub.domain.enums import AgencyKind, IdentifierKind, Role
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.request_content import Particulars
-from casehub.domain.requests import FulfilOutcome, Priority, RequestAction, RequestKind
+from casehub.domain.requests.content import Particulars
+from casehub.domain.requests.transitions import FulfilOutcome, Priority, RequestAction, RequestKind
 from casehub.persistence import migrate
-from casehub.services import agencies, auth, requests
+from casehub.services.agencies import agencies, auth
+from casehub.services.requests import lifecycle as requests
 from casehub.services.runtime import Runtime, Scope, open_scope, utc_now
 
 CASEHUB = Path(sys.executable).parent / "casehub"

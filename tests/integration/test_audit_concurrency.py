@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from casehub.services import audit
+from casehub.services.audit import trail as audit
 from casehub.services.runtime import open_scope
 from tests.audit_support import Databases, runtime_for, write_events
 from tests.postgres import require_postgres

@@ -29,7 +29,7 @@ from casehub.app import build_runtime, create_app
 from casehub.config import Settings
 from casehub.crypto import hash_token
 from casehub.domain.enums import Role
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import open_scope
 from tests.support import register
 

@@ -21,7 +21,7 @@ import pytest
 
 from casehub.app import create_app
 from casehub.config import Settings
-from casehub.services.demo import EXAMPLES
+from casehub.demo.loader import EXAMPLES
 
 CASEHUB = Path(sys.executable).parent / "casehub"
 CODES = ("MY-PDRM", "MY-MCMC", "FR-PARQUET-J3", "INT-UNODC", "AE-RELAYGRAM")

@@ -17,11 +17,12 @@ from sqlmodel import col
 from casehub.app import build_runtime
 from casehub.config import Settings
 from casehub.domain.enums import AgencyKind, Role
-from casehub.domain.requests import Priority, RequestKind
+from casehub.domain.requests.transitions import Priority, RequestKind
 from casehub.persistence import migrate
 from casehub.persistence.notify import LISTENER_NAME
 from casehub.persistence.tables import RequestEventRow
-from casehub.services import agencies, auth, requests
+from casehub.services.agencies import agencies, auth
+from casehub.services.requests import lifecycle as requests
 from casehub.services.runtime import Runtime, open_scope
 
 pytestmark = pytest.mark.postgres

@@ -24,7 +24,8 @@ from casehub.crypto import LocalKeyring, activate_version, create_keyring, rotat
 from casehub.domain.enums import Role
 from casehub.domain.errors import Conflict
 from casehub.persistence import migrate
-from casehub.services import auth, key_lifecycle
+from casehub.services.agencies import auth
+from casehub.services.keys import lifecycle as key_lifecycle
 from casehub.services.runtime import open_scope
 from tests.integration.test_cli import CASEHUB, free_port, wait_healthy
 from tests.postgres import fresh_postgres, require_postgres

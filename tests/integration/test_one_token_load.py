@@ -24,9 +24,9 @@ from casehub.config import Settings
 from casehub.crypto import create_keyring
 from casehub.domain.enums import Role
 from casehub.persistence import migrate
-from casehub.services import auth
+from casehub.services.agencies import auth
+from casehub.services.cases.subjects import IDENTIFIERS_MAX
 from casehub.services.runtime import open_scope
-from casehub.services.subjects import IDENTIFIERS_MAX
 from tests.integration.test_cli import CASEHUB, free_port
 from tests.postgres import fresh_postgres, require_postgres
 from tests.support import register

@@ -21,8 +21,8 @@ import pytest
 from casehub.api.ids import to_global_id
 from casehub.app import create_app
 from casehub.crypto import ReceiptSigner
-from casehub.domain.receipts import issue_receipt, receipt_digest
-from casehub.domain.requests import FulfilOutcome, RequestAction, RequestKind
+from casehub.domain.requests.receipts import issue_receipt, receipt_digest
+from casehub.domain.requests.transitions import FulfilOutcome, RequestAction, RequestKind
 from tests.integration.request_world import (
     CASEHUB,
     TIMEOUT,

@@ -14,8 +14,8 @@ import pytest
 
 from casehub.api.ids import to_global_id
 from casehub.domain.enums import AgencyKind
-from casehub.domain.request_content import Particulars
-from casehub.domain.requests import RequestAction, RequestKind
+from casehub.domain.requests.content import Particulars
+from casehub.domain.requests.transitions import RequestAction, RequestKind
 from tests.integration.request_world import (
     RequestHome,
     actors,

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from casehub.domain.audit_chain import Anchor, Verdict, link_hash
+from casehub.domain.audit.chain import Anchor, Verdict, link_hash
 from casehub.domain.enums import Role
 from casehub.domain.ids import new_id
 from casehub.persistence.tables import AuditEventRow
-from casehub.services import audit, auth
+from casehub.services.agencies import auth
+from casehub.services.audit import trail as audit
 from casehub.services.runtime import Runtime, open_scope
 from tests.audit_support import Databases, run_sql, runtime_for
 from tests.postgres import require_postgres

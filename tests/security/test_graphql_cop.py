@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from casehub.config import Environment
-from casehub.services import agencies
+from casehub.services.agencies import agencies
 from casehub.services.runtime import Runtime
 from tests.security.gate_support import (
     ResolverCalls,

@@ -17,9 +17,9 @@ import pytest
 from graphql import get_introspection_query
 from pydantic import ValidationError
 
-from casehub.api import limits
+from casehub.api.execution import limits
 from casehub.config import Environment, Settings
-from casehub.services import agencies
+from casehub.services.agencies import agencies
 from casehub.services.runtime import Runtime
 from tests.security.gate_support import (
     ResolverCalls,

@@ -46,7 +46,7 @@ from casehub.config import Settings
 from casehub.crypto import hash_token
 from casehub.domain.enums import AgencyKind
 from casehub.persistence.tables import ApiTokenRow
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api, Sample
 from tests.conftest import ALL_ROLES, GraphQL, World

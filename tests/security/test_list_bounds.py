@@ -17,7 +17,7 @@ import httpx
 import pytest
 from graphql import GraphQLList, GraphQLObjectType, get_named_type, get_nullable_type, is_leaf_type
 
-from casehub.api import bounds
+from casehub.api.execution import bounds
 from casehub.api.schema import build_schema
 from casehub.persistence.tables import RequestEventRow, RequestMessageRow
 from casehub.services.runtime import Runtime, open_scope
@@ -93,7 +93,9 @@ def test_every_list_field_of_the_schema_has_a_bound() -> None:
         if get_named_type(_field(coordinate).type).name in bounds.ITEM_BOUNDS
     }
     unbounded = lists - set(bounds.LIST_BOUNDS) - by_item
-    assert unbounded == set(), f"give these lists a bound in casehub/api/bounds.py: {unbounded}"
+    assert unbounded == set(), (
+        f"give these lists a bound in casehub/api/execution/bounds.py: {unbounded}"
+    )
     # And no row outlives its field.
     assert set(bounds.LIST_BOUNDS) - lists == set()
 

@@ -29,7 +29,7 @@ from graphql import (
 
 from casehub.api.schema import build_schema
 from casehub.domain.enums import Role
-from casehub.services import auth
+from casehub.services.agencies import auth
 from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api
 from tests.conftest import GraphQL, World

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from casehub.config import Settings
 from casehub.domain.errors import RateLimited
-from casehub.services import agencies
+from casehub.services.agencies import agencies
 from casehub.services.runtime import Runtime
 from tests.security.gate_support import (
     Clock,

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import event
 
 from casehub.api.ids import to_global_id
-from casehub.domain.matching import HIT_CHECK_MAX
+from casehub.domain.deconfliction.matching import HIT_CHECK_MAX
+from casehub.services.cases.subjects import IDENTIFIERS_MAX
 from casehub.services.runtime import Runtime
-from casehub.services.subjects import IDENTIFIERS_MAX
 from tests.security.gate_support import (
     ResolverCalls,
     app_of,
@@ -373,7 +373,7 @@ def test_every_list_bound_names_an_argument_or_input_field_of_the_schema() -> No
     be a list."""
     from graphql import GraphQLInputObjectType, GraphQLList, GraphQLObjectType, get_nullable_type
 
-    from casehub.api.list_bounds import BOUNDS, NODES
+    from casehub.api.execution.list_bounds import BOUNDS, NODES
     from casehub.api.schema import build_schema
 
     schema = build_schema(development=False)._schema

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from casehub.domain.allowance import wait_for
+from casehub.domain.deconfliction.allowance import wait_for
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

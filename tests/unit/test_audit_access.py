@@ -6,7 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.audit_access import SHOWN_DETAILS, actor_name_shown, shown_details
+from casehub.domain.audit.access import SHOWN_DETAILS, actor_name_shown, shown_details
 
 OURS = UUID("01900000-0000-7000-8000-000000000001")
 PARTNER = UUID("01900000-0000-7000-8000-000000000002")

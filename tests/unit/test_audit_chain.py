@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.audit_chain import (
+from casehub.domain.audit.chain import (
     GENESIS,
     Anchor,
     ChainCheck,

@@ -18,9 +18,9 @@ from casehub.crypto import (
     create_keyring,
     match_token,
 )
+from casehub.domain.deconfliction.matching import match_material
 from casehub.domain.enums import IdentifierKind
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.matching import match_material
 
 ROOT = bytes(range(32))
 INDEX = bytes(range(32, 64))

@@ -8,7 +8,7 @@ import pytest
 
 from casehub.domain.bounds import check_room, longest_path
 from casehub.domain.errors import ErrorCode, ValidationFailed
-from casehub.domain.requests import TRANSITIONS, RequestStatus
+from casehub.domain.requests.transitions import TRANSITIONS, RequestStatus
 
 
 @pytest.mark.parametrize(

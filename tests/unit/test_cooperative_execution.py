@@ -10,7 +10,7 @@ import time
 import pytest
 import strawberry
 
-from casehub.api.fast_path import SLICE, FastExecutor
+from casehub.api.execution.fast_path import SLICE, FastExecutor
 
 COMPLETED: list[int] = []  # one item per `tick` resolved
 

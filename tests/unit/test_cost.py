@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLSchema, OperationDefinitionNode, parse
 
-from casehub.api import bounds, cost
+from casehub.api.execution import bounds, cost
 from casehub.api.schema import build_schema
 from casehub.config import Settings
 

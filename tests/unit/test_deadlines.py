@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casehub.domain.deadlines import Deadlines, at_acceptance, at_submission, is_overdue
-from casehub.domain.deadlines import pending_deadline as pending
-from casehub.domain.requests import Priority, RequestKind, RequestStatus
+from casehub.domain.requests.deadlines import Deadlines, at_acceptance, at_submission, is_overdue
+from casehub.domain.requests.deadlines import pending_deadline as pending
+from casehub.domain.requests.transitions import Priority, RequestKind, RequestStatus
 
 UTC_ZONE = ZoneInfo("UTC")
 PARIS = ZoneInfo("Europe/Paris")

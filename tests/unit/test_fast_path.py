@@ -10,7 +10,7 @@ import pytest
 import strawberry
 from graphql import GraphQLObjectType
 
-from casehub.api.fast_path import FastExecutor, _shape, reveals
+from casehub.api.execution.fast_path import FastExecutor, _shape, reveals
 
 
 @strawberry.enum

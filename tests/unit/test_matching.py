@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from casehub.domain.deconfliction.matching import canonical_value, match_material, matchable
 from casehub.domain.enums import IdentifierKind, Tlp
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.matching import canonical_value, match_material, matchable
 
 DOMAIN = IdentifierKind.DOMAIN
 PHONE, HANDLE, WALLET, EMAIL = (

@@ -7,8 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.enums import Access, Role, ShareScope, Tlp
-from casehub.domain.policy import (
+from casehub.domain.cases.policy import (
     Action,
     Attachment,
     Decision,
@@ -19,7 +18,8 @@ from casehub.domain.policy import (
     evidence_access,
     reads_attached,
 )
-from casehub.domain.requests import RequestStatus
+from casehub.domain.enums import Access, Role, ShareScope, Tlp
+from casehub.domain.requests.transitions import RequestStatus
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 OWNER = UUID("00000000-0000-7000-8000-000000000001")

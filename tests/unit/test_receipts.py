@@ -15,7 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.receipts import (
+from casehub.domain.requests.receipts import (
     GENESIS,
     MAX_SAFE_INTEGER,
     Receipt,

@@ -14,8 +14,8 @@ import pytest
 from casehub.domain.enums import IdentifierKind
 from casehub.domain.errors import ErrorCode, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.request_content import Particulars, missing_content
-from casehub.domain.requests import Priority, RequestKind
+from casehub.domain.requests.content import Particulars, missing_content
+from casehub.domain.requests.transitions import Priority, RequestKind
 
 LEGAL_BASIS = ("legalBasis",)
 DATA = ("particulars", "dataToPreserve")

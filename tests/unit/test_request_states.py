@@ -11,7 +11,7 @@ import itertools
 import pytest
 
 from casehub.domain.errors import DomainError, ErrorCode
-from casehub.domain.requests import (
+from casehub.domain.requests.transitions import (
     FulfilOutcome,
     InvalidTransition,
     RequestAction,

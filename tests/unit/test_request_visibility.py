@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casehub.domain.requests import (
+from casehub.domain.requests.transitions import (
     RequestAction,
     RequestStatus,
     event_reaches_requested,

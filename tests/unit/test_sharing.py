@@ -6,15 +6,15 @@ from uuid import UUID
 
 import pytest
 
-from casehub.domain.enums import Tlp
-from casehub.domain.errors import ClassificationForbidsSharing, ErrorCode, ValidationFailed
-from casehub.domain.sharing import (
+from casehub.domain.cases.sharing import (
     Disclosure,
     check_disclosure,
     check_reclassification,
     check_share,
     may_leave_owner,
 )
+from casehub.domain.enums import Tlp
+from casehub.domain.errors import ClassificationForbidsSharing, ErrorCode, ValidationFailed
 
 OWNER = UUID("00000000-0000-7000-8000-00000000000a")
 TARGET = UUID("00000000-0000-7000-8000-00000000000b")

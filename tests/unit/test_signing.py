@@ -24,7 +24,7 @@ from casehub.crypto import (
     key_id_for,
     verify_with_jwks,
 )
-from casehub.domain.receipts import (
+from casehub.domain.requests.receipts import (
     Receipt,
     b64url_decode,
     b64url_encode,

@@ -1,0 +1,1 @@
+"""GraphQL of agencies and the authenticated principal."""

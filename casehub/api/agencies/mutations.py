@@ -1,0 +1,39 @@
+"""Mutations on agencies: each decodes its input and calls one service."""
+
+from __future__ import annotations
+
+import strawberry
+
+from casehub.api.agencies.inputs import RegisterAgencyInput
+from casehub.api.agencies.types import Agency
+from casehub.api.context import Info
+from casehub.api.errors import UserError, attempt
+from casehub.services.agencies import agencies
+
+
+@strawberry.type(description="Result of registerAgency.")
+class RegisterAgencyPayload:
+    agency: Agency | None = strawberry.field(description="The new agency, unless refused.")
+    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.type(description="Changes to agencies.")
+class AgencyMutation:
+    @strawberry.mutation(description="Register an agency on the hub (HUB_ADMIN).")
+    async def register_agency(
+        self, info: Info, input: RegisterAgencyInput
+    ) -> RegisterAgencyPayload:
+        scope = info.context.scope
+        view, errors = await attempt(
+            lambda: agencies.register_agency(
+                scope,
+                code=input.code,
+                name=input.name,
+                jurisdiction=input.jurisdiction,
+                kind=input.kind,
+                timezone=input.timezone,
+            )
+        )
+        return RegisterAgencyPayload(
+            agency=None if view is None else Agency.of(view), errors=errors
+        )

@@ -1,0 +1,78 @@
+"""The root field on the audit trail."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from casehub.api.audit.types import (
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEventFilter,
+)
+from casehub.api.context import Info
+from casehub.api.relay import PageInfo
+from casehub.domain.errors import ValidationFailed
+from casehub.services.audit import reads as audit_reads
+
+_CURSOR = "AuditEvent:"
+
+
+def _to_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR}{seq}".encode("ascii")).decode("ascii").rstrip("=")
+
+
+def _parse_cursor(value: str | None) -> int | None:
+    """The sequence number in an audit cursor; a malformed one is a VALIDATION error."""
+    if value is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    number = text.removeprefix(_CURSOR)
+    if (
+        not text.startswith(_CURSOR)
+        or not (number.isascii() and number.isdigit())
+        or len(number) > 18
+    ):
+        raise ValidationFailed("Not a valid cursor.", ["after"])
+    return int(number)
+
+
+@strawberry.type(description="Reads of the audit trail.")
+class AuditQuery:
+    @strawberry.field(
+        description=(
+            "AGENCY_ADMIN only: newest first, the audit events about your agency's objects "
+            "(whoever acted: who read your evidence) and those by your agency's principals."
+        )
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        filter: AuditEventFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AuditEventConnection:
+        given = filter or AuditEventFilter()
+        audit_filter = audit_reads.AuditFilter(
+            action=given.action, object_type=given.object_type, since=given.since, until=given.until
+        )
+        page = await audit_reads.list_audit_events(
+            info.context.scope, audit_filter=audit_filter, first=first, after=_parse_cursor(after)
+        )
+        edges = [
+            AuditEventEdge(cursor=_to_cursor(item.seq), node=AuditEvent.of(item))
+            for item in page.items
+        ]
+        return AuditEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+            _filter=audit_filter,
+        )

@@ -1,0 +1,1 @@
+"""GraphQL of cases, subjects, identifiers, evidence, custody and shares."""

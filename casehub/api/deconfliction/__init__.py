@@ -1,0 +1,1 @@
+"""GraphQL of deconfliction: hit checks, hit notices, matchable subjects."""

@@ -1,0 +1,59 @@
+"""Root query fields of deconfliction: `hitCheck`, `hitNotices`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from casehub.api.cases.inputs import IdentifierInput
+from casehub.api.context import Info
+from casehub.api.deconfliction.types import (
+    HitCheckPayload,
+    HitNotice,
+    HitNoticeConnection,
+    HitNoticeEdge,
+    HitResult,
+)
+from casehub.api.errors import attempt
+from casehub.api.ids import parse_cursor, to_cursor
+from casehub.api.relay import PageInfo
+from casehub.services.deconfliction import hits as deconfliction
+
+
+@strawberry.type(description="Deconfliction reads.")
+class DeconflictionQuery:
+    @strawberry.field(
+        description=(
+            "Which other agencies hold each identifier (at most 50 a call; LIAISON_OFFICER or "
+            "INVESTIGATOR): agency and case count only, never a case or a value. Each holder "
+            "receives a hit notice naming your agency and the identifier kind. Identifiers are "
+            "compared in canonical form (phone numbers read in your jurisdiction). Subjects in "
+            "RED cases match only where their owner marked them matchable. Limited to "
+            "CASEHUB_HIT_CHECK_PER_MINUTE identifiers a minute per agency (RATE_LIMITED, a "
+            "top-level error with `retryAfter`); every check is audited."
+        )
+    )
+    async def hit_check(self, info: Info, identifiers: list[IdentifierInput]) -> HitCheckPayload:
+        found, errors = await attempt(
+            lambda: deconfliction.hit_check(
+                info.context.scope, identifiers=[item.to_domain() for item in identifiers]
+            )
+        )
+        results = None if found is None else [HitResult.of(view) for view in found]
+        return HitCheckPayload(results=results, errors=errors)
+
+    @strawberry.field(
+        description="Hit notices sent to your agency, newest first (any agency role)."
+    )
+    async def hit_notices(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> HitNoticeConnection:
+        items, more = await deconfliction.hit_notices(
+            info.context.scope, first=first, after=parse_cursor(after)
+        )
+        edges = [
+            HitNoticeEdge(cursor=to_cursor(item.id), node=HitNotice.of(item)) for item in items
+        ]
+        return HitNoticeConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        )

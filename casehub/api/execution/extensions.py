@@ -1,0 +1,234 @@
+"""Schema extensions: the error policy, parsing and query limits, validation, transports and
+the audit of decrypted fields."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import re
+from collections.abc import AsyncIterator, Iterator
+
+from graphql.error import GraphQLError, GraphQLSyntaxError
+from graphql.language import DocumentNode, OperationDefinitionNode
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.types.graphql import OperationType
+
+from casehub.api.context import SocketContext
+from casehub.api.execution import limits, list_bounds
+from casehub.api.execution.limits import QueryLimits
+from casehub.domain.errors import DomainError, RateLimited, Unauthenticated
+from casehub.services.audit import trail as audit
+
+log = logging.getLogger("casehub.api")
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+UNEXPECTED = "Unexpected error."
+
+
+def retry_after(seconds: float) -> int:
+    """Whole seconds to wait before retrying, never 0 (the Retry-After header's unit)."""
+    return max(1, math.ceil(seconds))
+
+
+def masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """An unexpected failure as the caller sees it: no detail, only the request id, which the
+    log line (with the traceback) carries too."""
+    log.error(
+        "unexpected error (request %s)",
+        request_id,
+        exc_info=error.original_error or error,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        UNEXPECTED,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+class ErrorPolicy(MaskErrors):
+    """Domain refusals keep their message and code; anything unexpected is masked and logged."""
+
+    def __init__(self, *, suggestions: bool) -> None:
+        super().__init__(error_message=UNEXPECTED)
+        self.suggestions = suggestions
+
+    def _request_id(self) -> str:
+        context = self.execution_context.context
+        return getattr(getattr(context, "scope", None), "request_id", "") or ""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._one(error) for error in errors]
+
+    def _one(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if error.path is None and (original is None or isinstance(original, GraphQLError)):
+            # Syntax, limit, validation and variable errors describe the request, not the data.
+            message = error.message if self.suggestions else _SUGGESTION.sub("", error.message)
+            kind = "PARSE" if isinstance(error, GraphQLSyntaxError) else "VALIDATION"
+            return GraphQLError(
+                message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                extensions={"code": f"GRAPHQL_{kind}_FAILED", **(error.extensions or {})},
+            )
+        if isinstance(original, DomainError):
+            extensions: dict[str, object] = {"code": original.code.value}
+            if original.field:
+                extensions["field"] = original.field
+            if isinstance(original, RateLimited):
+                extensions["retryAfter"] = retry_after(original.retry_after)
+            return GraphQLError(
+                original.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                extensions=extensions,
+            )
+        if isinstance(original, Unauthenticated):
+            return GraphQLError(
+                str(original),
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        return masked(error, self._request_id())
+
+
+class Parsing(ParserCache):
+    """Cached parsing within the token and length limits."""
+
+    def __init__(self, query_limits: QueryLimits) -> None:
+        super().__init__(maxsize=1024)
+        self.limits = query_limits
+
+    def on_operation(self) -> Iterator[None]:
+        options = self.execution_context.parse_options
+        options["max_tokens"] = self.limits.tokens
+        # graphql-core 3.3 takes this option; strawberry's ParseOptions type predates it.
+        options["max_source_length"] = self.limits.document_chars  # type: ignore[typeddict-unknown-key]
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        # An error raised here would skip the error policy: on failure the document stays
+        # unset, and strawberry's own parse raises the error again where the policy sees it.
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
+class Limits(SchemaExtension):
+    """Refuse a document over the query limits before it is validated or run; report its
+    cost in the response's `extensions.cost`, refused or not."""
+
+    def __init__(self, query_limits: QueryLimits) -> None:
+        self.limits = query_limits
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        # Before Validation's hook (earlier in the list), which skips a refused document.
+        context = self.execution_context
+        assert context.graphql_document is not None  # only a parsed document is validated
+        analysis = limits.analyse(
+            context.schema._schema,
+            context.graphql_document,
+            context._provided_operation_name,
+            context.variables,
+            self.limits,
+        )
+        self.cost = analysis.cost
+        # Before execution, where graphql-core would coerce every item of every list.
+        long_lists = list_bounds.check(
+            context.schema._schema,
+            context.graphql_document,
+            get_operation_ast(context.graphql_document, context._provided_operation_name),
+            context.variables,
+            self.limits.list_items,
+            self.limits.page_size,
+        )
+        if analysis.errors or long_lists:
+            context.pre_execution_errors = [*analysis.errors, *long_lists]
+        yield
+
+    def get_results(self) -> dict[str, object]:
+        """`{"cost": {"requestedQueryCost": N or null, "maxQueryCost": M}}`."""
+        return {"cost": {"requestedQueryCost": self.cost, "maxQueryCost": self.limits.cost}}
+
+
+class Validation(ValidationCache):
+    """Cached validation, plus the spec's rule that a document with several operations names
+    the one to run in operationName (strawberry would otherwise run the first)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.pre_execution_errors:
+            yield  # refused by the limits: validating it would only burn CPU
+            return
+        # Add to the cached errors before yielding: strawberry decides whether to execute
+        # before the after-hooks run.
+        hooks = super().on_validate()
+        next(hooks)
+        # operation_name falls back to the first operation; only what the client sent counts.
+        if self._ambiguous(context.graphql_document, context._provided_operation_name):
+            error = GraphQLError(
+                "The document holds several operations: say which one in operationName.",
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+            )
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+        next(hooks, None)
+
+    @staticmethod
+    def _ambiguous(document: DocumentNode | None, operation_name: str | None) -> bool:
+        if document is None or operation_name is not None:
+            return False
+        operations = [
+            node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+        ]
+        return len(operations) > 1
+
+
+class Transports(SchemaExtension):
+    """Each operation on its transport: subscriptions over the websocket (graphql-transport-ws),
+    queries and mutations over HTTP POST (so each runs in a request's own session)."""
+
+    def on_validate(self) -> Iterator[None]:
+        # After Validation (later in the list), which sets the errors; appended before yielding.
+        context = self.execution_context
+        over_socket = isinstance(context.context, SocketContext)
+        subscription = context.operation_type is OperationType.SUBSCRIPTION
+        message = None
+        if over_socket and not subscription:
+            message = "The websocket serves subscriptions only: send this with POST /graphql."
+        elif subscription and not over_socket:
+            message = (
+                "Subscriptions are served over a websocket at /graphql with the "
+                "graphql-transport-ws protocol."
+            )
+        if message:
+            error = GraphQLError(message, extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+
+
+class AuditReads(SchemaExtension):
+    """After execution, chain one audit event per owner agency whose fields were decrypted."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        await audit.flush_reads(context.scope)
+        await context.scope.store.end_read()

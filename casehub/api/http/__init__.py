@@ -1,0 +1,1 @@
+"""The HTTP edge of /graphql: routes, gate, headers, access log, metrics, tracing."""

@@ -1,0 +1,251 @@
+"""The HTTP gate in front of /graphql: method, content type, body size, failed-authentication
+and per-token rate limits, and bearer authentication, each refused with a JSON error before
+any GraphQL work (casehub.api.http.access_log, in front of it, gives each request its id)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+import orjson
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casehub.api.execution.extensions import retry_after
+from casehub.api.http import metrics
+from casehub.api.http.access_log import EXCHANGE, Exchange
+from casehub.api.http.metrics import Metrics
+from casehub.domain.errors import RateLimited, Unauthenticated
+from casehub.services import ratelimit
+from casehub.services.ratelimit import Limiters
+from casehub.services.runtime import Runtime, open_scope
+
+SCOPE_KEY = "casehub.scope"
+# Headers a browser sends cross-site only after a CORS preflight: a multipart request must
+# carry one, so that a page elsewhere cannot post a form to the API (CSRF).
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-casehub-csrf")
+
+
+def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    """A GraphQL-shaped error response body."""
+    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit."""
+
+
+class Refusal(Exception):
+    """A request turned away at the gate: its status, body and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.body = error_body(message, code, **extra)
+        self.headers = headers or []
+
+
+def rate_limited(message: str, delay: float) -> Refusal:
+    """429 RATE_LIMITED, saying in whole seconds when to retry (header and extensions)."""
+    seconds = retry_after(delay)
+    return Refusal(
+        429,
+        f"{message} Retry in {seconds} s.",
+        "RATE_LIMITED",
+        [(b"retry-after", str(seconds).encode())],
+        retryAfter=seconds,
+    )
+
+
+def too_large(limit: int, json: bool) -> Refusal:
+    """413 TOO_LARGE, naming the limit (and, for JSON, the way to send more)."""
+    more = " Send evidence content as a multipart upload." if json else ""
+    kind = "JSON request body" if json else "Request body"
+    return Refusal(413, f"{kind} too large: at most {limit} bytes.{more}", "TOO_LARGE", max=limit)
+
+
+class Gate:
+    """ASGI middleware: refusals first, then a session per request and its principal."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        runtime: Runtime,
+        limiters: Limiters,
+        metrics: Metrics,
+        ide: tuple[str, str] | None,
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.limiters = limiters
+        self.metrics = metrics
+        self.limit = runtime.settings.max_request_bytes
+        # A JSON body is parsed whole and its lists walked before anything refuses it: it gets
+        # a limit of its own, far below the upload limit (multipart bodies are streamed).
+        self.json_limit = min(runtime.settings.max_json_bytes, self.limit)
+        self.get_queries = runtime.settings.allow_get_queries
+        # Operations running per token in this process: with the time budget, what bounds the
+        # CPU one token can hold (concurrent operations times budget).
+        self.max_running = runtime.settings.max_concurrent_operations_per_token
+        self.running: dict[UUID, int] = {}
+        self.ide = ide  # (page, its content security policy), in development only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange: Exchange = scope[EXCHANGE]
+        if self.ide is not None and _wants_ide(scope):
+            # The IDE page holds no data; everything it then asks for is authenticated.
+            page, policy = self.ide
+            await HTMLResponse(page, headers={"content-security-policy": policy})(
+                scope, receive, send
+            )
+            return
+        try:
+            limit = self._check_request(scope)
+            await self._serve(scope, receive, send, exchange, limit)
+        except Refusal as refusal:
+            exchange.outcome = refusal.code
+            await _send_json(send, refusal.status, refusal.body, refusal.headers)
+
+    def _check_request(self, scope: Scope) -> int:
+        """Refuse what the method, headers and declared length already rule out; the body
+        limit that applies."""
+        method = scope["method"]
+        if method == "GET" and self.get_queries:
+            return self.json_limit
+        if method != "POST":
+            allowed = b"GET, POST" if self.get_queries else b"POST"
+            raise Refusal(
+                405,
+                "Send GraphQL operations with POST."
+                if not self.get_queries
+                else "Send queries with GET or POST, mutations with POST.",
+                "METHOD_NOT_ALLOWED",
+                [(b"allow", allowed)],
+            )
+        media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        limit = self.json_limit
+        if media_type == "multipart/form-data":
+            limit = self.limit
+            if not any(_header(scope, name) for name in PREFLIGHT_HEADERS):
+                raise Refusal(
+                    400,
+                    "A multipart request needs an Apollo-Require-Preflight or X-Casehub-Csrf "
+                    "header (any value), which no other site can make a browser send.",
+                    "PREFLIGHT_REQUIRED",
+                )
+        elif media_type != "application/json":
+            raise Refusal(
+                415,
+                "Send application/json (multipart/form-data for uploads).",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise too_large(limit, limit == self.json_limit)
+        return limit
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, exchange: Exchange, limit: int
+    ) -> None:
+        client = scope.get("client")
+        async with open_scope(self.runtime) as request_scope:
+            request_scope.request_id = exchange.request_id
+            try:
+                principal = await ratelimit.authenticate(
+                    self.runtime,
+                    self.limiters,
+                    request_scope,
+                    _header(scope, b"authorization"),
+                    client[0] if client else None,
+                )
+            except RateLimited as refused:
+                self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
+                raise rate_limited(refused.message, refused.retry_after) from None
+            except Unauthenticated:
+                raise Refusal(
+                    401,
+                    "Authentication required.",
+                    "UNAUTHENTICATED",
+                    [(b"www-authenticate", b"Bearer")],
+                ) from None
+            exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
+            if delay := self.limiters.calls.take(str(principal.token_id)):
+                self.metrics.rate_limited.labels(metrics.CALLS).inc()
+                raise rate_limited("Too many requests with this token.", delay)
+            running = self.running.get(principal.token_id, 0)
+            if running >= self.max_running:
+                self.metrics.rate_limited.labels(metrics.CALLS).inc()
+                raise rate_limited(
+                    f"This token already has {running} operations running; at most "
+                    f"{self.max_running} at once.",
+                    1,
+                )
+            request_scope.principal = principal
+            scope[SCOPE_KEY] = request_scope
+            self.running[principal.token_id] = running + 1
+            try:
+                await self.app(scope, _limited(receive, limit), send)
+            except BodyTooLarge:
+                if not exchange.status:  # nothing sent yet: it can still be a 413
+                    raise too_large(limit, limit == self.json_limit) from None
+            finally:
+                if left := self.running[principal.token_id] - 1:
+                    self.running[principal.token_id] = left
+                else:
+                    del self.running[principal.token_id]
+
+
+def _wants_ide(scope: Scope) -> bool:
+    # GraphiQL keeps its editors in the page's query string (?q=...): only `query` runs.
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    accept = _header(scope, b"accept") or ""
+    return scope["method"] == "GET" and "query" not in asked and "text/html" in accept
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], extra_headers: list[tuple[bytes, bytes]]
+) -> None:
+    payload = orjson.dumps(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + extra_headers}
+    )
+    await send({"type": "http.response.body", "body": payload})

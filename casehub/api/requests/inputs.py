@@ -1,0 +1,103 @@
+"""GraphQL inputs of the cooperation-request mutations and filter."""
+
+from __future__ import annotations
+
+import strawberry
+
+from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
+from casehub.api.cases.inputs import IdentifierInput
+from casehub.domain.requests.transitions import (
+    Direction,
+    FulfilOutcome,
+    Priority,
+    RequestKind,
+    RequestStatus,
+)
+
+
+@strawberry.input(description="Structured statements; which are required depends on the kind.")
+class RequestParticularsInput:
+    offence: str | None = strawberry.field(default=None, description="The offence investigated.")
+    data_to_preserve: str | None = strawberry.field(
+        default=None, description="What data to preserve (EVIDENCE_PRESERVATION)."
+    )
+    custodian_or_location: str | None = strawberry.field(
+        default=None, description="Who holds the data or where it is (EVIDENCE_PRESERVATION)."
+    )
+    follow_up_mla: bool | None = strawberry.field(
+        default=None, description="A mutual legal assistance request will follow (preservation)."
+    )
+    imminent_threat: str | None = strawberry.field(
+        default=None, description="The imminent threat (EMERGENCY priority, EMERGENCY_DISCLOSURE)."
+    )
+    account_identifiers: list[IdentifierInput] = strawberry.field(
+        default_factory=list, description="Accounts concerned (DATA_DISCLOSURE, ASSET_FREEZE …)."
+    )
+    content_locations: list[str] = strawberry.field(
+        default_factory=list, description="Where the content is (CONTENT_REMOVAL)."
+    )
+
+
+@strawberry.input(description="A new request, created as a DRAFT only the requester sees.")
+class CreateCooperationRequestInput:
+    requested_agency_id: strawberry.ID = strawberry.field(description="The agency asked.")
+    kind: RequestKind = strawberry.field(description="What is asked.")
+    priority: Priority = strawberry.field(default=Priority.ROUTINE, description="How urgent.")
+    legal_basis: str | None = strawberry.field(
+        default=None, description="Treaty or law article relied on (≤ 500)."
+    )
+    title: str = strawberry.field(description="Short clear-text title (≤ 200).")
+    body: str = strawberry.field(description="The request text, encrypted (≤ 50,000).")
+    case_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A case your agency owns; the requested agency sees its clear "
+        "fields while the request is being handled.",
+    )
+    evidence_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Evidence of the linked case the requested agency may read while it is open.",
+    )
+    particulars: RequestParticularsInput | None = strawberry.field(
+        default=None, description="Structured statements required by the kind."
+    )
+
+
+@strawberry.input(description="A step that needs only the request.")
+class RequestStepInput:
+    id: strawberry.ID = strawberry.field(description="The request.")
+
+
+@strawberry.input(description="Decline or withdraw: the reason is required.")
+class RequestReasonInput:
+    id: strawberry.ID = strawberry.field(description="The request.")
+    reason: str = strawberry.field(description="Why (sent to the other party, encrypted).")
+
+
+@strawberry.input(description="Fulfil an accepted request.")
+class FulfilCooperationRequestInput:
+    id: strawberry.ID = strawberry.field(description="The request.")
+    outcome: FulfilOutcome = strawberry.field(description="FULL or PARTIAL.")
+    message: str = strawberry.field(description="The response (encrypted).")
+    evidence_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Evidence of your cases supplied to the requester, who reads it in full.",
+    )
+
+
+@strawberry.input(description="A message to the other party.")
+class AddCooperationMessageInput:
+    id: strawberry.ID = strawberry.field(description="The request.")
+    body: str = strawberry.field(description="The text (encrypted, ≤ 20,000).")
+
+
+@strawberry.input(description="Narrowing of the `cooperationRequests` list.")
+class CooperationRequestFilter:
+    direction: Direction | None = strawberry.field(
+        default=None, description="INCOMING (sent to you) or OUTGOING (sent by you)."
+    )
+    status: list[RequestStatus] | None = strawberry.field(
+        default=None, description="Only these states."
+    )
+    overdue: bool | None = strawberry.field(
+        default=None, description="true: only requests past the deadline of their current step."
+    )

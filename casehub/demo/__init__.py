@@ -1,0 +1,1 @@
+"""The demo scenario (fictional data and its loader), at the edge: it drives the real use-cases."""

@@ -1,0 +1,304 @@
+"""The demo scenario: loads the data of demo_data through the real use-cases, prints tokens.
+
+Every step runs as a principal of the agency that takes it, on a clock set back to when the
+scenario says it happened: the cases were opened 60 days ago, and the cooperation requests'
+steps are replayed in the order they happened (so their deadlines, and the MLA that is
+overdue, follow from the real deadline rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from casehub.demo.data import (
+    AGENCIES,
+    CASES,
+    REQUESTS,
+    DemoCase,
+    DemoParticulars,
+    DemoRequest,
+)
+from casehub.domain.enums import Role
+from casehub.domain.identifiers import IdentifierInput
+from casehub.domain.requests.content import Particulars
+from casehub.domain.requests.transitions import TRANSITIONS, RequestAction, RequestStatus, Side
+from casehub.services.agencies import agencies, auth
+from casehub.services.cases import cases, evidence, sharing, subjects
+from casehub.services.requests import lifecycle as requests
+from casehub.services.runtime import Principal, Runtime, Scope, open_scope
+
+DEMO_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
+DEMO_PRINCIPAL = "demo-console"
+CASES_OPENED_AGO = timedelta(days=60)
+
+
+@contextmanager
+def _ago(scope: Scope, runtime: Runtime, span: timedelta) -> Iterator[None]:
+    """Run the scope's use-cases on a clock `span` behind the real one."""
+
+    def clock() -> datetime:
+        return runtime.clock() - span
+
+    scope.runtime = replace(runtime, clock=clock)
+    try:
+        yield
+    finally:
+        scope.runtime = runtime
+
+
+async def _act_as(runtime: Runtime, scope: Scope, code: str, loaders: dict[str, Principal]) -> None:
+    """Give the scope a principal of the agency through a real token (one per agency)."""
+    principal = loaders.get(code)
+    if principal is None:
+        _id, token = await auth.issue_token(
+            scope,
+            agency_code=code,
+            roles=DEMO_ROLES,
+            principal_name="demo-loader",
+            expires_at=scope.now + timedelta(minutes=5),
+        )
+        principal = await auth.authenticate(runtime, scope, f"Bearer {token}")
+        loaders[code] = principal
+    scope.principal = principal
+    scope.grants.clear()
+    scope.keys.clear()
+
+
+async def _seed(runtime: Runtime, scope: Scope) -> None:
+    ids: dict[str, UUID] = {}
+    case_ids: dict[str, UUID] = {}
+    evidence_ids: dict[tuple[str, str], UUID] = {}
+    loaders: dict[str, Principal] = {}
+    for code, name, jurisdiction, kind, timezone in AGENCIES:
+        view = await agencies.register_agency(
+            scope,
+            code=code,
+            name=name,
+            jurisdiction=jurisdiction,
+            kind=kind,
+            timezone=timezone,
+            as_operator=True,
+        )
+        ids[code] = view.id
+    for case in CASES:
+        await _act_as(runtime, scope, case.owner, loaders)
+        with _ago(scope, runtime, CASES_OPENED_AGO):
+            await _seed_case(scope, case, ids, case_ids, evidence_ids)
+    await _seed_requests(runtime, scope, loaders, ids, case_ids, evidence_ids)
+
+
+async def _seed_case(
+    scope: Scope,
+    case: DemoCase,
+    ids: dict[str, UUID],
+    case_ids: dict[str, UUID],
+    evidence_ids: dict[tuple[str, str], UUID],
+) -> None:
+    opened = await cases.open_case(
+        scope,
+        reference=case.reference,
+        title=case.title,
+        summary=case.summary,
+        category=case.category,
+        tlp=case.tlp,
+        handling_code=case.handling,
+    )
+    case_ids[case.reference] = opened.id
+    for subject in case.subjects:
+        await subjects.add_subject(
+            scope,
+            case_id=opened.id,
+            kind=subject.kind,
+            display_name=subject.name,
+            identifiers=[
+                IdentifierInput(kind, value, platform, chain)
+                for kind, value, platform, chain in subject.identifiers
+            ],
+        )
+    for item in case.evidence:
+        added = await evidence.add_evidence(
+            scope,
+            case_id=opened.id,
+            kind=item.kind,
+            title=item.title,
+            description=item.description,
+            content=item.content,
+            sha256=item.sha256,
+            size_bytes=item.size_bytes,
+            media_type=item.media_type,
+            collected_at=scope.now - timedelta(days=30),
+            source_reliability=item.reliability,
+            information_accuracy=item.accuracy,
+            handling_code=case.handling,
+        )
+        evidence_ids[(case.reference, item.title)] = added.id
+        for action, note in item.custody:
+            await evidence.record_custody_event(
+                scope, evidence_id=added.id, action=action, note=note
+            )
+    for code, share_scope in case.shares:
+        await sharing.share_case(
+            scope, case_id=opened.id, agency_id=ids[code], share_scope=share_scope
+        )
+
+
+def _particulars(data: DemoParticulars) -> Particulars:
+    return Particulars(
+        offence=data.offence,
+        data_to_preserve=data.data_to_preserve,
+        custodian_or_location=data.custodian_or_location,
+        follow_up_mla=data.follow_up_mla,
+        imminent_threat=data.imminent_threat,
+        account_identifiers=tuple(
+            IdentifierInput(kind, value, platform, chain)
+            for kind, value, platform, chain in data.account_identifiers
+        ),
+        content_locations=tuple(data.content_locations),
+    )
+
+
+async def _seed_requests(
+    runtime: Runtime,
+    scope: Scope,
+    loaders: dict[str, Principal],
+    ids: dict[str, UUID],
+    case_ids: dict[str, UUID],
+    evidence_ids: dict[tuple[str, str], UUID],
+) -> None:
+    """Replay every request's creation and steps in the order they happened."""
+    # (how long ago, request number, step number or -1 for the creation)
+    timeline = sorted(
+        [(request.created_ago, index, -1) for index, request in enumerate(REQUESTS)]
+        + [
+            (step.ago, index, number)
+            for index, request in enumerate(REQUESTS)
+            for number, step in enumerate(request.steps)
+        ],
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    made: dict[int, tuple[UUID, RequestStatus]] = {}
+    acting: str | None = None
+    for ago, index, number in timeline:
+        request = REQUESTS[index]
+        if number < 0:
+            code = request.requester
+        else:
+            step = request.steps[number]
+            side = step.by if step.action is RequestAction.MESSAGE else None
+            if side is None:
+                side = TRANSITIONS[(made[index][1], step.action)][0]
+            code = request.requester if side is Side.REQUESTER else request.requested
+        if code != acting:
+            await _act_as(runtime, scope, code, loaders)
+            acting = code
+        with _ago(scope, runtime, ago):
+            if number < 0:
+                made[index] = await _create(scope, request, ids, case_ids, evidence_ids)
+                continue
+            request_id = made[index][0]
+            if step.action is RequestAction.MESSAGE:
+                await requests.add_message(scope, request_id=request_id, body=step.text or "")
+                continue
+            row = await requests.transition(
+                scope,
+                request_id=request_id,
+                action=step.action,
+                text=step.text,
+                outcome=step.outcome,
+                evidence_ids=[evidence_ids[item] for item in step.supplied],
+            )
+            made[index] = (request_id, RequestStatus(row.status))
+
+
+async def _create(
+    scope: Scope,
+    request: DemoRequest,
+    ids: dict[str, UUID],
+    case_ids: dict[str, UUID],
+    evidence_ids: dict[tuple[str, str], UUID],
+) -> tuple[UUID, RequestStatus]:
+    row = await requests.create_request(
+        scope,
+        requested_agency_id=ids[request.requested],
+        kind=request.kind,
+        priority=request.priority,
+        title=request.title,
+        body=request.body,
+        legal_basis=request.legal_basis,
+        particulars=_particulars(request.particulars),
+        case_id=case_ids[request.case] if request.case else None,
+        evidence_ids=[evidence_ids[(request.case or "", title)] for title in request.attached],
+    )
+    return row.id, RequestStatus(row.status)
+
+
+async def load(runtime: Runtime) -> dict[str, str]:
+    """Load the scenario unless it is there already; issue one fresh token per agency."""
+    async with open_scope(runtime) as scope:
+        if await agencies.agency_by_code(scope, AGENCIES[0][0]) is None:
+            await _seed(runtime, scope)
+        scope.principal = None
+        tokens = {}
+        for code, *_rest in AGENCIES:
+            _id, tokens[code] = await auth.issue_token(
+                scope,
+                agency_code=code,
+                roles=DEMO_ROLES,
+                principal_name=DEMO_PRINCIPAL,
+                expires_at=scope.now + timedelta(days=30),
+            )
+        return tokens
+
+
+EXAMPLES = (
+    ("Your agency and roles", "{ viewer { name roles agency { code name } } }"),
+    (
+        "Your cases and the ones shared with you",
+        "{ cases(first: 5) { totalCount edges { node { id reference title viewerAccess summary "
+        "owner { code } subjects { displayName identifiers { kind value platform chain } } } } } }",
+    ),
+    (
+        "Open a case",
+        'mutation { openCase(input: {reference: "DEMO-1", title: "Test case", '
+        'summary: "Secret summary", category: FRAUD, tlp: AMBER, handlingCode: H0}) '
+        "{ case { id version } errors { code field message } } }",
+    ),
+    (
+        "Which other agencies hold this wallet? (hit/no-hit; they are told you asked)",
+        '{ hitCheck(identifiers: [{kind: CRYPTO_WALLET, chain: "tron", '
+        'value: "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}]) '
+        "{ results { kind hits { caseCount agency { code name } } } errors { code message } } }",
+    ),
+)
+
+
+def welcome(tokens: dict[str, str], url: str) -> str:
+    """What `casehub demo` prints: tokens per agency and example queries."""
+    lines = [
+        "",
+        f"casehub demo is ready. GraphiQL: {url}",
+        'Set the header {"Authorization": "Bearer <token>"} in GraphiQL\'s Headers tab.',
+        "",
+        "Tokens (valid 30 days; roles READER, INVESTIGATOR, LIAISON_OFFICER, AGENCY_ADMIN):",
+    ]
+    lines += [f"  {code:<15} {token}" for code, token in tokens.items()]
+    lines += [
+        "",
+        "Cooperation requests between these agencies are loaded in every state; "
+        "`casehub requests overdue` lists the late ones.",
+        "",
+        "Try:",
+    ]
+    for title, query in EXAMPLES:
+        body = query.replace('"', '\\"')
+        lines += [
+            f"  # {title}",
+            f"  curl -s {url} -H 'Authorization: Bearer {tokens[AGENCIES[0][0]]}' \\",
+            f"       -H 'Content-Type: application/json' -d '{{\"query\": \"{body}\"}}'",
+            "",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Rules of cases: the access policy and what a share grants."""

@@ -1,0 +1,1 @@
+"""Rules of deconfliction: match tokens and the hit-check allowance."""

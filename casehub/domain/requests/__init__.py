@@ -1,0 +1,1 @@
+"""Rules of cooperation requests: the state machine, content, deadlines and receipts."""

@@ -1,0 +1,1 @@
+"""Storage of cases: the visibility rule every look-up carries in its SQL."""

@@ -1,0 +1,1 @@
+"""Storage of deconfliction: identifier indexes, hit checks and hit notices."""

@@ -1,0 +1,1 @@
+"""Storage of the key lifecycle: wraps by key version."""

@@ -1,0 +1,1 @@
+"""Storage of cooperation requests, their events, messages and evidence copies."""

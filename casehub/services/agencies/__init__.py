@@ -1,0 +1,1 @@
+"""Use-cases of agencies and their principals: registration, tokens, authentication."""

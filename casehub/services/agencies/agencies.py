@@ -1,0 +1,86 @@
+"""Use-cases on agencies: register them and list them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from casehub.domain import validation as check
+from casehub.domain.enums import AgencyKind
+from casehub.domain.errors import ValidationFailed
+from casehub.domain.ids import new_id
+from casehub.domain.roles import Operation
+from casehub.persistence.tables import AgencyRow
+from casehub.services.audit import trail as audit
+from casehub.services.runtime import Scope
+from casehub.services.views import AgencyView
+
+
+def agency_view(row: AgencyRow) -> AgencyView:
+    """Render an agency row."""
+    return AgencyView(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        jurisdiction=row.jurisdiction,
+        kind=AgencyKind(row.kind),
+        timezone=row.timezone,
+    )
+
+
+async def register_agency(
+    scope: Scope,
+    *,
+    code: str,
+    name: str,
+    jurisdiction: str,
+    kind: AgencyKind,
+    timezone: str = "UTC",
+    as_operator: bool = False,
+) -> AgencyView:
+    """Register an agency (HUB_ADMIN, or the operator's CLI with as_operator=True)."""
+    async with audit.mutation(scope, "agency.register") as entry:
+        if not as_operator:
+            scope.require(Operation.REGISTER_AGENCY)
+        check.agency_code(code)
+        check.text(name, field=["name"], max_length=200)
+        check.jurisdiction(jurisdiction)
+        check.timezone(timezone)
+        if await scope.store.agency_by_code(code) is not None:
+            raise ValidationFailed("An agency with this code exists already.", ["code"])
+        row = AgencyRow(
+            id=new_id(),
+            code=code,
+            name=name,
+            jurisdiction=jurisdiction,
+            kind=kind.value,
+            timezone=timezone,
+            created_at=scope.now,
+        )
+        scope.store.add(row)
+        await scope.store.flush()
+        entry.object_type, entry.object_id, entry.object_agency_id = "Agency", row.id, row.id
+        entry.details = {"code": code}
+    return agency_view(row)
+
+
+async def agencies_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, AgencyView]:
+    """Agencies by id; every authenticated caller may see the directory of agencies."""
+    scope.caller()
+    return {row.id: agency_view(row) for row in await scope.store.agencies_by_ids(ids)}
+
+
+async def list_agencies(
+    scope: Scope, *, first: int | None, after: UUID | None
+) -> tuple[list[AgencyView], bool]:
+    """A page of the agency directory ordered by id, and whether more follow."""
+    scope.caller()
+    size = check.page_size(first)
+    rows = await scope.store.agencies_page(first=size + 1, after=after)
+    return [agency_view(row) for row in rows[:size]], len(rows) > size
+
+
+async def agency_by_code(scope: Scope, code: str) -> AgencyView | None:
+    """An agency by its code."""
+    row = await scope.store.agency_by_code(code)
+    return None if row is None else agency_view(row)

@@ -1,0 +1,1 @@
+"""The audit trail: appending entries, and an agency administrator's reads of it."""

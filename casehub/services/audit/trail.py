@@ -1,0 +1,177 @@
+"""Audit trail: every mutation, refusal, decryption and failed authentication is a chain link."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from itertools import groupby, islice
+from typing import Any, TypeVar
+from uuid import UUID
+
+from casehub.domain.audit.chain import GENESIS, Anchor, ChainCheck, Link, Verdict, link_hash
+from casehub.domain.errors import Conflict, DomainError
+from casehub.domain.ids import new_id
+from casehub.persistence import DuplicateError, Store
+from casehub.persistence.tables import AuditEventRow
+from casehub.services.runtime import Runtime, Scope, open_scope
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """What one audit event says; details never hold protected plaintext."""
+
+    action: str
+    outcome: str = "OK"
+    object_type: str | None = None
+    object_id: UUID | None = None
+    object_agency_id: UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# The objects one field.decrypt event names at most (an administrator reads them as a list of
+# known length); a request that decrypted more is recorded in several events.
+READS_PER_EVENT = 100
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
+    """The items in tuples of `size` (the last one shorter)."""
+    iterator = iter(items)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
+# Told of every event chained in the current request or connection (the API's metrics count
+# decryptions, hit checks and failed authentications from them); None elsewhere.
+OBSERVER: ContextVar[Callable[[AuditEntry], None] | None] = ContextVar(
+    "casehub_audit_observer", default=None
+)
+
+
+def link_content(row: AuditEventRow) -> dict[str, Any]:
+    """What a link's hash covers: every column but the sequence number and the hashes."""
+    return {
+        "id": str(row.id),
+        "occurred_at": row.occurred_at.isoformat(),
+        "actor_principal_id": str(row.actor_principal_id) if row.actor_principal_id else None,
+        "actor_agency_id": str(row.actor_agency_id) if row.actor_agency_id else None,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": str(row.object_id) if row.object_id else None,
+        "object_agency_id": str(row.object_agency_id) if row.object_agency_id else None,
+        "outcome": row.outcome,
+        "details": row.details,
+    }
+
+
+async def append(scope: Scope, entries: list[AuditEntry]) -> None:
+    """Chain the entries onto the log inside the caller's transaction."""
+    if not entries:
+        return
+    principal = scope.principal
+    prev = await scope.store.last_audit_hash() or GENESIS
+    now = scope.now
+    rows = []
+    for entry in entries:
+        row = AuditEventRow(
+            id=new_id(),
+            occurred_at=now,
+            actor_principal_id=principal.id if principal else None,
+            actor_agency_id=principal.agency_id if principal else None,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            object_agency_id=entry.object_agency_id,
+            outcome=entry.outcome,
+            details=json.dumps(entry.details, sort_keys=True, separators=(",", ":")),
+            prev_hash=prev,
+            hash="",
+        )
+        row.hash = link_hash(link_content(row), prev)
+        prev = row.hash
+        rows.append(row)
+    await scope.store.add_audit_events(rows)
+    if (observe := OBSERVER.get()) is not None:
+        for entry in entries:
+            observe(entry)
+
+
+@asynccontextmanager
+async def mutation(scope: Scope, action: str) -> AsyncIterator[AuditEntry]:
+    """Run a change in one transaction that also records it; a refusal is recorded alone."""
+    entry = AuditEntry(action=action)
+    try:
+        try:
+            async with scope.store.transaction():
+                yield entry
+                await append(scope, [entry])
+        except DuplicateError:
+            # Services check uniqueness first; only a concurrent writer gets here.
+            raise Conflict("A conflicting change was made at the same time; retry.") from None
+    except DomainError as error:
+        entry.outcome = error.code.value
+        async with scope.store.transaction():
+            await append(scope, [entry])
+        raise
+
+
+async def flush_reads(scope: Scope) -> None:
+    """Record the protected fields decrypted for the caller in this request: events per owner
+    agency and object type, of at most READS_PER_EVENT objects each, naming objects and fields,
+    never values."""
+    if not scope.reads:
+        return
+    entries = [
+        AuditEntry(
+            action="field.decrypt",
+            object_type=kind,
+            object_agency_id=owner,
+            details={
+                "objects": [
+                    {"type": kind, "id": str(object_id), "fields": sorted(names)}
+                    for (_kind, object_id), names in chunk
+                ]
+            },
+        )
+        for owner, objects in scope.reads.items()
+        for kind, group in groupby(sorted(objects.items()), key=lambda item: item[0][0])
+        for chunk in batched(group, READS_PER_EVENT)
+    ]
+    scope.reads = {}
+    async with scope.store.transaction():
+        await append(scope, entries)
+
+
+async def record_auth_failure(runtime: Runtime, reason: str, client: str | None) -> None:
+    """Record a refused authentication (the reason stays in the log, never in the response)."""
+    await record_alone(
+        runtime,
+        AuditEntry(
+            action="auth.fail",
+            outcome="UNAUTHENTICATED",
+            details={"reason": reason, "client": client},
+        ),
+    )
+
+
+async def record_alone(runtime: Runtime, entry: AuditEntry) -> None:
+    """Record one event in a transaction of its own, with no principal (an operator's command
+    or an anonymous caller)."""
+    async with open_scope(runtime) as scope, scope.store.transaction():
+        await append(scope, [entry])
+
+
+async def verify_chain(store: Store, *, anchor: Anchor | None = None, batch: int = 1000) -> Verdict:
+    """Walk the chain in order, a batch at a time, up to its first bad link; with an anchor, also
+    insist on finding that link (which catches events deleted from the end)."""
+    check = ChainCheck(anchor)
+    after = 0
+    while rows := await store.audit_chain(after_seq=after, limit=batch):
+        links = (Link(row.seq or 0, link_content(row), row.prev_hash, row.hash) for row in rows)
+        if not check.feed(links):
+            break
+        after = rows[-1].seq or 0
+    return check.verdict()

@@ -1,0 +1,1 @@
+"""Hit/no-hit deconfliction: blind indexes of identifiers, hit checks and hit notices."""

@@ -1,0 +1,1 @@
+"""Data keys: created, wrapped per agency, rotated and rewrapped."""

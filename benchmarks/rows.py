@@ -8,29 +8,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from casehub.crypto import (
-    DataKey,
-    FieldContext,
-    KeyProvider,
-    blind_index,
-    match_token,
-    seal_field,
-    wrap_data_key,
-)
+from casehub.crypto import DataKey, KeyProvider, blind_index, match_token, wrap_data_key
 from casehub.domain.deconfliction.matching import match_material
 from casehub.domain.enums import CaseStatus
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
+from casehub.services.protected import CASE_SUMMARY, IDENTIFIER_VALUE, SUBJECT_DISPLAY_NAME
 
 Values = dict[str, Any]
-
-
-def seal(
-    key: DataKey, owner: UUID, table: str, column: str, row_id: UUID, value: str | bytes
-) -> bytes:
-    """Encrypt one field (text as UTF-8) for its place, as the case services seal it."""
-    plaintext = value.encode("utf-8") if isinstance(value, str) else value
-    return seal_field(key, FieldContext(table, column, row_id, owner), plaintext)
 
 
 def wrap_row(keys: KeyProvider, key: DataKey, agency_id: UUID, now: datetime) -> Values:
@@ -62,7 +47,7 @@ def case_row(
         **fields,
         "id": case_id,
         "owner_agency_id": owner,
-        "summary": seal(key, owner, "case_file", "summary", case_id, fields["summary"]),
+        "summary": CASE_SUMMARY.seal(key, case_id, owner, fields["summary"]),
         "status": CaseStatus.OPEN.value,
         "version": 1,
         "created_by": created_by,
@@ -80,7 +65,7 @@ def subject_row(
         "id": subject_id,
         "case_id": key.scope_id,
         "kind": kind,
-        "display_name": seal(key, owner, "subject", "display_name", subject_id, name),
+        "display_name": SUBJECT_DISPLAY_NAME.seal(key, subject_id, owner, name),
         "created_at": now,
     }
 
@@ -109,7 +94,7 @@ def identifier_rows(
                 "subject_id": subject_id,
                 "case_id": key.scope_id,
                 "kind": item.kind.value,
-                "value": seal(key, owner, "identifier", "value", identifier_id, item.value),
+                "value": IDENTIFIER_VALUE.seal(key, identifier_id, owner, item.value),
                 "platform": item.platform,
                 "chain": item.chain,
                 "created_at": now,

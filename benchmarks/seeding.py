@@ -27,7 +27,7 @@ from casehub.domain.enums import Role, ShareScope
 from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
 from casehub.services.agencies import agencies, auth
 from casehub.services.cases import cases, sharing, subjects
-from casehub.services.requests import lifecycle as requests
+from casehub.services.requests import lifecycle, transitions
 from casehub.services.runtime import Principal, Runtime, open_scope
 
 ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
@@ -102,7 +102,7 @@ async def _seed_case(runtime: Runtime, actors: Actors, number: int) -> None:
 async def _seed_request(runtime: Runtime, actors: Actors, number: int) -> None:
     spec = request_spec(number)
     async with open_scope(runtime, actors.owners[spec.owner]) as scope:
-        row = await requests.create_request(
+        row = await lifecycle.create_request(
             scope,
             requested_agency_id=actors.reader.agency_id,
             kind=RequestKind.INFORMATION_REQUEST,
@@ -110,10 +110,10 @@ async def _seed_request(runtime: Runtime, actors: Actors, number: int) -> None:
             title=spec.title,
             body=spec.body,
         )
-        await requests.transition(scope, request_id=row.id, action=RequestAction.SUBMIT)
+        await transitions.transition(scope, request_id=row.id, action=RequestAction.SUBMIT)
     if spec.acknowledged:
         async with open_scope(runtime, actors.reader) as scope:
-            await requests.transition(scope, request_id=row.id, action=RequestAction.ACKNOWLEDGE)
+            await transitions.transition(scope, request_id=row.id, action=RequestAction.ACKNOWLEDGE)
 
 
 async def seed(target: Target, *, cases: int, bulk: bool) -> Tokens:

@@ -38,7 +38,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    """A fresh PostgreSQL database for this test session (each xdist worker has its own),
+    dropped at the end."""
     require_postgres("its suite")
     with fresh_postgres("casehub_test") as url:
         yield url
@@ -46,7 +47,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file for this test session."""
+    """A SQLite file for this test session (each xdist worker has its own)."""
     return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'casehub.db'}"
 
 

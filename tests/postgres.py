@@ -1,4 +1,5 @@
-"""Throw-away PostgreSQL databases for tests: the server on this machine, one database each."""
+"""Throw-away PostgreSQL databases for tests: the server on this machine, one database each (so
+parallel workers never share one)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def require_postgres(what: str) -> None:
 @contextmanager
 def fresh_postgres(prefix: str, template: str | None = None) -> Iterator[str]:
     """A new, empty (or `template`-copied) database; its SQLAlchemy URL; dropped afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
+    # The xdist worker in the name: a database a killed run left behind says which worker made it.
+    name = f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(4)}"
     like = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"{like}')

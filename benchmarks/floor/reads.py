@@ -18,7 +18,7 @@ from benchmarks.floor.env import Env
 from benchmarks.floor.keys import data_keys
 from benchmarks.tables import AGENCY, CASE, IDENTIFIER, REQUEST, REQUEST_EVENT, SHARE, SUBJECT
 from casehub.api.ids import to_cursor, to_global_id
-from casehub.crypto import DataKey, FieldContext, open_field
+from casehub.crypto import DataKey
 from casehub.domain.cases.policy import (
     LINK_ACCESS_STATES,
     Action,
@@ -30,6 +30,12 @@ from casehub.domain.cases.policy import (
 )
 from casehub.domain.enums import Access, ShareScope, Tlp
 from casehub.domain.requests.transitions import RequestStatus
+from casehub.services.protected import (
+    CASE_SUMMARY,
+    IDENTIFIER_VALUE,
+    SUBJECT_DISPLAY_NAME,
+    ProtectedField,
+)
 
 LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
 
@@ -54,17 +60,15 @@ class _Decrypter:
         # owner agency -> object type -> object id -> field names
         self.reads: dict[UUID, dict[str, dict[UUID, set[str]]]] = {}
 
-    def open(
-        self, case_id: UUID, kind: str, table: str, column: str, row_id: UUID, blob: bytes
-    ) -> str | None:
+    def open(self, case_id: UUID, field: ProtectedField, row_id: UUID, blob: bytes) -> str | None:
         """The plaintext of one field, or None where the caller holds no key of its case."""
         key = self.keys.get(case_id)
         if key is None:
             return None
         owner = self.owners[case_id]
-        plaintext = open_field(key, FieldContext(table, column, row_id, owner), blob)
-        by_kind = self.reads.setdefault(owner, {}).setdefault(kind, {})
-        by_kind.setdefault(row_id, set()).add(column)
+        plaintext = field.open(key, row_id, owner, blob)
+        by_kind = self.reads.setdefault(owner, {}).setdefault(field.object_type, {})
+        by_kind.setdefault(row_id, set()).add(field.column)
         return plaintext.decode("utf-8")
 
     def audit(self) -> list[Entry]:
@@ -146,9 +150,7 @@ async def _subjects(
             {
                 "id": to_global_id("Identifier", row.id),
                 "kind": row.kind,
-                "value": opener.open(
-                    row.case_id, "Identifier", "identifier", "value", row.id, row.value
-                ),
+                "value": opener.open(row.case_id, IDENTIFIER_VALUE, row.id, row.value),
                 "platform": row.platform,
                 "chain": row.chain,
             }
@@ -160,7 +162,7 @@ async def _subjects(
                 "id": to_global_id("Subject", row.id),
                 "kind": row.kind,
                 "displayName": opener.open(
-                    row.case_id, "Subject", "subject", "display_name", row.id, row.display_name
+                    row.case_id, SUBJECT_DISPLAY_NAME, row.id, row.display_name
                 ),
                 "identifiers": identifiers[row.id],
             }
@@ -222,9 +224,7 @@ async def cases_page(
                 "version": case.version,
                 "createdAt": _iso(case.created_at),
                 "viewerAccess": access[case.id],
-                "summary": opener.open(
-                    case.id, "Case", "case_file", "summary", case.id, case.summary
-                ),
+                "summary": opener.open(case.id, CASE_SUMMARY, case.id, case.summary),
                 "owner": owners.get(case.owner_agency_id),
                 "subjects": subjects[case.id],
             }

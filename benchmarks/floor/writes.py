@@ -16,7 +16,7 @@ from benchmarks.floor.audit import Entry
 from benchmarks.floor.auth import Caller
 from benchmarks.floor.env import Env
 from benchmarks.floor.keys import data_keys
-from benchmarks.rows import case_row, identifier_rows, seal, subject_row, wrap_row
+from benchmarks.rows import case_row, identifier_rows, subject_row, wrap_row
 from benchmarks.tables import CASE, CUSTODY, EVIDENCE, IDENTIFIER, IDENTIFIER_INDEX, SUBJECT, WRAP
 from casehub.api.ids import parse_id_of, to_global_id
 from casehub.crypto import DataKey, new_data_key
@@ -39,6 +39,7 @@ from casehub.domain.ids import new_id
 from casehub.services.cases.cases import REFERENCE_MAX, SUMMARY_MAX, TITLE_MAX
 from casehub.services.cases.evidence import DESCRIPTION_MAX
 from casehub.services.cases.subjects import IDENTIFIERS_MAX, NAME_MAX
+from casehub.services.protected import EVIDENCE_CONTENT, EVIDENCE_DESCRIPTION
 
 Written = tuple[dict[str, Any], Entry]
 
@@ -157,8 +158,8 @@ async def add_evidence(
             "title": check.text(data["title"], field=["title"], max_length=TITLE_MAX),
             "description": None
             if description is None
-            else seal(key, owner, "evidence", "description", evidence_id, description),
-            "content": seal(key, owner, "evidence", "content", evidence_id, content),
+            else EVIDENCE_DESCRIPTION.seal(key, evidence_id, owner, description),
+            "content": EVIDENCE_CONTENT.seal(key, evidence_id, owner, content),
             "sha256": digest,
             "size_bytes": len(content),
             "media_type": None

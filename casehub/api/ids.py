@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Literal, cast, get_args
 from uuid import UUID
 
 from casehub.domain.errors import ValidationFailed
 
-NODE_TYPES = frozenset(
-    {
-        "Agency",
-        "Case",
-        "Subject",
-        "Identifier",
-        "Evidence",
-        "CustodyEvent",
-        "CaseShare",
-        "CooperationRequest",
-    }
-)
+# The names of the GraphQL types that are nodes: what a global id may name.
+# casehub.api.nodes gives each its type and look-up (mypy checks that it covers every one).
+NodeName = Literal[
+    "Agency",
+    "Case",
+    "Subject",
+    "Identifier",
+    "Evidence",
+    "CustodyEvent",
+    "CaseShare",
+    "CooperationRequest",
+]
+NODE_NAMES: frozenset[str] = frozenset(get_args(NodeName))
 
 
 def to_global_id(type_name: str, object_id: UUID) -> str:
@@ -28,7 +30,7 @@ def to_global_id(type_name: str, object_id: UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def parse_global_id(value: str, field: list[str] | None = None) -> tuple[str, UUID]:
+def parse_global_id(value: str, field: list[str] | None = None) -> tuple[NodeName, UUID]:
     """Decode any global id; a malformed one is a VALIDATION error naming the field."""
     field = field or ["id"]
     if len(value) > 100:
@@ -39,12 +41,12 @@ def parse_global_id(value: str, field: list[str] | None = None) -> tuple[str, UU
         object_id = UUID(text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ValidationFailed("Not a valid id.", field) from None
-    if type_name not in NODE_TYPES or to_global_id(type_name, object_id) != value:
+    if type_name not in NODE_NAMES or to_global_id(type_name, object_id) != value:
         raise ValidationFailed("Not a valid id.", field)
-    return type_name, object_id
+    return cast(NodeName, type_name), object_id
 
 
-def parse_id_of(expected: str, value: str, field: list[str]) -> UUID:
+def parse_id_of(expected: NodeName, value: str, field: list[str]) -> UUID:
     """Decode a global id that must be of one type (an Agency id where a Case is due fails)."""
     type_name, object_id = parse_global_id(value, field)
     if type_name != expected:

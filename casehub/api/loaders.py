@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from casehub.domain.requests.transitions import Side
 from casehub.services.agencies import agencies
 from casehub.services.cases import cases, evidence, sharing, subjects
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
+from casehub.services.views import (
+    AgencyView,
+    CaseView,
+    CustodyEventView,
+    EvidenceView,
+    IdentifierView,
+    RequestEventView,
+    RequestEvidenceView,
+    RequestMessageView,
+    ShareView,
+    SubjectView,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
+Missing = TypeVar("Missing")
+
+# The objects of a case or of a request are asked for with the id of what holds them (a case,
+# a subject, an evidence item, a request) and, where the look-up needs it, what the caller has
+# been shown of it: the id of its case, or its side of the request.
+CaseChild = tuple[UUID, UUID]
+RequestPart = tuple[UUID, Side]
+
+Running = set[asyncio.Task[Any]]
 
 
 def _loader(
     scope: Scope,
-    fetch: Callable[[Scope, Sequence[Any]], Awaitable[dict[Any, Any]]],
-    key_of: Callable[[Any], Any],
-    default: Any,
-    running: set[asyncio.Task[Any]],
-) -> DataLoader[Any, Any]:
-    async def load(keys: Sequence[Any]) -> list[Any]:
+    fetch: Callable[[Scope, Sequence[K]], Awaitable[Mapping[UUID, V]]],
+    key_of: Callable[[K], UUID],
+    missing: Callable[[], Missing],
+    running: Running,
+) -> DataLoader[K, V | Missing]:
+    """A loader whose batch is one `fetch`, which answers by the id in each key; what it does
+    not answer is `missing()`."""
+
+    async def load(keys: list[K]) -> list[V | Missing]:
         # The batch runs in a task of the DataLoader's own, not the operation's: cancelling the
         # operation leaves it running on the request's session unless it is known.
         task = asyncio.current_task()
@@ -35,35 +60,76 @@ def _loader(
             found = await fetch(scope, keys)
         finally:
             running.discard(task)
-        return [found.get(key_of(key), default() if callable(default) else default) for key in keys]
+        return [found[key_of(key)] if key_of(key) in found else missing() for key in keys]
 
     return DataLoader(load_fn=load)
 
 
-def _first(key: tuple[UUID, UUID]) -> UUID:
-    return key[0]
+def _by_id(
+    scope: Scope,
+    fetch: Callable[[Scope, Sequence[UUID]], Awaitable[Mapping[UUID, V]]],
+    running: Running,
+) -> DataLoader[UUID, V | None]:
+    """Objects by id; None for those the caller does not see."""
+    return _loader(scope, fetch, _same, _none, running)
+
+
+def _lists(
+    scope: Scope,
+    fetch: Callable[[Scope, Sequence[K]], Awaitable[Mapping[UUID, list[V]]]],
+    key_of: Callable[[K], UUID],
+    running: Running,
+) -> DataLoader[K, list[V]]:
+    """The objects held by each key's object; an empty list where it holds none."""
+    return _loader(scope, fetch, key_of, list, running)
 
 
 def _same(key: UUID) -> UUID:
     return key
 
 
+def _first(key: tuple[UUID, object]) -> UUID:
+    return key[0]
+
+
+def _none() -> None:
+    return None
+
+
 class Loaders:
     """The loaders of one request; DataLoader construction is cheap and batches nothing yet."""
 
     def __init__(self, scope: Scope) -> None:
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: Running = set()
         running = self._running
-        self.agency = _loader(scope, agencies.agencies_by_ids, _same, None, running)
-        self.case = _loader(scope, cases.cases_by_ids, _same, None, running)
-        self.subjects = _loader(scope, subjects.subjects_of_cases, _same, list, running)
-        self.identifiers = _loader(scope, subjects.identifiers_of_subjects, _first, list, running)
-        self.evidence = _loader(scope, evidence.evidence_of_cases, _same, list, running)
-        self.custody = _loader(scope, evidence.custody_of_evidence, _first, list, running)
-        self.shares = _loader(scope, sharing.shares_of_cases, _same, list, running)
-        self.request_events = _loader(scope, request_reads.events_of, _first, list, running)
-        self.request_messages = _loader(scope, request_reads.messages_of, _first, list, running)
-        self.request_evidence = _loader(scope, request_reads.evidence_of, _first, list, running)
+        self.agency: DataLoader[UUID, AgencyView | None] = _by_id(
+            scope, agencies.agencies_by_ids, running
+        )
+        self.case: DataLoader[UUID, CaseView | None] = _by_id(scope, cases.cases_by_ids, running)
+        self.subjects: DataLoader[UUID, list[SubjectView]] = _lists(
+            scope, subjects.subjects_of_cases, _same, running
+        )
+        self.identifiers: DataLoader[CaseChild, list[IdentifierView]] = _lists(
+            scope, subjects.identifiers_of_subjects, _first, running
+        )
+        self.evidence: DataLoader[UUID, list[EvidenceView]] = _lists(
+            scope, evidence.evidence_of_cases, _same, running
+        )
+        self.custody: DataLoader[CaseChild, list[CustodyEventView]] = _lists(
+            scope, evidence.custody_of_evidence, _first, running
+        )
+        self.shares: DataLoader[UUID, list[ShareView]] = _lists(
+            scope, sharing.shares_of_cases, _same, running
+        )
+        self.request_events: DataLoader[RequestPart, list[RequestEventView]] = _lists(
+            scope, request_reads.events_of, _first, running
+        )
+        self.request_messages: DataLoader[RequestPart, list[RequestMessageView]] = _lists(
+            scope, request_reads.messages_of, _first, running
+        )
+        self.request_evidence: DataLoader[RequestPart, list[RequestEvidenceView]] = _lists(
+            scope, request_reads.evidence_of, _first, running
+        )
 
     async def settle(self) -> None:
         """Cancel the batches still running and wait for them, so that no query of a cut

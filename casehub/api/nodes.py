@@ -1,16 +1,20 @@
-"""`node` and `nodes`: any object by global id, through one registry of the types that are
-nodes."""
+"""`node` and `nodes`: any object by global id, through the one registry of the node types.
+
+NODES gives each name a global id may carry (casehub.api.ids.NodeName) its GraphQL type and its
+look-up; the schema lists its types from it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, get_args
 
 import strawberry
 
 from casehub.api.agencies.types import Agency
 from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
 from casehub.api.context import Info
-from casehub.api.ids import parse_global_id
+from casehub.api.ids import NodeName, parse_global_id
 from casehub.api.relay import Node
 from casehub.api.requests.types import CooperationRequest
 from casehub.domain.errors import ValidationFailed
@@ -18,24 +22,62 @@ from casehub.services import lookup
 
 MAX_NODES = 100
 
-_RENDER: dict[str, Any] = {
-    "Agency": Agency.of,
-    "Case": Case.of,
-    "Subject": Subject.of,
-    "Identifier": Identifier.of,
-    "Evidence": Evidence.of,
-    "CustodyEvent": CustodyEvent.of,
-    "CaseShare": CaseShare.of,
-    "CooperationRequest": CooperationRequest.of,
-}
+V = TypeVar("V")
+V_contra = TypeVar("V_contra", contravariant=True)
+
+
+class Rendered(Protocol[V_contra]):
+    """A GraphQL node type, rendered from a service view."""
+
+    @classmethod
+    def of(cls, view: V_contra) -> Node: ...
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A node type: its GraphQL type and the look-up of the views it renders."""
+
+    graphql: type[Rendered[Any]]
+    reader: lookup.Reader[Any]
+
+
+def _pair(graphql: type[Rendered[V]], reader: lookup.Reader[V]) -> NodeType:
+    # Generic, so that mypy checks that the type renders the views its look-up finds.
+    return NodeType(graphql, reader)
+
+
+def _node_type(name: NodeName) -> NodeType:
+    # A match rather than a dict, so that mypy checks that every node name has its entry.
+    match name:
+        case "Agency":
+            return _pair(Agency, lookup.AGENCIES)
+        case "Case":
+            return _pair(Case, lookup.CASES)
+        case "Subject":
+            return _pair(Subject, lookup.SUBJECTS)
+        case "Identifier":
+            return _pair(Identifier, lookup.IDENTIFIERS)
+        case "Evidence":
+            return _pair(Evidence, lookup.EVIDENCE)
+        case "CustodyEvent":
+            return _pair(CustodyEvent, lookup.CUSTODY)
+        case "CaseShare":
+            return _pair(CaseShare, lookup.SHARES)
+        case "CooperationRequest":
+            return _pair(CooperationRequest, lookup.REQUESTS)
+
+
+NODES: dict[NodeName, NodeType] = {name: _node_type(name) for name in get_args(NodeName)}
 
 
 async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-    wanted = [parse_global_id(value) for value in ids]
-    found = await lookup.objects_by_ids(info.context.scope, wanted)
+    wanted = [(NODES[name], object_id) for name, object_id in map(parse_global_id, ids)]
+    found = await lookup.objects_by_ids(
+        info.context.scope, [(node.reader, object_id) for node, object_id in wanted]
+    )
     return [
-        None if view is None else _RENDER[type_name](view)
-        for (type_name, _id), view in zip(wanted, found, strict=True)
+        None if view is None else node.graphql.of(view)
+        for (node, _id), view in zip(wanted, found, strict=True)
     ]
 
 

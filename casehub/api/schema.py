@@ -13,11 +13,9 @@ from strawberry.types import ExecutionContext
 
 from casehub.api.agencies.mutations import AgencyMutation
 from casehub.api.agencies.queries import AgencyQuery
-from casehub.api.agencies.types import Agency
 from casehub.api.audit.queries import AuditQuery
 from casehub.api.cases.mutations import CaseMutation
 from casehub.api.cases.queries import CaseQuery
-from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
 from casehub.api.deconfliction.mutations import DeconflictionMutation
 from casehub.api.deconfliction.queries import DeconflictionQuery
 from casehub.api.deconfliction.subscriptions import DeconflictionSubscription
@@ -31,11 +29,10 @@ from casehub.api.execution.extensions import (
 )
 from casehub.api.execution.fast_path import FastExecutor
 from casehub.api.execution.limits import QueryLimits
-from casehub.api.nodes import NodeQuery
+from casehub.api.nodes import NODES, NodeQuery
 from casehub.api.requests.mutations import RequestMutation
 from casehub.api.requests.queries import RequestQuery
 from casehub.api.requests.subscriptions import SOCKET_DESCRIPTION, RequestSubscription
-from casehub.api.requests.types import CooperationRequest
 
 
 @strawberry.type(name="Query", description="Everything an agency tool can read.")
@@ -89,16 +86,7 @@ def build_schema(
         query=RootQuery,
         mutation=RootMutation,
         subscription=RootSubscription,
-        types=[
-            Agency,
-            Case,
-            Subject,
-            Identifier,
-            Evidence,
-            CustodyEvent,
-            CaseShare,
-            CooperationRequest,
-        ],
+        types=[node.graphql for node in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=FastExecutor,

@@ -3,9 +3,9 @@
 from casehub.crypto.blind_index import blind_index, match_token
 from casehub.crypto.envelope import DataKey, FieldContext, open_field, seal_field
 from casehub.crypto.errors import DecryptionError, KeyringError
-from casehub.crypto.keyring import (
-    KeyProvider,
-    LocalKeyring,
+from casehub.crypto.keyring import LocalKeyring
+from casehub.crypto.provider import KeyProvider
+from casehub.crypto.rotation import (
     activate_version,
     add_index_key_if_missing,
     add_signing_key_if_missing,

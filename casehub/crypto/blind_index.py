@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from uuid import UUID
 
-from casehub.crypto.keyring import KeyProvider
+from casehub.crypto.provider import KeyProvider
 
 
 def blind_index(keys: KeyProvider, agency_id: UUID, material: bytes) -> bytes:

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from casehub.crypto.envelope import DataKey
 from casehub.crypto.errors import DecryptionError, KeyringError
-from casehub.crypto.keyring import KeyProvider
+from casehub.crypto.provider import KeyProvider
 
 _NONCE_BYTES = 12
 

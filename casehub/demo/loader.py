@@ -28,7 +28,7 @@ from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import TRANSITIONS, RequestAction, RequestStatus, Side
 from casehub.services.agencies import agencies, auth
 from casehub.services.cases import cases, evidence, sharing, subjects
-from casehub.services.requests import lifecycle as requests
+from casehub.services.requests import lifecycle, messages, transitions
 from casehub.services.runtime import Principal, Runtime, Scope, open_scope
 
 DEMO_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
@@ -201,9 +201,9 @@ async def _seed_requests(
                 continue
             request_id = made[index][0]
             if step.action is RequestAction.MESSAGE:
-                await requests.add_message(scope, request_id=request_id, body=step.text or "")
+                await messages.add_message(scope, request_id=request_id, body=step.text or "")
                 continue
-            row = await requests.transition(
+            view = await transitions.transition(
                 scope,
                 request_id=request_id,
                 action=step.action,
@@ -211,7 +211,7 @@ async def _seed_requests(
                 outcome=step.outcome,
                 evidence_ids=[evidence_ids[item] for item in step.supplied],
             )
-            made[index] = (request_id, RequestStatus(row.status))
+            made[index] = (request_id, view.status)
 
 
 async def _create(
@@ -221,7 +221,7 @@ async def _create(
     case_ids: dict[str, UUID],
     evidence_ids: dict[tuple[str, str], UUID],
 ) -> tuple[UUID, RequestStatus]:
-    row = await requests.create_request(
+    view = await lifecycle.create_request(
         scope,
         requested_agency_id=ids[request.requested],
         kind=request.kind,
@@ -233,7 +233,7 @@ async def _create(
         case_id=case_ids[request.case] if request.case else None,
         evidence_ids=[evidence_ids[(request.case or "", title)] for title in request.attached],
     )
-    return row.id, RequestStatus(row.status)
+    return view.id, view.status
 
 
 async def load(runtime: Runtime) -> dict[str, str]:

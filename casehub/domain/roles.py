@@ -1,10 +1,10 @@
 """Which roles may take which operation: the one table every read and write service asks.
 
-Roles gate actions inside what the agency can see (DESIGN §3): this table says whether a role
-may attempt an operation at all; the access policy (casehub.domain.cases.policy) then says on which
-objects. HUB_ADMIN registers agencies and reads the public directory; it is not an agency
-role and reads none of an agency's cases, requests, notices or audit, so a token holding it
-alone is refused every one of them, whichever agency it was issued for.
+Roles gate actions inside what the agency can see: this table says whether a role may attempt an
+operation at all; the access policy (casehub.domain.cases.policy) then says on which objects.
+HUB_ADMIN registers agencies and reads the public directory; it is not an agency role and reads none
+of an agency's cases, requests, notices or audit, so a token holding it alone is refused every one
+of them, whichever agency it was issued for.
 """
 
 from __future__ import annotations

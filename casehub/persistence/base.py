@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Executable, Select, func, select
+from sqlalchemy import Executable, Select, func, select, update
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,6 +111,23 @@ class StoreBase:
             .order_by(getattr(ranked.c, id_column.key))
         )
         return await self._all(limited)
+
+    async def _lock_row(self, model: type[Any], row_id: UUID, column: Any, *where: Any) -> None:
+        """Lock one row by id for the rest of the transaction.
+
+        PostgreSQL locks the row; SQLite takes its single write lock with a no-op update of
+        `column`, which also starts the transaction before anything is read.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = select(model.id).where(model.id == row_id, *where)
+            await self._execute(statement.with_for_update(of=model))
+        else:
+            await self._execute(
+                update(model)
+                .where(model.id == row_id, *where)
+                .values({column.key: column})
+                .execution_options(synchronize_session=False)
+            )
 
     async def count_rows(self, model: type[SQLModel]) -> int:
         """Rows in one table (for checks and tests)."""

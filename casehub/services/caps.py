@@ -13,9 +13,9 @@ from __future__ import annotations
 from casehub.config import Settings
 from casehub.domain.audit.access import SHOWN_DETAILS
 from casehub.domain.bounds import longest_path
+from casehub.domain.requests.content import EVIDENCE_MAX
 from casehub.domain.requests.transitions import TRANSITIONS, RequestStatus
 from casehub.services.audit.trail import READS_PER_EVENT
-from casehub.services.requests.evidence import EVIDENCE_MAX
 
 # Identifiers are only added with their subject, and addSubject takes at most this many: a
 # person's phones, handles and wallets; more are more subjects (or another case).

@@ -1,5 +1,5 @@
-"""Live feeds: the cooperation-request events (and hit notices) an agency may see, as they are
-committed.
+"""Live feeds: the rows an agency may see (request events, hit notices), as they are committed;
+the request-event feed itself is casehub.services.requests.inbox.
 
 Each wake-up of the event bus (or a periodic re-check) opens a fresh scope and re-reads from the
 database, so a lost wake-up delays an event by at most `RECHECK_SECONDS` and never drops it.
@@ -17,9 +17,7 @@ from typing import Protocol, TypeVar
 from casehub.domain.errors import Forbidden, Unauthenticated, ValidationFailed
 from casehub.domain.roles import Operation, may, refusal
 from casehub.services.bus import EventBus
-from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Principal, Runtime, Scope, open_scope
-from casehub.services.views import RequestEventView
 
 T = TypeVar("T")
 BATCH = 100
@@ -33,12 +31,6 @@ FEED_OPERATIONS = (Operation.READ_REQUESTS, Operation.READ_NOTICES)
 def may_follow(principal: Principal) -> bool:
     """Whether the principal may follow any live feed (a websocket without one is refused)."""
     return any(may(principal.roles, each) for each in FEED_OPERATIONS)
-
-
-async def latest_seq(scope: Scope) -> int:
-    """The newest request event's sequence number (0 when there is none): "from now"."""
-    scope.caller()
-    return await scope.store.latest_event_seq()
 
 
 async def _still_valid(scope: Scope, principal: Principal) -> None:
@@ -66,45 +58,6 @@ class Feed(Protocol[T]):
 
     def seq(self, item: T) -> int:
         """An item's sequence number."""
-
-
-class RequestEventFeed:
-    """The cooperation-request events of an agency's requests."""
-
-    operation = Operation.READ_REQUESTS
-
-    def bus(self, runtime: Runtime) -> EventBus:
-        """Request events are announced on the runtime's main bus."""
-        return runtime.bus
-
-    async def latest(self, scope: Scope) -> int:
-        """The newest request event's sequence number."""
-        return await latest_seq(scope)
-
-    async def read(self, scope: Scope, *, after: int, limit: int) -> list[RequestEventView]:
-        """The events after `after` the caller's agency may see."""
-        return await request_reads.events_since(scope, since=after, limit=limit)
-
-    def seq(self, item: RequestEventView) -> int:
-        """An event's sequence number."""
-        return item.seq
-
-
-async def follow(
-    runtime: Runtime,
-    principal: Principal,
-    *,
-    since: int | None,
-    batch: int = BATCH,
-    recheck: float = RECHECK_SECONDS,
-) -> AsyncGenerator[tuple[Scope, list[RequestEventView]], None]:
-    """Batches of the request events after `since` (None: from now on) that the principal's
-    agency may see, oldest first, forever (see `follow_feed`)."""
-    feed = follow_feed(
-        runtime, principal, RequestEventFeed(), since=since, batch=batch, recheck=recheck
-    )
-    async for item in feed:
-        yield item
 
 
 async def follow_feed(

@@ -7,8 +7,9 @@ the same path and the same time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from casehub.crypto import DataKey
@@ -22,15 +23,26 @@ from casehub.services.cases.evidence import custody_view
 from casehub.services.cases.subjects import identifier_view, subject_view
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
+from casehub.services.views import CustodyEventView, IdentifierView, SubjectView
 
-CaseChild = SubjectRow | IdentifierRow | CustodyEventRow
+Child = TypeVar("Child", SubjectRow, IdentifierRow, CustodyEventRow)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Reader(Generic[V]):
+    """How objects of one type are read by id: what reading one is in the role table, and the
+    look-up that finds those among some ids that exist for the caller."""
+
+    operation: Operation
+    by_ids: Callable[[Scope, Sequence[UUID]], Awaitable[Mapping[UUID, V]]]
 
 
 async def _in_visible_cases(
     scope: Scope,
-    rows: Sequence[CaseChild],
-    render: Callable[[Any, UUID, DataKey | None], object],
-) -> dict[UUID, object]:
+    rows: Sequence[Child],
+    render: Callable[[Child, UUID, DataKey | None], V],
+) -> dict[UUID, V]:
     """Render the rows whose case the caller sees, with that case's owner and readable key."""
     found = await visible_cases(scope, {row.case_id for row in rows})
     grants = {case_id: grant for case_id, (_row, grant) in found.items()}
@@ -42,86 +54,47 @@ async def _in_visible_cases(
     }
 
 
-async def subjects_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Visible subjects among these ids."""
+async def _subjects(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, SubjectView]:
     return await _in_visible_cases(scope, await seen(scope, SubjectRow, ids), subject_view)
 
 
-async def identifiers_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Visible identifiers among these ids."""
+async def _identifiers(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, IdentifierView]:
     rows = await seen(scope, IdentifierRow, ids)
     return await _in_visible_cases(scope, rows, identifier_view)
 
 
-async def custody_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Visible custody entries among these ids."""
+async def _custody(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, CustodyEventView]:
     return await _in_visible_cases(scope, await seen(scope, CustodyEventRow, ids), custody_view)
 
 
-async def cases_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Visible cases among these ids."""
-    return dict(await cases.cases_by_ids(scope, ids))
+AGENCIES = Reader(Operation.READ_DIRECTORY, agencies.agencies_by_ids)
+CASES = Reader(Operation.READ_CASES, cases.cases_by_ids)
+SUBJECTS = Reader(Operation.READ_CASES, _subjects)
+IDENTIFIERS = Reader(Operation.READ_CASES, _identifiers)
+EVIDENCE = Reader(Operation.READ_CASES, evidence.evidence_by_ids)
+CUSTODY = Reader(Operation.READ_CASES, _custody)
+# Listing shares is narrower (owner's AGENCY_ADMIN or INVESTIGATOR), decided per case.
+SHARES = Reader(Operation.READ_CASES, sharing.shares_by_ids)
+# Only the requests the caller is party to.
+REQUESTS = Reader(Operation.READ_REQUESTS, request_reads.requests_by_ids)
 
 
-async def agencies_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Agencies among these ids."""
-    return dict(await agencies.agencies_by_ids(scope, ids))
-
-
-async def evidence_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Visible evidence among these ids."""
-    return dict(await evidence.evidence_by_ids(scope, ids))
-
-
-async def shares_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Shares among these ids that the caller's agency may list."""
-    return dict(await sharing.shares_by_ids(scope, ids))
-
-
-async def requests_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, object]:
-    """Requests among these ids that the caller is party to."""
-    return dict(await request_reads.requests_by_ids(scope, ids))
-
-
-# What reading an object of each type is, in the role table.
-OPERATIONS = {
-    "Agency": Operation.READ_DIRECTORY,
-    "Case": Operation.READ_CASES,
-    "Subject": Operation.READ_CASES,
-    "Identifier": Operation.READ_CASES,
-    "Evidence": Operation.READ_CASES,
-    "CustodyEvent": Operation.READ_CASES,
-    # Listing shares is narrower (owner's AGENCY_ADMIN or INVESTIGATOR), decided per case.
-    "CaseShare": Operation.READ_CASES,
-    "CooperationRequest": Operation.READ_REQUESTS,
-}
-
-BY_TYPE = {
-    "Agency": agencies_by_ids,
-    "Case": cases_by_ids,
-    "Subject": subjects_by_ids,
-    "Identifier": identifiers_by_ids,
-    "Evidence": evidence_by_ids,
-    "CustodyEvent": custody_by_ids,
-    "CaseShare": shares_by_ids,
-    "CooperationRequest": requests_by_ids,
-}
-
-
-async def objects_by_ids(scope: Scope, wanted: Sequence[tuple[str, UUID]]) -> list[object | None]:
-    """Each (type name, id) resolved to its view, or None when it does not exist for the caller.
+async def objects_by_ids(
+    scope: Scope, wanted: Sequence[tuple[Reader[Any], UUID]]
+) -> list[object | None]:
+    """Each (reader, id) resolved to its view, or None when it does not exist for the caller.
 
     FORBIDDEN when the caller's roles may not read one of the types asked for (a HUB_ADMIN
     token and a case): decided from the ids' types alone, before any look-up, so the refusal
     is the same for an object that exists, one hidden from the caller and one that never was.
     """
-    by_type: dict[str, list[UUID]] = {}
-    for type_name, object_id in wanted:
-        by_type.setdefault(type_name, []).append(object_id)
-    for type_name in by_type:
-        scope.require(OPERATIONS[type_name])
-    found: dict[tuple[str, UUID], object] = {}
-    for type_name, ids in by_type.items():
-        for object_id, view in (await BY_TYPE[type_name](scope, ids)).items():
-            found[(type_name, object_id)] = view
+    by_reader: dict[Reader[Any], list[UUID]] = {}
+    for reader, object_id in wanted:
+        by_reader.setdefault(reader, []).append(object_id)
+    for reader in by_reader:
+        scope.require(reader.operation)
+    found: dict[tuple[Reader[Any], UUID], object] = {}
+    for reader, ids in by_reader.items():
+        for object_id, view in (await reader.by_ids(scope, ids)).items():
+            found[(reader, object_id)] = view
     return [found.get(key) for key in wanted]

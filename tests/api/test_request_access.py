@@ -26,7 +26,7 @@ from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
 from casehub.services.agencies import agencies, auth
-from casehub.services.requests import lifecycle as requests
+from casehub.services.requests import lifecycle, transitions
 from casehub.services.runtime import Runtime, Scope, open_scope
 from tests.request_support import (
     PATHS,
@@ -325,7 +325,7 @@ async def _backdated(
     """Create and move a request with the clock at `moment`; its global id."""
     past = at_time(runtime, moment)
     async with acting(past, requester.token) as scope:
-        row = await requests.create_request(
+        row = await lifecycle.create_request(
             scope,
             requested_agency_id=requested.uuid,
             kind=kind,
@@ -339,7 +339,7 @@ async def _backdated(
     for who, action in steps:
         async with acting(past, tokens[who]) as scope:
             extra: dict[str, Any] = {"text": "Reason"} if action is RequestAction.DECLINE else {}
-            await requests.transition(scope, request_id=row.id, action=action, **extra)
+            await transitions.transition(scope, request_id=row.id, action=action, **extra)
     return to_global_id("CooperationRequest", row.id)
 
 
@@ -434,7 +434,7 @@ async def test_deadlines_follow_the_requested_agencys_zone_across_dst(world, gql
     # 2026-03-25 10:00 in Paris (UTC+1); a week later Paris is on summer time (UTC+2).
     past = at_time(runtime, datetime(2026, 3, 25, 9, 0, tzinfo=UTC))
     async with acting(past, police.token) as scope:
-        row = await requests.create_request(
+        row = await lifecycle.create_request(
             scope,
             requested_agency_id=paris_uuid,
             kind=RequestKind.MUTUAL_LEGAL_ASSISTANCE,
@@ -444,7 +444,7 @@ async def test_deadlines_follow_the_requested_agencys_zone_across_dst(world, gql
             legal_basis="MY-FR MLA treaty art. 5",
         )
     async with acting(past, police.token) as scope:
-        await requests.transition(scope, request_id=row.id, action=RequestAction.SUBMIT)
+        await transitions.transition(scope, request_id=row.id, action=RequestAction.SUBMIT)
     body = await gql(
         paris_token,
         """query($id: ID!) { node(id: $id) { ... on CooperationRequest {

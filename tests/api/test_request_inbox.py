@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 from casehub.api.http.routes import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from casehub.app import create_app
 from casehub.config import Settings
-from casehub.services import feeds as inbox
 from casehub.services.agencies import auth
+from casehub.services.requests import inbox
 from casehub.services.runtime import Runtime, open_scope
 
 PROTOCOL = "graphql-transport-ws"

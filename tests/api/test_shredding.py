@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from casehub.api.ids import parse_global_id
-from casehub.crypto import DataKey, DecryptionError, FieldContext, open_field, unwrap_data_key
+from casehub.crypto import DataKey, DecryptionError, unwrap_data_key
+from casehub.services.protected import FIELDS, LEGAL_HOLD_REASON, KeyScope
 from casehub.services.runtime import Runtime
+from tests.at_rest import Envelope, envelopes
 
 if TYPE_CHECKING:
     from tests.api.conftest import AgencyHandle, Api
@@ -212,16 +214,6 @@ async def test_writes_that_need_the_key_are_refused_after_shredding(api: Api) ->
     assert closed["case"]["summary"] is None
 
 
-_CIPHERTEXTS = [
-    ("case_file", "summary", "id", "id"),
-    ("subject", "display_name", "id", "case_id"),
-    ("identifier", "value", "id", "case_id"),
-    ("evidence", "description", "id", "case_id"),
-    ("evidence", "content", "id", "case_id"),
-    ("custody_event", "note", "id", "case_id"),
-]
-
-
 async def _raw(runtime: Runtime, statement: str, **params: Any) -> list[Any]:
     async with runtime.database.engine.connect() as connection:
         return list((await connection.execute(text(statement), params)).all())
@@ -231,26 +223,15 @@ def _uid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-async def _ciphertexts(runtime: Runtime, case: UUID) -> list[tuple[FieldContext, bytes]]:
-    found = []
-    for table, column, id_column, case_column in _CIPHERTEXTS:
-        rows = await _raw(
-            runtime,
-            f"SELECT {id_column}, {column} FROM {table} "
-            f"WHERE {case_column} = :case AND {column} IS NOT NULL",
-            case=case if runtime.database.engine.dialect.name == "postgresql" else case.hex,
-        )
-        found += [(table, column, _uid(row[0]), bytes(row[1])) for row in rows]
-    owner = _uid(
-        (
-            await _raw(
-                runtime,
-                "SELECT owner_agency_id FROM case_file WHERE id = :case",
-                case=case if runtime.database.engine.dialect.name == "postgresql" else case.hex,
-            )
-        )[0][0]
-    )
-    return [(FieldContext(t, c, row_id, owner), blob) for t, c, row_id, blob in found]
+async def _ciphertexts(runtime: Runtime, case: UUID, owner: UUID) -> list[Envelope]:
+    """Every envelope sealed under the case's key, field by field of the registry."""
+    return [
+        envelope
+        for field in FIELDS
+        if field.key_scope is KeyScope.CASE
+        for envelope in await envelopes(runtime, field, owner)
+        if envelope.scope_id == case
+    ]
 
 
 async def _wraps_of(runtime: Runtime, scope_id: UUID) -> list[Any]:
@@ -270,7 +251,7 @@ async def test_keyring_and_raw_database_cannot_decrypt_a_shredded_case(
         _uuid(owner.id),
         _uuid(other.id),
     }
-    sealed = await _ciphertexts(runtime, case)
+    sealed = await _ciphertexts(runtime, case, _uuid(owner.id))
     assert len(sealed) == 8  # summary, name, 3 values, description, content, 1 note
 
     assert (await _shred(api, owner.tokens["AGENCY_ADMIN"], case_id))["errors"] == []
@@ -278,7 +259,7 @@ async def test_keyring_and_raw_database_cannot_decrypt_a_shredded_case(
     # No wrap of the case's key is left anywhere, for any agency.
     assert await _wraps_of(runtime, case) == []
     # The ciphertexts remain, byte for byte.
-    assert await _ciphertexts(runtime, case) == sealed
+    assert await _ciphertexts(runtime, case, _uuid(owner.id)) == sealed
 
     # Every key the keyring and the database can still yield: each remaining wrap unwrapped
     # with its agency's KEK, and every agency's KEK at every root-key version itself.
@@ -300,11 +281,11 @@ async def test_keyring_and_raw_database_cannot_decrypt_a_shredded_case(
         )
         candidates.append(unwrapped.secret)
     assert candidates
-    for context, blob in sealed:
+    for envelope in sealed:
         for secret in candidates:
             # Bound to the shredded case's scope, so only the cipher itself can refuse.
             with pytest.raises(DecryptionError):
-                open_field(DataKey.of(case, 1, secret), context, blob)
+                envelope.open(DataKey.of(case, 1, secret))
 
 
 async def test_a_legal_hold_reason_is_sealed_not_logged(api: Api, runtime: Runtime) -> None:
@@ -335,14 +316,16 @@ async def test_a_legal_hold_reason_is_sealed_not_logged(api: Api, runtime: Runti
     assert all("reason" not in details for details in holds)
 
     case_uuid, owner_uuid = _uuid(case_id), _uuid(owner.id)
-    context = FieldContext("case", "legal_hold_reason", case_uuid, owner_uuid)
 
     async def opened() -> list[str]:
         async with open_scope(runtime) as scope:
             key = (await keys.agency_keys(scope, [case_uuid], owner_uuid))[case_uuid]
         assert key is not None
         return [
-            open_field(key, context, base64.b64decode(d["reasonSealed"])).decode() for d in holds
+            LEGAL_HOLD_REASON.open(
+                key, case_uuid, owner_uuid, base64.b64decode(d["reasonSealed"])
+            ).decode()
+            for d in holds
         ]
 
     assert await opened() == [reason, reason + " lifted"]

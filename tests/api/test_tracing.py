@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from typer.testing import CliRunner
 
-import casehub.api
+import casehub.api.http
 from casehub.app import StartupError, create_app
 from casehub.cli import app as cli
 from casehub.services.runtime import Runtime
@@ -204,7 +204,7 @@ def without_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if the otel extra were not installed: importing opentelemetry fails."""
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
     monkeypatch.delitem(sys.modules, "casehub.api.http.tracing", raising=False)
-    monkeypatch.delattr(casehub.api, "tracing", raising=False)
+    monkeypatch.delattr(casehub.api.http, "tracing", raising=False)
 
 
 @pytest.mark.usefixtures("without_opentelemetry")

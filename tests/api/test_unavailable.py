@@ -72,6 +72,7 @@ async def test_a_closed_database_port_is_a_json_503(
     _assert_unavailable(await _post(settings, headers))
 
 
+@pytest.mark.postgres
 async def test_a_dropped_database_is_a_json_503(keyring_path: Path) -> None:
     require_postgres("this test")
     with fresh_postgres("casehub_gone") as url:

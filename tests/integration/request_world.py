@@ -23,7 +23,7 @@ from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import FulfilOutcome, Priority, RequestAction, RequestKind
 from casehub.persistence import migrate
 from casehub.services.agencies import agencies, auth
-from casehub.services.requests import lifecycle as requests
+from casehub.services.requests import lifecycle, messages, transitions
 from casehub.services.runtime import Runtime, Scope, open_scope, utc_now
 
 CASEHUB = Path(sys.executable).parent / "casehub"
@@ -118,7 +118,7 @@ class Actors:
     ) -> UUID:
         """A draft request from one agency to another."""
         async with self.acting(requester, ago) as scope:
-            row = await requests.create_request(
+            view = await lifecycle.create_request(
                 scope,
                 requested_agency_id=self.home.agency_ids[requested],
                 kind=kind,
@@ -128,7 +128,7 @@ class Actors:
                 legal_basis=legal_basis,
                 particulars=particulars,
             )
-        return row.id
+        return view.id
 
     async def step(
         self,
@@ -141,15 +141,15 @@ class Actors:
     ) -> str:
         """One transition by the agency; returns the new status."""
         async with self.acting(code, ago) as scope:
-            row = await requests.transition(
+            view = await transitions.transition(
                 scope, request_id=request_id, action=action, text=text, outcome=outcome
             )
-        return row.status
+        return view.status
 
     async def message(self, code: str, request_id: UUID, body: str) -> None:
         """A message in the request's thread."""
         async with self.acting(code) as scope:
-            await requests.add_message(scope, request_id=request_id, body=body)
+            await messages.add_message(scope, request_id=request_id, body=body)
 
 
 @asynccontextmanager

@@ -22,7 +22,7 @@ from casehub.persistence import migrate
 from casehub.persistence.notify import LISTENER_NAME
 from casehub.persistence.tables import RequestEventRow
 from casehub.services.agencies import agencies, auth
-from casehub.services.requests import lifecycle as requests
+from casehub.services.requests import lifecycle
 from casehub.services.runtime import Runtime, open_scope
 
 pytestmark = pytest.mark.postgres
@@ -64,7 +64,7 @@ async def new_request(runtime: Runtime) -> tuple[UUID, RequestEventRow]:
         )
     async with open_scope(runtime) as scope:
         scope.principal = await auth.authenticate(runtime, scope, f"Bearer {token}")
-        row = await requests.create_request(
+        row = await lifecycle.create_request(
             scope,
             requested_agency_id=views[1].id,
             kind=RequestKind.INFORMATION_REQUEST,

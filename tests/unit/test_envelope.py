@@ -198,7 +198,10 @@ def _forms(secret: bytes) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("secret", [SECRET, os.urandom(32), b"\xab" * 32])
+# Ids, not the random bytes: every xdist worker must collect the same test names.
+@pytest.mark.parametrize(
+    "secret", [SECRET, os.urandom(32), b"\xab" * 32], ids=["fixed", "random", "repeated"]
+)
 def test_data_key_repr_hides_key_bytes(secret):
     key = DataKey.of(SCOPE, 3, secret)
     for text in (repr(key), str(key), f"{key!r}"):

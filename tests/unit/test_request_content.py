@@ -1,4 +1,5 @@
-"""What each kind of cooperation request must state before it is submitted.
+"""What each kind of cooperation request must state before it is submitted, and how its
+particulars are checked when drafted and stored.
 
 The table is the rules the schema documents on `RequestKind` (DESIGN §3 and the issue): each
 required statement left out gives one VALIDATION error on its input path; complete content none.
@@ -14,7 +15,14 @@ import pytest
 from casehub.domain.enums import IdentifierKind
 from casehub.domain.errors import ErrorCode, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.requests.content import Particulars, missing_content
+from casehub.domain.requests.content import (
+    ITEMS_MAX,
+    Particulars,
+    checked_particulars,
+    missing_content,
+    particulars_from_json,
+    particulars_json,
+)
 from casehub.domain.requests.transitions import Priority, RequestKind
 
 LEGAL_BASIS = ("legalBasis",)
@@ -143,3 +151,51 @@ def test_preservation_needs_follow_up_mla_true_not_just_present() -> None:
     particulars = dataclasses.replace(COMPLETE, follow_up_mla=False)
     errors = missing_content(RequestKind.EVIDENCE_PRESERVATION, Priority.ROUTINE, None, particulars)
     assert _paths(errors) == [FOLLOW_UP]
+
+
+def test_stored_particulars_read_back_as_written() -> None:
+    particulars = dataclasses.replace(
+        COMPLETE,
+        account_identifiers=(
+            *COMPLETE.account_identifiers,
+            IdentifierInput(IdentifierKind.MESSENGER_HANDLE, "@goldprofits", platform="telegram"),
+            IdentifierInput(
+                IdentifierKind.CRYPTO_WALLET, "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE", chain="tron"
+            ),
+        ),
+    )
+    assert particulars_from_json(particulars_json(particulars)) == particulars
+    assert particulars_from_json(particulars_json(Particulars())) == Particulars()
+
+
+def test_drafted_identifiers_are_kept_with_their_platform_in_canonical_form() -> None:
+    handle = IdentifierInput(IdentifierKind.MESSENGER_HANDLE, "@GoldProfits", platform="Telegram")
+    checked = checked_particulars(
+        dataclasses.replace(COMPLETE, account_identifiers=(handle,)), region="MY"
+    )
+    assert checked.account_identifiers == (
+        IdentifierInput(IdentifierKind.MESSENGER_HANDLE, "@GoldProfits", platform="telegram"),
+    )
+    assert dataclasses.replace(checked, account_identifiers=()) == dataclasses.replace(
+        COMPLETE, account_identifiers=()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"offence": "o" * 5_001}, ("particulars", "offence")),
+        ({"content_locations": ("https://t.me/x",) * (ITEMS_MAX + 1)}, LOCATIONS),
+        ({"content_locations": ("",)}, (*LOCATIONS, "0")),
+        (
+            {"account_identifiers": (IdentifierInput(IdentifierKind.MESSENGER_HANDLE, "@x"),)},
+            (*ACCOUNTS, "0", "platform"),
+        ),
+    ],
+)
+def test_a_bad_particular_is_refused_on_its_path(
+    change: dict[str, Any], path: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        checked_particulars(dataclasses.replace(COMPLETE, **change), region="MY")
+    assert tuple(refused.value.field or ()) == path

@@ -129,7 +129,10 @@ def test_generated_signers_differ():
     assert ReceiptSigner.generate().key_id != ReceiptSigner.generate().key_id
 
 
-@pytest.mark.parametrize("raw", [RFC_SECRET, os.urandom(32), b"\xab" * 32])
+# Ids, not the random bytes: every xdist worker must collect the same test names.
+@pytest.mark.parametrize(
+    "raw", [RFC_SECRET, os.urandom(32), b"\xab" * 32], ids=["rfc", "random", "repeated"]
+)
 def test_signer_repr_hides_the_private_key(raw):
     signer = ReceiptSigner.from_private_bytes(raw)
     text = repr(signer) + str(signer)

@@ -7,14 +7,13 @@ import strawberry
 from casehub.api.agencies.inputs import RegisterAgencyInput
 from casehub.api.agencies.types import Agency
 from casehub.api.context import Info
-from casehub.api.errors import UserError, attempt
+from casehub.api.payloads import payload, respond
 from casehub.services.agencies import agencies
 
 
-@strawberry.type(description="Result of registerAgency.")
+@payload("Result of registerAgency.")
 class RegisterAgencyPayload:
     agency: Agency | None = strawberry.field(description="The new agency, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
 @strawberry.type(description="Changes to agencies.")
@@ -24,7 +23,8 @@ class AgencyMutation:
         self, info: Info, input: RegisterAgencyInput
     ) -> RegisterAgencyPayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            RegisterAgencyPayload,
             lambda: agencies.register_agency(
                 scope,
                 code=input.code,
@@ -32,8 +32,6 @@ class AgencyMutation:
                 jurisdiction=input.jurisdiction,
                 kind=input.kind,
                 timezone=input.timezone,
-            )
-        )
-        return RegisterAgencyPayload(
-            agency=None if view is None else Agency.of(view), errors=errors
+            ),
+            Agency.of,
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from casehub.api.agencies.types import Agency, AgencyConnection, AgencyEdge, Viewer
+from casehub.api.agencies.types import Agency, Viewer
 from casehub.api.context import Info
-from casehub.api.ids import parse_cursor, to_cursor
-from casehub.api.relay import PageInfo
+from casehub.api.ids import parse_cursor
+from casehub.api.relay import Connection, page
 from casehub.services.agencies import agencies
 
 
@@ -15,7 +15,7 @@ from casehub.services.agencies import agencies
 class AgencyQuery:
     @strawberry.field(description="The authenticated principal and its agency.")
     def viewer(self, info: Info) -> Viewer:
-        principal = info.context.scope.caller()
+        principal = agencies.viewer(info.context.scope)
         return Viewer(
             name=principal.name,
             roles=sorted(principal.roles, key=lambda role: role.value),
@@ -25,12 +25,8 @@ class AgencyQuery:
     @strawberry.field(description="The directory of agencies, ordered by id.")
     async def agencies(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> AgencyConnection:
+    ) -> Connection[Agency]:
         items, more = await agencies.list_agencies(
             info.context.scope, first=first, after=parse_cursor(after)
         )
-        edges = [AgencyEdge(cursor=to_cursor(item.id), node=Agency.of(item)) for item in items]
-        return AgencyConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return page(items, more, Agency.of)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.context import Info
 from casehub.api.ids import to_global_id
-from casehub.api.relay import Node, PageInfo
+from casehub.api.relay import Node
 from casehub.domain.enums import AgencyKind, Role
 from casehub.services import views
 
@@ -39,29 +41,17 @@ class Agency(Node):
         )
 
 
-async def agency_of(info: Info, agency_id: object) -> Agency | None:
+async def agency_of(info: Info, agency_id: UUID) -> Agency | None:
     """The agency with this id, through the request's loader."""
     view = await info.context.loaders.agency.load(agency_id)
     return None if view is None else Agency.of(view)
-
-
-@strawberry.type(description="An agency in a page of agencies.")
-class AgencyEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this agency.")
-    node: Agency = strawberry.field(description="The agency.")
-
-
-@strawberry.type(description="A page of agencies.")
-class AgencyConnection:
-    edges: list[AgencyEdge] = strawberry.field(description="The agencies of this page.")
-    page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
 
 @strawberry.type(description="The authenticated principal.")
 class Viewer:
     name: str = strawberry.field(description="Name of the principal (person or tool).")
     roles: list[Role] = strawberry.field(description="Roles granted by the token.")
-    _agency_id: strawberry.Private[object]
+    _agency_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The agency the principal acts for.")
     async def agency(self, info: Info) -> Agency | None:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import partial
 
 import strawberry
 
-from casehub.api.audit.types import (
-    AuditEvent,
-    AuditEventConnection,
-    AuditEventEdge,
-    AuditEventFilter,
-)
+from casehub.api.audit.types import AuditEvent, AuditEventFilter
 from casehub.api.context import Info
-from casehub.api.relay import PageInfo
+from casehub.api.relay import CountedConnection, counted_page
 from casehub.domain.errors import ValidationFailed
 from casehub.services.audit import reads as audit_reads
 
@@ -57,7 +53,7 @@ class AuditQuery:
         filter: AuditEventFilter | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> AuditEventConnection:
+    ) -> CountedConnection[AuditEvent]:
         given = filter or AuditEventFilter()
         audit_filter = audit_reads.AuditFilter(
             action=given.action, object_type=given.object_type, since=given.since, until=given.until
@@ -65,14 +61,10 @@ class AuditQuery:
         page = await audit_reads.list_audit_events(
             info.context.scope, audit_filter=audit_filter, first=first, after=_parse_cursor(after)
         )
-        edges = [
-            AuditEventEdge(cursor=_to_cursor(item.seq), node=AuditEvent.of(item))
-            for item in page.items
-        ]
-        return AuditEventConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
-            _filter=audit_filter,
+        return counted_page(
+            page.items,
+            page.has_next_page,
+            AuditEvent.of,
+            partial(audit_reads.count_audit_events, audit_filter=audit_filter),
+            cursor=lambda item: _to_cursor(item.seq),
         )

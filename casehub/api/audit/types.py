@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.context import Info
 from casehub.api.ids import to_global_id
-from casehub.api.relay import PageInfo
 from casehub.services.audit import reads as audit_reads
 
 
@@ -67,7 +67,7 @@ class AuditEvent:
     details: list[AuditDetail] = strawberry.field(
         description="What else the event records, where it carries no protected value."
     )
-    _actor_agency_id: strawberry.Private[object]
+    _actor_agency_id: strawberry.Private[UUID | None]
 
     @strawberry.field(description="The agency of the principal who acted; null for operators.")
     async def actor_agency(self, info: Info) -> Agency | None:
@@ -102,20 +102,3 @@ class AuditEvent:
             details=[AuditDetail(key=key, value=value) for key, value in view.details],
             _actor_agency_id=view.actor_agency_id,
         )
-
-
-@strawberry.type(description="An event in a page of audit events.")
-class AuditEventEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this event.")
-    node: AuditEvent = strawberry.field(description="The event.")
-
-
-@strawberry.type(description="A page of audit events, newest first.")
-class AuditEventConnection:
-    edges: list[AuditEventEdge] = strawberry.field(description="The events of this page.")
-    page_info: PageInfo = strawberry.field(description="Where the page ends.")
-    _filter: strawberry.Private[audit_reads.AuditFilter]
-
-    @strawberry.field(description="How many events match the filter in all (one COUNT query).")
-    async def total_count(self, info: Info) -> int:
-        return await audit_reads.count_audit_events(info.context.scope, audit_filter=self._filter)

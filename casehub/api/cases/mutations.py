@@ -21,65 +21,56 @@ from casehub.api.cases.inputs import (
 )
 from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Subject
 from casehub.api.context import Info
-from casehub.api.errors import UserError, attempt
 from casehub.api.ids import parse_id_of
+from casehub.api.payloads import payload, respond
 from casehub.domain.errors import ValidationFailed
 from casehub.services.cases import cases, evidence, sharing, shredding, subjects
 from casehub.services.views import EvidenceView
 
 
-@strawberry.type(description="Result of openCase.")
+@payload("Result of openCase.")
 class OpenCasePayload:
     case: Case | None = strawberry.field(description="The new case, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of updateCase.")
+@payload("Result of updateCase.")
 class UpdateCasePayload:
     case: Case | None = strawberry.field(description="The case as changed, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of addSubject.")
+@payload("Result of addSubject.")
 class AddSubjectPayload:
     subject: Subject | None = strawberry.field(description="The new subject, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of addEvidence.")
+@payload("Result of addEvidence.")
 class AddEvidencePayload:
     evidence: Evidence | None = strawberry.field(description="The new item, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of recordCustodyEvent.")
+@payload("Result of recordCustodyEvent.")
 class RecordCustodyEventPayload:
     custody_event: CustodyEvent | None = strawberry.field(description="The new entry.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of shareCase.")
+@payload("Result of shareCase.")
 class ShareCasePayload:
     share: CaseShare | None = strawberry.field(description="The new share, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of revokeShare.")
+@payload("Result of revokeShare.")
 class RevokeSharePayload:
     share: CaseShare | None = strawberry.field(description="The revoked share, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of shredCase.")
+@payload("Result of shredCase.")
 class ShredCasePayload:
     case: Case | None = strawberry.field(description="The shredded case, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of setLegalHold.")
+@payload("Result of setLegalHold.")
 class SetLegalHoldPayload:
     case: Case | None = strawberry.field(description="The case as changed, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
 async def _content(data: AddEvidenceInput, limit: int) -> bytes | None:
@@ -109,7 +100,8 @@ class CaseMutation:
     @strawberry.mutation(description="Open a case owned by your agency (INVESTIGATOR).")
     async def open_case(self, info: Info, input: OpenCaseInput) -> OpenCasePayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            OpenCasePayload,
             lambda: cases.open_case(
                 scope,
                 reference=input.reference,
@@ -118,16 +110,17 @@ class CaseMutation:
                 category=input.category,
                 tlp=input.tlp,
                 handling_code=input.handling_code,
-            )
+            ),
+            Case.of,
         )
-        return OpenCasePayload(case=None if view is None else Case.of(view), errors=errors)
 
     @strawberry.mutation(
         description="Change a case your agency owns (INVESTIGATOR), with optimistic concurrency."
     )
     async def update_case(self, info: Info, input: UpdateCaseInput) -> UpdateCasePayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            UpdateCasePayload,
             lambda: cases.update_case(
                 scope,
                 case_id=parse_id_of("Case", input.id, ["id"]),
@@ -138,14 +131,15 @@ class CaseMutation:
                 status=input.status,
                 tlp=input.tlp,
                 handling_code=input.handling_code,
-            )
+            ),
+            Case.of,
         )
-        return UpdateCasePayload(case=None if view is None else Case.of(view), errors=errors)
 
     @strawberry.mutation(description="Add a subject with identifiers to your case (INVESTIGATOR).")
     async def add_subject(self, info: Info, input: AddSubjectInput) -> AddSubjectPayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            AddSubjectPayload,
             lambda: subjects.add_subject(
                 scope,
                 case_id=parse_id_of("Case", input.case_id, ["caseId"]),
@@ -153,9 +147,9 @@ class CaseMutation:
                 display_name=input.display_name,
                 identifiers=[item.to_domain() for item in input.identifiers],
                 matchable=input.matchable,
-            )
+            ),
+            Subject.of,
         )
-        return AddSubjectPayload(subject=None if view is None else Subject.of(view), errors=errors)
 
     @strawberry.mutation(description="Add an evidence item to your case (INVESTIGATOR).")
     async def add_evidence(self, info: Info, input: AddEvidenceInput) -> AddEvidencePayload:
@@ -181,10 +175,7 @@ class CaseMutation:
                 content_field="content" if input.content is not None else "contentBase64",
             )
 
-        view, errors = await attempt(work)
-        return AddEvidencePayload(
-            evidence=None if view is None else Evidence.of(view), errors=errors
-        )
+        return await respond(AddEvidencePayload, work, Evidence.of)
 
     @strawberry.mutation(
         description="Append to an evidence item's chain of custody (INVESTIGATOR; owner or FULL)."
@@ -193,17 +184,16 @@ class CaseMutation:
         self, info: Info, input: RecordCustodyEventInput
     ) -> RecordCustodyEventPayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            RecordCustodyEventPayload,
             lambda: evidence.record_custody_event(
                 scope,
                 evidence_id=parse_id_of("Evidence", input.evidence_id, ["evidenceId"]),
                 action=input.action,
                 occurred_at=input.occurred_at,
                 note=input.note,
-            )
-        )
-        return RecordCustodyEventPayload(
-            custody_event=None if view is None else CustodyEvent.of(view), errors=errors
+            ),
+            CustodyEvent.of,
         )
 
     @strawberry.mutation(
@@ -214,26 +204,28 @@ class CaseMutation:
     )
     async def share_case(self, info: Info, input: ShareCaseInput) -> ShareCasePayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            ShareCasePayload,
             lambda: sharing.share_case(
                 scope,
                 case_id=parse_id_of("Case", input.case_id, ["caseId"]),
                 agency_id=parse_id_of("Agency", input.agency_id, ["agencyId"]),
                 share_scope=input.scope,
                 expires_at=input.expires_at,
-            )
+            ),
+            CaseShare.of,
         )
-        return ShareCasePayload(share=None if view is None else CaseShare.of(view), errors=errors)
 
     @strawberry.mutation(description="Revoke a share of your case now (AGENCY_ADMIN).")
     async def revoke_share(self, info: Info, input: RevokeShareInput) -> RevokeSharePayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            RevokeSharePayload,
             lambda: sharing.revoke_share(
                 scope, share_id=parse_id_of("CaseShare", input.share_id, ["shareId"])
-            )
+            ),
+            CaseShare.of,
         )
-        return RevokeSharePayload(share=None if view is None else CaseShare.of(view), errors=errors)
 
     @strawberry.mutation(
         description=(
@@ -245,10 +237,11 @@ class CaseMutation:
     )
     async def shred_case(self, info: Info, input: ShredCaseInput) -> ShredCasePayload:
         scope = info.context.scope
-        view, errors = await attempt(
-            lambda: shredding.shred_case(scope, case_id=parse_id_of("Case", input.id, ["id"]))
+        return await respond(
+            ShredCasePayload,
+            lambda: shredding.shred_case(scope, case_id=parse_id_of("Case", input.id, ["id"])),
+            Case.of,
         )
-        return ShredCasePayload(case=None if view is None else Case.of(view), errors=errors)
 
     @strawberry.mutation(
         description=(
@@ -258,12 +251,13 @@ class CaseMutation:
     )
     async def set_legal_hold(self, info: Info, input: SetLegalHoldInput) -> SetLegalHoldPayload:
         scope = info.context.scope
-        view, errors = await attempt(
+        return await respond(
+            SetLegalHoldPayload,
             lambda: shredding.set_legal_hold(
                 scope,
                 case_id=parse_id_of("Case", input.id, ["id"]),
                 hold=input.hold,
                 reason=input.reason,
-            )
+            ),
+            Case.of,
         )
-        return SetLegalHoldPayload(case=None if view is None else Case.of(view), errors=errors)

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from casehub.api.cases.inputs import CaseFilter
-from casehub.api.cases.types import Case, CaseEdge
+from casehub.api.cases.types import Case
 from casehub.api.context import Info
-from casehub.api.ids import parse_cursor, to_cursor
-from casehub.api.relay import PageInfo
+from casehub.api.ids import parse_cursor
+from casehub.api.relay import CountedConnection, counted_page
 from casehub.services.cases import cases
-
-
-@strawberry.type(description="A page of cases, newest first.")
-class CaseConnection:
-    edges: list[CaseEdge] = strawberry.field(description="The cases of this page.")
-    page_info: PageInfo = strawberry.field(description="Where the page ends.")
-    _filter: strawberry.Private[cases.CaseFilter]
-
-    @strawberry.field(description="How many cases match the filter in all (one COUNT query).")
-    async def total_count(self, info: Info) -> int:
-        return await cases.count_cases(info.context.scope, case_filter=self._filter)
 
 
 @strawberry.type(description="Reads of cases.")
@@ -35,7 +26,7 @@ class CaseQuery:
         filter: CaseFilter | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> CaseConnection:
+    ) -> CountedConnection[Case]:
         given = filter or CaseFilter()
         case_filter = cases.CaseFilter(
             status=given.status,
@@ -47,11 +38,5 @@ class CaseQuery:
         page = await cases.list_cases(
             info.context.scope, case_filter=case_filter, first=first, after=parse_cursor(after)
         )
-        edges = [CaseEdge(cursor=to_cursor(item.id), node=Case.of(item)) for item in page.items]
-        return CaseConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
-            _filter=page.case_filter,
-        )
+        count = partial(cases.count_cases, case_filter=page.case_filter)
+        return counted_page(page.items, page.has_next_page, Case.of, count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
@@ -67,8 +68,8 @@ class Subject(Node):
         )
     )
     _name: strawberry.Private[Sealed]
-    _subject_id: strawberry.Private[object]
-    _case_id: strawberry.Private[object]
+    _subject_id: strawberry.Private[UUID]
+    _case_id: strawberry.Private[UUID]
 
     @strawberry.field(description="Name as known (decrypted); null without FULL access.")
     @reveals("_name")
@@ -107,7 +108,7 @@ class CustodyEvent(Node):
     occurred_at: datetime = strawberry.field(description="When it happened (UTC).")
     recorded_at: datetime = strawberry.field(description="When casehub recorded it (UTC).")
     _note: strawberry.Private[Sealed]
-    _actor_agency_id: strawberry.Private[object]
+    _actor_agency_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The agency whose principal recorded it.")
     async def actor_agency(self, info: Info) -> Agency | None:
@@ -150,8 +151,8 @@ class Evidence(Node):
     viewer_access: Access = strawberry.field(description="What the viewer may see of it.")
     _description: strawberry.Private[Sealed]
     _content: strawberry.Private[Sealed]
-    _evidence_id: strawberry.Private[object]
-    _case_id: strawberry.Private[object]
+    _evidence_id: strawberry.Private[UUID]
+    _case_id: strawberry.Private[UUID]
 
     @strawberry.field(description="Description (decrypted); null without FULL access.")
     @reveals("_description")
@@ -207,8 +208,8 @@ class CaseShare(Node):
     revoked_at: datetime | None = strawberry.field(description="When it was revoked, if it was.")
     created_at: datetime = strawberry.field(description="When it was granted (UTC).")
     active: bool = strawberry.field(description="Whether the share is in force now.")
-    _agency_id: strawberry.Private[object]
-    _case_id: strawberry.Private[object]
+    _agency_id: strawberry.Private[UUID]
+    _case_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The agency the case is shared with.")
     async def agency(self, info: Info) -> Agency | None:
@@ -268,8 +269,8 @@ class Case(Node):
         )
     )
     _summary: strawberry.Private[Sealed]
-    _case_id: strawberry.Private[object]
-    _owner_id: strawberry.Private[object]
+    _case_id: strawberry.Private[UUID]
+    _owner_id: strawberry.Private[UUID]
 
     @strawberry.field(
         description="Summary (decrypted); null without FULL access or once the case is shredded."
@@ -322,9 +323,3 @@ class Case(Node):
             _case_id=view.id,
             _owner_id=view.owner_agency_id,
         )
-
-
-@strawberry.type(description="A case in a page of cases.")
-class CaseEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this case.")
-    node: Case = strawberry.field(description="The case.")

@@ -7,15 +7,14 @@ import strawberry
 from casehub.api.cases.inputs import SetSubjectMatchableInput
 from casehub.api.cases.types import Subject
 from casehub.api.context import Info
-from casehub.api.errors import UserError, attempt
 from casehub.api.ids import parse_id_of
+from casehub.api.payloads import payload, respond
 from casehub.services.cases import subjects
 
 
-@strawberry.type(description="Result of setSubjectMatchable.")
+@payload("Result of setSubjectMatchable.")
 class SetSubjectMatchablePayload:
     subject: Subject | None = strawberry.field(description="The subject, unless refused.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
 @strawberry.type(description="Deconfliction changes.")
@@ -29,13 +28,12 @@ class DeconflictionMutation:
     async def set_subject_matchable(
         self, info: Info, input: SetSubjectMatchableInput
     ) -> SetSubjectMatchablePayload:
-        view, errors = await attempt(
+        return await respond(
+            SetSubjectMatchablePayload,
             lambda: subjects.mark_subject(
                 info.context.scope,
                 subject_id=parse_id_of("Subject", input.subject_id, ["subjectId"]),
                 matchable=input.matchable,
-            )
-        )
-        return SetSubjectMatchablePayload(
-            subject=None if view is None else Subject.of(view), errors=errors
+            ),
+            Subject.of,
         )

@@ -6,16 +6,10 @@ import strawberry
 
 from casehub.api.cases.inputs import IdentifierInput
 from casehub.api.context import Info
-from casehub.api.deconfliction.types import (
-    HitCheckPayload,
-    HitNotice,
-    HitNoticeConnection,
-    HitNoticeEdge,
-    HitResult,
-)
-from casehub.api.errors import attempt
-from casehub.api.ids import parse_cursor, to_cursor
-from casehub.api.relay import PageInfo
+from casehub.api.deconfliction.types import HitCheckPayload, HitNotice, HitResult
+from casehub.api.ids import parse_cursor
+from casehub.api.payloads import respond
+from casehub.api.relay import Connection, page
 from casehub.services.deconfliction import hits as deconfliction
 
 
@@ -33,27 +27,21 @@ class DeconflictionQuery:
         )
     )
     async def hit_check(self, info: Info, identifiers: list[IdentifierInput]) -> HitCheckPayload:
-        found, errors = await attempt(
+        return await respond(
+            HitCheckPayload,
             lambda: deconfliction.hit_check(
                 info.context.scope, identifiers=[item.to_domain() for item in identifiers]
-            )
+            ),
+            lambda found: [HitResult.of(view) for view in found],
         )
-        results = None if found is None else [HitResult.of(view) for view in found]
-        return HitCheckPayload(results=results, errors=errors)
 
     @strawberry.field(
         description="Hit notices sent to your agency, newest first (any agency role)."
     )
     async def hit_notices(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> HitNoticeConnection:
+    ) -> Connection[HitNotice]:
         items, more = await deconfliction.hit_notices(
             info.context.scope, first=first, after=parse_cursor(after)
         )
-        edges = [
-            HitNoticeEdge(cursor=to_cursor(item.id), node=HitNotice.of(item)) for item in items
-        ]
-        return HitNoticeConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return page(items, more, HitNotice.of)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.cases.types import Case
 from casehub.api.context import Info
-from casehub.api.errors import UserError
 from casehub.api.ids import to_global_id
-from casehub.api.relay import PageInfo
+from casehub.api.payloads import payload
 from casehub.domain.enums import IdentifierKind
 from casehub.services import views
 
@@ -21,7 +21,7 @@ class AgencyHit:
     case_count: int = strawberry.field(
         description="How many of its cases hold a matchable subject with the identifier."
     )
-    _agency_id: strawberry.Private[object]
+    _agency_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The agency to contact (through a cooperation request).")
     async def agency(self, info: Info) -> Agency | None:
@@ -49,12 +49,11 @@ class HitResult:
         )
 
 
-@strawberry.type(description="What `hitCheck` answers.")
+@payload("What `hitCheck` answers.")
 class HitCheckPayload:
     results: list[HitResult] | None = strawberry.field(
         description="One answer per identifier, in the order given, unless refused."
     )
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
 @strawberry.type(
@@ -70,8 +69,8 @@ class HitNotice:
     )
     identifier_kind: IdentifierKind = strawberry.field(description="Kind of the identifier.")
     created_at: datetime = strawberry.field(description="When the check was made (UTC).")
-    _asking_agency_id: strawberry.Private[object]
-    _case_ids: strawberry.Private[list[object]]
+    _asking_agency_id: strawberry.Private[UUID]
+    _case_ids: strawberry.Private[list[UUID]]
 
     @strawberry.field(description="The agency that made the check.")
     async def asking_agency(self, info: Info) -> Agency | None:
@@ -98,15 +97,3 @@ class HitNotice:
             _asking_agency_id=view.asking_agency_id,
             _case_ids=list(view.case_ids),
         )
-
-
-@strawberry.type(description="A hit notice in a page of them.")
-class HitNoticeEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this notice.")
-    node: HitNotice = strawberry.field(description="The notice.")
-
-
-@strawberry.type(description="A page of hit notices, newest first.")
-class HitNoticeConnection:
-    edges: list[HitNoticeEdge] = strawberry.field(description="The notices of this page.")
-    page_info: PageInfo = strawberry.field(description="Where the page ends.")

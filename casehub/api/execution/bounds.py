@@ -17,8 +17,8 @@ from collections.abc import Callable
 from casehub.api.errors import USER_ERRORS_MAX
 from casehub.config import Settings
 from casehub.domain.deconfliction.matching import HIT_CHECK_MAX
+from casehub.domain.requests.content import ITEMS_MAX
 from casehub.services import caps
-from casehub.services.requests.evidence import EVIDENCE_MAX
 
 PAGE = "page"  # the edges of a connection: its page size multiplies, each edge counts once
 IDS = "ids"  # `nodes(ids:)`: as many as the ids given
@@ -40,7 +40,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     "CooperationRequest.events": caps.events_per_request,
     "CooperationRequest.messages": caps.messages_per_request,
     "CooperationRequest.evidence": caps.EVIDENCE_PER_REQUEST,
-    "RequestParticulars.accountIdentifiers": EVIDENCE_MAX,
+    "RequestParticulars.accountIdentifiers": ITEMS_MAX,
     "HitNotice.cases": caps.HIT_NOTICE_CASES,
     "HitCheckPayload.results": HIT_CHECK_MAX,
     "HitResult.hits": caps.HIT_AGENCIES,

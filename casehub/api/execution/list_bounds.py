@@ -37,8 +37,8 @@ from graphql import (
 )
 
 from casehub.domain.deconfliction.matching import HIT_CHECK_MAX
+from casehub.domain.requests.content import EVIDENCE_MAX, ITEMS_MAX
 from casehub.services.cases.subjects import IDENTIFIERS_MAX
-from casehub.services.requests.evidence import EVIDENCE_MAX
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 LIST_ITEMS = "listItems"
@@ -51,8 +51,8 @@ BOUNDS: dict[str, int] = {
     "AddSubjectInput.identifiers": IDENTIFIERS_MAX,
     "CreateCooperationRequestInput.evidenceIds": EVIDENCE_MAX,
     "FulfilCooperationRequestInput.evidenceIds": EVIDENCE_MAX,
-    "RequestParticularsInput.accountIdentifiers": EVIDENCE_MAX,
-    "RequestParticularsInput.contentLocations": EVIDENCE_MAX,
+    "RequestParticularsInput.accountIdentifiers": ITEMS_MAX,
+    "RequestParticularsInput.contentLocations": ITEMS_MAX,
 }
 
 Path = tuple[str | int, ...]

@@ -1,1 +1,2 @@
-"""The HTTP edge of /graphql: routes, gate, headers, access log, metrics, tracing."""
+"""The HTTP edge of /graphql: routes, the view and its websockets, gate, headers, access log,
+metrics, tracing."""

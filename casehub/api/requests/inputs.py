@@ -6,6 +6,7 @@ import strawberry
 
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.cases.inputs import IdentifierInput
+from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import (
     Direction,
     FulfilOutcome,
@@ -36,6 +37,18 @@ class RequestParticularsInput:
     content_locations: list[str] = strawberry.field(
         default_factory=list, description="Where the content is (CONTENT_REMOVAL)."
     )
+
+    def to_domain(self) -> Particulars:
+        """The particulars as the services take them."""
+        return Particulars(
+            offence=self.offence,
+            data_to_preserve=self.data_to_preserve,
+            custodian_or_location=self.custodian_or_location,
+            follow_up_mla=self.follow_up_mla,
+            imminent_threat=self.imminent_threat,
+            account_identifiers=tuple(item.to_domain() for item in self.account_identifiers),
+            content_locations=tuple(self.content_locations),
+        )
 
 
 @strawberry.input(description="A new request, created as a DRAFT only the requester sees.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
 
 from casehub.api.context import Info
-from casehub.api.errors import UserError, attempt
 from casehub.api.ids import parse_id_of
+from casehub.api.payloads import payload, respond
 from casehub.api.requests.inputs import (
     AddCooperationMessageInput,
     CreateCooperationRequestInput,
@@ -15,26 +17,27 @@ from casehub.api.requests.inputs import (
     RequestStepInput,
 )
 from casehub.api.requests.types import CooperationRequest, RequestMessage
-from casehub.domain.identifiers import IdentifierInput
-from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import FulfilOutcome, RequestAction
-from casehub.services.requests import lifecycle as requests
-from casehub.services.requests import reads as request_reads
-from casehub.services.views import RequestView
+from casehub.services.requests import lifecycle, messages, transitions
 
 
-@strawberry.type(description="Result of a request mutation.")
+@payload("Result of a request mutation.")
 class CooperationRequestPayload:
     request: CooperationRequest | None = strawberry.field(
         description="The request after the step, unless refused."
     )
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
-@strawberry.type(description="Result of addCooperationMessage.")
+@payload("Result of addCooperationMessage.")
 class AddCooperationMessagePayload:
     message: RequestMessage | None = strawberry.field(description="The new message.")
-    errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+def _evidence_ids(values: list[strawberry.ID]) -> list[UUID]:
+    return [
+        parse_id_of("Evidence", value, ["evidenceIds", str(index)])
+        for index, value in enumerate(values)
+    ]
 
 
 async def _step(
@@ -46,24 +49,17 @@ async def _step(
     evidence_ids: list[strawberry.ID] | None = None,
 ) -> CooperationRequestPayload:
     scope = info.context.scope
-
-    async def work() -> RequestView:
-        row = await requests.transition(
+    return await respond(
+        CooperationRequestPayload,
+        lambda: transitions.transition(
             scope,
             request_id=parse_id_of("CooperationRequest", raw_id, ["id"]),
             action=action,
             text=text,
             outcome=outcome,
-            evidence_ids=[
-                parse_id_of("Evidence", value, ["evidenceIds", str(index)])
-                for index, value in enumerate(evidence_ids or [])
-            ],
-        )
-        return (await request_reads.render_requests(scope, [row]))[0]
-
-    view, errors = await attempt(work)
-    return CooperationRequestPayload(
-        request=None if view is None else CooperationRequest.of(view), errors=errors
+            evidence_ids=_evidence_ids(evidence_ids or []),
+        ),
+        CooperationRequest.of,
     )
 
 
@@ -74,10 +70,9 @@ class RequestMutation:
         self, info: Info, input: CreateCooperationRequestInput
     ) -> CooperationRequestPayload:
         scope = info.context.scope
-        given = input.particulars
-
-        async def work() -> RequestView:
-            row = await requests.create_request(
+        return await respond(
+            CooperationRequestPayload,
+            lambda: lifecycle.create_request(
                 scope,
                 requested_agency_id=parse_id_of(
                     "Agency", input.requested_agency_id, ["requestedAgencyId"]
@@ -90,30 +85,10 @@ class RequestMutation:
                 case_id=None
                 if input.case_id is None
                 else parse_id_of("Case", input.case_id, ["caseId"]),
-                evidence_ids=[
-                    parse_id_of("Evidence", value, ["evidenceIds", str(index)])
-                    for index, value in enumerate(input.evidence_ids)
-                ],
-                particulars=None
-                if given is None
-                else Particulars(
-                    offence=given.offence,
-                    data_to_preserve=given.data_to_preserve,
-                    custodian_or_location=given.custodian_or_location,
-                    follow_up_mla=given.follow_up_mla,
-                    imminent_threat=given.imminent_threat,
-                    account_identifiers=tuple(
-                        IdentifierInput(item.kind, item.value, item.platform, item.chain)
-                        for item in given.account_identifiers
-                    ),
-                    content_locations=tuple(given.content_locations),
-                ),
-            )
-            return (await request_reads.render_requests(scope, [row]))[0]
-
-        view, errors = await attempt(work)
-        return CooperationRequestPayload(
-            request=None if view is None else CooperationRequest.of(view), errors=errors
+                evidence_ids=_evidence_ids(input.evidence_ids),
+                particulars=None if input.particulars is None else input.particulars.to_domain(),
+            ),
+            CooperationRequest.of,
         )
 
     @strawberry.mutation(description="Submit a draft (requester); deadlines start now.")
@@ -172,15 +147,12 @@ class RequestMutation:
         self, info: Info, input: AddCooperationMessageInput
     ) -> AddCooperationMessagePayload:
         scope = info.context.scope
-
-        async def work() -> RequestMessage:
-            request_id = parse_id_of("CooperationRequest", input.id, ["id"])
-            await requests.add_message(scope, request_id=request_id, body=input.body)
-            side = (await request_reads.requests_by_ids(scope, [request_id]))[
-                request_id
-            ].viewer_side
-            messages = (await request_reads.messages_of(scope, [(request_id, side)]))[request_id]
-            return RequestMessage.of(messages[-1])
-
-        message, errors = await attempt(work)
-        return AddCooperationMessagePayload(message=message, errors=errors)
+        return await respond(
+            AddCooperationMessagePayload,
+            lambda: messages.add_message(
+                scope,
+                request_id=parse_id_of("CooperationRequest", input.id, ["id"]),
+                body=input.body,
+            ),
+            RequestMessage.of,
+        )

@@ -11,7 +11,7 @@ from casehub.api import feeds
 from casehub.api.context import Info
 from casehub.api.loaders import Loaders
 from casehub.api.requests.types import RequestEvent
-from casehub.services import feeds as inbox
+from casehub.services.requests import inbox
 from casehub.services.runtime import Principal, Runtime, Scope
 from casehub.services.views import RequestEventView
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -18,6 +17,7 @@ from casehub.api.execution.fast_path import reveals
 from casehub.api.ids import to_global_id
 from casehub.api.relay import Node
 from casehub.domain.enums import EvidenceKind, IdentifierKind
+from casehub.domain.requests.content import particulars_from_json
 from casehub.domain.requests.transitions import (
     FulfilOutcome,
     Priority,
@@ -231,23 +231,20 @@ class CooperationRequest(Node):
         text = self._view.particulars.reveal(info.context.scope)
         if text is None:
             return None
-        data = json.loads(text)
+        given = particulars_from_json(text)
         return RequestParticulars(
-            offence=data.get("offence"),
-            data_to_preserve=data.get("dataToPreserve"),
-            custodian_or_location=data.get("custodianOrLocation"),
-            follow_up_mla=data.get("followUpMla"),
-            imminent_threat=data.get("imminentThreat"),
+            offence=given.offence,
+            data_to_preserve=given.data_to_preserve,
+            custodian_or_location=given.custodian_or_location,
+            follow_up_mla=given.follow_up_mla,
+            imminent_threat=given.imminent_threat,
             account_identifiers=[
                 AccountIdentifier(
-                    kind=IdentifierKind(item["kind"]),
-                    value=item["value"],
-                    platform=item.get("platform"),
-                    chain=item.get("chain"),
+                    kind=item.kind, value=item.value, platform=item.platform, chain=item.chain
                 )
-                for item in data.get("accountIdentifiers", [])
+                for item in given.account_identifiers
             ],
-            content_locations=data.get("contentLocations", []),
+            content_locations=list(given.content_locations),
         )
 
     @strawberry.field(description="The linked case, if any and if the viewer may see it.")

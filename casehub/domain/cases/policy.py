@@ -67,7 +67,7 @@ class RequestLink:
 LINK_ACCESS_STATES = OPEN | {RequestStatus.FULFILLED, RequestStatus.PARTIALLY_FULFILLED}
 
 # The requested agency reads evidence attached to a request in full while the request is open
-# (DESIGN §3); the re-sealed copies are destroyed when it leaves OPEN.
+# (the access policy); the re-sealed copies are destroyed when it leaves OPEN.
 ATTACHED_ACCESS_STATES = OPEN
 
 
@@ -159,7 +159,7 @@ def evidence_access(
 ) -> Access | None:
     """The viewer agency's access to one evidence item: its case's, raised to FULL while the
     item is attached to an open request to the viewer (METADATA of the linked case "plus FULL on
-    the evidence attached to that request", DESIGN §3). None: the item does not exist for it."""
+    the evidence attached to that request"). None: the item does not exist for it."""
     if case_access is Access.OWNER or case_access is Access.FULL:
         return case_access
     for attachment in attachments:

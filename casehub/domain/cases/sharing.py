@@ -60,7 +60,7 @@ def check_disclosure(*, tlp: Tlp, way: Disclosure, field: list[str]) -> None:
 
 
 def check_share(*, tlp: Tlp, owner_agency_id: UUID, target_agency_id: UUID) -> None:
-    """Refuse a share the case's marking does not allow (TLP 2.0 as DESIGN §3 applies it).
+    """Refuse a share the case's marking does not allow (TLP 2.0 as docs/SECURITY.md states it).
 
     AMBER_STRICT stays inside the owner. RED may go only to agencies named one by one, which
     every share is; onward sharing is impossible for every marking because only the owner

@@ -1,13 +1,24 @@
-"""What each kind of request must state before it is submitted (checked at submit)."""
+"""A request's particulars: how they are checked when drafted, stored as JSON, and what each
+kind of request must state before it is submitted (checked at submit)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from casehub.domain import validation as check
+from casehub.domain.enums import IdentifierKind
 from casehub.domain.errors import ValidationFailed
-from casehub.domain.identifiers import IdentifierInput
+from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.requests.transitions import Priority, RequestKind
+
+STATEMENT_MAX = 5_000
+LOCATION_MAX = 2_000
+ITEMS_MAX = 50
+# Evidence items one step of a request attaches or supplies.
+EVIDENCE_MAX = 50
 
 # The rules, also rendered into the schema's descriptions.
 RULES: dict[str, str] = {
@@ -36,6 +47,83 @@ class Particulars:
     imminent_threat: str | None = None
     account_identifiers: tuple[IdentifierInput, ...] = field(default_factory=tuple)
     content_locations: tuple[str, ...] = field(default_factory=tuple)
+
+
+_STATEMENTS = (
+    ("offence", "offence"),
+    ("data_to_preserve", "dataToPreserve"),
+    ("custodian_or_location", "custodianOrLocation"),
+    ("imminent_threat", "imminentThreat"),
+)
+
+
+def checked_particulars(particulars: Particulars, *, region: str | None) -> Particulars:
+    """The particulars with their identifiers in canonical form, or a VALIDATION error naming
+    the field (phone numbers are read in the requester's `region`)."""
+    path = "particulars"
+    for attribute, name in _STATEMENTS:
+        check.optional_text(
+            getattr(particulars, attribute),
+            field=[path, name],
+            max_length=STATEMENT_MAX,
+            multiline=True,
+        )
+    if len(particulars.account_identifiers) > ITEMS_MAX:
+        raise ValidationFailed(f"At most {ITEMS_MAX}.", [path, "accountIdentifiers"])
+    if len(particulars.content_locations) > ITEMS_MAX:
+        raise ValidationFailed(f"At most {ITEMS_MAX}.", [path, "contentLocations"])
+    for index, location in enumerate(particulars.content_locations):
+        check.text(location, field=[path, "contentLocations", str(index)], max_length=LOCATION_MAX)
+    identifiers = tuple(
+        checked_identifier(
+            item, field=[path, "accountIdentifiers", str(index)], default_region=region
+        )
+        for index, item in enumerate(particulars.account_identifiers)
+    )
+    return replace(particulars, account_identifiers=identifiers)
+
+
+def particulars_json(particulars: Particulars) -> str:
+    """The particulars as the JSON that is stored encrypted."""
+    return json.dumps(
+        {
+            "offence": particulars.offence,
+            "dataToPreserve": particulars.data_to_preserve,
+            "custodianOrLocation": particulars.custodian_or_location,
+            "followUpMla": particulars.follow_up_mla,
+            "imminentThreat": particulars.imminent_threat,
+            "accountIdentifiers": [
+                {
+                    "kind": item.kind.value,
+                    "value": item.value,
+                    "platform": item.platform,
+                    "chain": item.chain,
+                }
+                for item in particulars.account_identifiers
+            ],
+            "contentLocations": list(particulars.content_locations),
+        },
+        sort_keys=True,
+    )
+
+
+def particulars_from_json(text: str) -> Particulars:
+    """Read what particulars_json wrote."""
+    data: dict[str, Any] = json.loads(text)
+    return Particulars(
+        offence=data.get("offence"),
+        data_to_preserve=data.get("dataToPreserve"),
+        custodian_or_location=data.get("custodianOrLocation"),
+        follow_up_mla=data.get("followUpMla"),
+        imminent_threat=data.get("imminentThreat"),
+        account_identifiers=tuple(
+            IdentifierInput(
+                IdentifierKind(item["kind"]), item["value"], item.get("platform"), item.get("chain")
+            )
+            for item in data.get("accountIdentifiers", [])
+        ),
+        content_locations=tuple(data.get("contentLocations", [])),
+    )
 
 
 def _blank(value: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""Cooperation requests: kinds, states, and the state machine of DESIGN §3."""
+"""Cooperation requests: kinds, states, and their state machine."""
 
 from __future__ import annotations
 

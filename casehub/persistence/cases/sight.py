@@ -4,7 +4,7 @@ A look-up that loads a row first and asks the access policy afterwards answers "
 object" for another agency's row only after more work than for an id naming nothing: more
 statements, a lock taken, more time. Look-ups through a `Sight` carry the visibility rule in
 their SQL instead, so that a hidden row and a missing one are both "no row" from the first
-statement on (DESIGN §3: what an agency cannot see does not exist for it).
+statement on (what an agency cannot see does not exist for it).
 """
 
 from __future__ import annotations

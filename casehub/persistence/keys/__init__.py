@@ -1,1 +1,1 @@
-"""Storage of the key lifecycle: wraps by key version."""
+"""Storage of data-key wraps: per agency, and by key version for the key lifecycle."""

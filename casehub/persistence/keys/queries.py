@@ -1,10 +1,13 @@
-"""Queries of the key lifecycle: wraps counted by key version, read and rewritten in batches."""
+"""Queries on data-key wraps: one agency's wraps of a scope's key, and the key lifecycle's
+wraps counted by key version, read and rewritten in batches."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
@@ -12,7 +15,37 @@ from casehub.persistence.tables import DataKeyWrapRow
 
 
 class KeyQueries(StoreBase):
-    """Operations on data-key wraps across all agencies (for operators' key commands)."""
+    """Operations on data-key wraps: per agency (for services) and across all agencies (for
+    operators' key commands)."""
+
+    async def wraps_for_agency(
+        self, scope_ids: Iterable[UUID], agency_id: UUID
+    ) -> list[DataKeyWrapRow]:
+        """One agency's wraps of these scopes' data keys."""
+        wanted = list(set(scope_ids))
+        if not wanted:
+            return []
+        statement = select(DataKeyWrapRow).where(
+            col(DataKeyWrapRow.scope_id).in_(wanted),
+            col(DataKeyWrapRow.agency_id) == agency_id,
+        )
+        return await self._all(statement)
+
+    async def delete_wrap(self, scope_id: UUID, agency_id: UUID) -> None:
+        """Remove one agency's wrap of a data key."""
+        wraps = await self.wraps_for_agency([scope_id], agency_id)
+        for wrap in wraps:
+            await self.session.delete(wrap)
+
+    async def delete_all_wraps(self, scope_id: UUID) -> int:
+        """Remove every agency's wrap of a scope's data key (crypto-shredding); how many."""
+        statement = (
+            delete(DataKeyWrapRow)
+            .where(col(DataKeyWrapRow.scope_id) == scope_id)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self._execute(statement)
+        return int(result.rowcount)
 
     async def wrap_counts_by_version(self) -> dict[int, int]:
         """How many wraps each key-encryption-key version holds."""

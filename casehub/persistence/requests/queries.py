@@ -49,6 +49,10 @@ class RequestQueries(StoreBase):
         )
         return await self._all(statement.execution_options(populate_existing=True))
 
+    async def lock_request(self, request_id: UUID) -> None:
+        """Hold the request's row until the transaction ends (what is added to its thread)."""
+        await self._lock_row(Request, request_id, col(Request.version))
+
     async def update_request_if_version(
         self, request_id: UUID, expected_version: int, values: dict[str, Any]
     ) -> bool:

@@ -12,7 +12,7 @@ from casehub.domain.ids import new_id
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import AgencyRow
 from casehub.services.audit import trail as audit
-from casehub.services.runtime import Scope
+from casehub.services.runtime import Principal, Scope
 from casehub.services.views import AgencyView
 
 
@@ -64,9 +64,14 @@ async def register_agency(
     return agency_view(row)
 
 
+def viewer(scope: Scope) -> Principal:
+    """The authenticated principal, as the `viewer` field shows it (the role table)."""
+    return scope.require(Operation.READ_DIRECTORY)
+
+
 async def agencies_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, AgencyView]:
-    """Agencies by id; every authenticated caller may see the directory of agencies."""
-    scope.caller()
+    """Agencies by id; the directory of agencies is open to every role (the role table)."""
+    scope.require(Operation.READ_DIRECTORY)
     return {row.id: agency_view(row) for row in await scope.store.agencies_by_ids(ids)}
 
 
@@ -74,13 +79,13 @@ async def list_agencies(
     scope: Scope, *, first: int | None, after: UUID | None
 ) -> tuple[list[AgencyView], bool]:
     """A page of the agency directory ordered by id, and whether more follow."""
-    scope.caller()
+    scope.require(Operation.READ_DIRECTORY)
     size = check.page_size(first)
     rows = await scope.store.agencies_page(first=size + 1, after=after)
     return [agency_view(row) for row in rows[:size]], len(rows) > size
 
 
 async def agency_by_code(scope: Scope, code: str) -> AgencyView | None:
-    """An agency by its code."""
+    """An agency by its code, for the operator's tools (the CLI and the demo act with no caller)."""
     row = await scope.store.agency_by_code(code)
     return None if row is None else agency_view(row)

@@ -1,8 +1,8 @@
 """Evidence attached to a request, read by the requested agency through the item itself.
 
-DESIGN §3 gives the requested agency METADATA on the linked case "plus FULL on the evidence attached
-to that request". The agency holds no key of the case, only the request's: it reads the item's
-protected fields from the copy re-sealed under the request key when the request was drafted
+The access policy gives the requested agency METADATA on the linked case "plus FULL on the evidence
+attached to that request". The agency holds no key of the case, only the request's: it reads the
+item's protected fields from the copy re-sealed under the request key when the request was drafted
 (casehub.services.requests.evidence). The policy (casehub.domain.cases.policy.evidence_access)
 decides whether it may; this module finds the copies and swaps them into the item's view.
 """
@@ -24,7 +24,11 @@ from casehub.persistence.tables import (
     RequestEvidenceRow,
 )
 from casehub.services.keys import data_keys as keys
-from casehub.services.requests.sealing import owner_of, sealed_request_field
+from casehub.services.protected import (
+    REQUEST_EVIDENCE_CONTENT,
+    REQUEST_EVIDENCE_DESCRIPTION,
+    owner_of,
+)
 from casehub.services.runtime import CaseGrant, Scope
 from casehub.services.views import EvidenceView
 
@@ -84,17 +88,10 @@ async def attached_reads(
 def read_through(view: EvidenceView, read: AttachedRead) -> EvidenceView:
     """The item's view with its protected fields read from the attached copy, at FULL."""
     copy = read.copy
-    view.description, view.content = (
-        sealed_request_field(
-            blob,
-            read.key,
-            copy.id,
-            read.requester_agency_id,
-            column,
-            "RequestEvidence",
-            "request_evidence",
-        )
-        for column, blob in (("description", copy.description), ("content", copy.content))
+    owner = read.requester_agency_id
+    view.description = REQUEST_EVIDENCE_DESCRIPTION.sealed(
+        copy.description, read.key, copy.id, owner
     )
+    view.content = REQUEST_EVIDENCE_CONTENT.sealed(copy.content, read.key, copy.id, owner)
     view.viewer_access = Access.FULL
     return view

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from casehub.crypto import DataKey, FieldContext, seal_field
+from casehub.crypto import DataKey
 from casehub.domain import validation as check
 from casehub.domain.cases.policy import LINK_ACCESS_STATES, Action
 from casehub.domain.cases.sharing import OWNER_ONLY, check_reclassification
@@ -28,35 +28,15 @@ from casehub.services.audit import trail as audit
 from casehub.services.cases import identifier_index
 from casehub.services.cases.access import authorize, grants_for, may_read_protected, seen, sight
 from casehub.services.keys import data_keys as keys
+from casehub.services.protected import CASE_SUMMARY
 from casehub.services.runtime import CaseGrant, Scope, detached
-from casehub.services.views import CaseView, Sealed
+from casehub.services.views import CaseView
 
 TITLE_MAX = 200
 LINK_STATUSES = sorted(status.value for status in LINK_ACCESS_STATES)
 OWNER_ONLY_MARKINGS = sorted(tlp.value for tlp in OWNER_ONLY)
 REFERENCE_MAX = 100
 SUMMARY_MAX = 20_000
-
-
-def seal(
-    key: DataKey, table: str, column: str, row_id: UUID, owner_id: UUID, value: str | bytes
-) -> bytes:
-    """Encrypt one field (text as UTF-8) for its place."""
-    plaintext = value.encode("utf-8") if isinstance(value, str) else value
-    return seal_field(key, FieldContext(table, column, row_id, owner_id), plaintext)
-
-
-def sealed(
-    blob: bytes | None,
-    key: DataKey | None,
-    table: str,
-    column: str,
-    row_id: UUID,
-    owner_id: UUID,
-    object_type: str,
-) -> Sealed:
-    """A protected value as a view carries it."""
-    return Sealed(blob, FieldContext(table, column, row_id, owner_id), key, object_type)
 
 
 SHREDDED_MESSAGE = (
@@ -87,9 +67,7 @@ def case_view(row: CaseRow, grant: CaseGrant, key: DataKey | None) -> CaseView:
         owner_agency_id=row.owner_agency_id,
         reference=row.reference,
         title=row.title,
-        summary=sealed(
-            row.summary, key, "case_file", "summary", row.id, row.owner_agency_id, "Case"
-        ),
+        summary=CASE_SUMMARY.sealed(row.summary, key, row.id, row.owner_agency_id),
         category=CaseCategory(row.category),
         status=CaseStatus(row.status),
         tlp=Tlp(row.tlp),
@@ -241,7 +219,7 @@ async def open_case(
             owner_agency_id=owner,
             reference=reference,
             title=title,
-            summary=seal(key, "case_file", "summary", case_id, owner, summary),
+            summary=CASE_SUMMARY.seal(key, case_id, owner, summary),
             category=category.value,
             status=CaseStatus.OPEN.value,
             tlp=tlp.value,
@@ -289,9 +267,7 @@ async def update_case(
             key = (await keys.viewer_keys(scope, [case_id]))[case_id]
             if key is None:
                 raise Conflict("The case's key is not available to your agency.", ["id"])
-            values["summary"] = seal(
-                key, "case_file", "summary", case_id, row.owner_agency_id, summary
-            )
+            values["summary"] = CASE_SUMMARY.seal(key, case_id, row.owner_agency_id, summary)
         if category is not None:
             values["category"] = category.value
         if status is not None:

@@ -23,10 +23,9 @@ from casehub.services.cases.cases import (
     SHREDDED_MESSAGE,
     readable_keys,
     refuse_if_shredded,
-    seal,
-    sealed,
 )
 from casehub.services.keys import data_keys as keys
+from casehub.services.protected import CUSTODY_NOTE, EVIDENCE_CONTENT, EVIDENCE_DESCRIPTION
 from casehub.services.runtime import CaseGrant, Scope
 from casehub.services.views import CustodyEventView, EvidenceView
 
@@ -44,10 +43,8 @@ def evidence_view(row: EvidenceRow, grant: CaseGrant, key: DataKey | None) -> Ev
         case_id=row.case_id,
         kind=EvidenceKind(row.kind),
         title=row.title,
-        description=sealed(
-            row.description, key, "evidence", "description", row.id, owner, "Evidence"
-        ),
-        content=sealed(row.content, key, "evidence", "content", row.id, owner, "Evidence"),
+        description=EVIDENCE_DESCRIPTION.sealed(row.description, key, row.id, owner),
+        content=EVIDENCE_CONTENT.sealed(row.content, key, row.id, owner),
         sha256=row.sha256,
         size_bytes=row.size_bytes,
         media_type=row.media_type,
@@ -69,7 +66,7 @@ def custody_view(row: CustodyEventRow, owner: UUID, key: DataKey | None) -> Cust
         evidence_id=row.evidence_id,
         action=CustodyAction(row.action),
         actor_agency_id=row.actor_agency_id,
-        note=sealed(row.note, key, "custody_event", "note", row.id, owner, "CustodyEvent"),
+        note=CUSTODY_NOTE.sealed(row.note, key, row.id, owner),
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
     )
@@ -173,10 +170,10 @@ async def add_evidence(
             title=title,
             description=None
             if description is None
-            else seal(key, "evidence", "description", evidence_id, owner, description),
+            else EVIDENCE_DESCRIPTION.seal(key, evidence_id, owner, description),
             content=None
             if content is None
-            else seal(key, "evidence", "content", evidence_id, owner, content),
+            else EVIDENCE_CONTENT.seal(key, evidence_id, owner, content),
             sha256=digest,
             size_bytes=size,
             media_type=media_type,
@@ -260,7 +257,7 @@ async def record_custody_event(
             actor_agency_id=principal.agency_id,
             note=None
             if note is None or key is None
-            else seal(key, "custody_event", "note", custody_id, owner, note),
+            else CUSTODY_NOTE.seal(key, custody_id, owner, note),
             occurred_at=when,
             recorded_at=now,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from casehub.crypto import DataKey, FieldContext, blind_index, match_token, open_field
+from casehub.crypto import DataKey, blind_index, match_token
 from casehub.domain.deconfliction.matching import canonical_value, match_material
 from casehub.domain.enums import IdentifierKind, ShareScope
 from casehub.domain.errors import ValidationFailed
@@ -19,6 +19,7 @@ from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.persistence.tables import IdentifierIndexRow, IdentifierRow
 from casehub.services.cases.access import grants_for, may_read_protected, sight
 from casehub.services.keys import data_keys
+from casehub.services.protected import IDENTIFIER_VALUE
 from casehub.services.runtime import Runtime, Scope, open_scope
 
 
@@ -92,8 +93,7 @@ async def cases_holding(scope: Scope, item: IdentifierInput, field: Sequence[str
 
 def _open(row: IdentifierRow, key: DataKey, owner: UUID) -> str:
     """An identifier's value, decrypted only to confirm a blind-index match (never served)."""
-    context = FieldContext("identifier", "value", row.id, owner)
-    return open_field(key, context, row.value).decode("utf-8")
+    return IDENTIFIER_VALUE.open(key, row.id, owner, row.value).decode("utf-8")
 
 
 async def index_missing(runtime: Runtime, *, batch: int = 500) -> tuple[int, int]:

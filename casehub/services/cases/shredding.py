@@ -17,14 +17,13 @@ from casehub.domain.errors import LegalHold, NotFound, ValidationFailed
 from casehub.persistence.tables import CaseRow
 from casehub.services.audit import trail as audit
 from casehub.services.cases.access import authorize, sight
-from casehub.services.cases.cases import case_view, readable_keys, seal
+from casehub.services.cases.cases import case_view, readable_keys
 from casehub.services.keys import data_keys as keys
+from casehub.services.protected import LEGAL_HOLD_REASON
 from casehub.services.runtime import Scope
 from casehub.services.views import CaseView
 
 REASON_MAX = 500
-# Where a legal hold's reason is sealed (its field context): it lives in the audit details.
-REASON_COLUMN = "legal_hold_reason"
 
 
 async def _locked_case(scope: Scope, case_id: UUID, action: Action) -> CaseRow:
@@ -45,7 +44,7 @@ async def _seal_reason(scope: Scope, row: CaseRow, reason: str) -> str:
     key = (await keys.agency_keys(scope, [row.id], row.owner_agency_id))[row.id]
     if key is None:  # the owner always holds a wrap until the case is shredded
         raise NotFound("No such case.", ["id"])
-    blob = seal(key, "case", REASON_COLUMN, row.id, row.owner_agency_id, reason)
+    blob = LEGAL_HOLD_REASON.seal(key, row.id, row.owner_agency_id, reason)
     return base64.b64encode(blob).decode("ascii")
 
 

@@ -22,10 +22,9 @@ from casehub.services.cases.cases import (
     SHREDDED_MESSAGE,
     readable_keys,
     refuse_if_shredded,
-    seal,
-    sealed,
 )
 from casehub.services.keys import data_keys as keys
+from casehub.services.protected import IDENTIFIER_VALUE, SUBJECT_DISPLAY_NAME
 from casehub.services.runtime import Scope
 from casehub.services.views import IdentifierView, SubjectView
 
@@ -40,9 +39,7 @@ def subject_view(row: SubjectRow, owner_id: UUID, key: DataKey | None) -> Subjec
         id=row.id,
         case_id=row.case_id,
         kind=SubjectKind(row.kind),
-        display_name=sealed(
-            row.display_name, key, "subject", "display_name", row.id, owner_id, "Subject"
-        ),
+        display_name=SUBJECT_DISPLAY_NAME.sealed(row.display_name, key, row.id, owner_id),
         matchable=row.matchable,
         created_at=row.created_at,
     )
@@ -55,7 +52,7 @@ def identifier_view(row: IdentifierRow, owner_id: UUID, key: DataKey | None) -> 
         subject_id=row.subject_id,
         case_id=row.case_id,
         kind=IdentifierKind(row.kind),
-        value=sealed(row.value, key, "identifier", "value", row.id, owner_id, "Identifier"),
+        value=IDENTIFIER_VALUE.sealed(row.value, key, row.id, owner_id),
         platform=row.platform,
         chain=row.chain,
     )
@@ -104,7 +101,7 @@ async def add_subject(
             id=subject_id,
             case_id=case_id,
             kind=kind.value,
-            display_name=seal(key, "subject", "display_name", subject_id, owner, display_name),
+            display_name=SUBJECT_DISPLAY_NAME.seal(key, subject_id, owner, display_name),
             matchable=matchable,
             created_at=now,
         )
@@ -116,7 +113,7 @@ async def add_subject(
                 subject_id=subject_id,
                 case_id=case_id,
                 kind=item.kind.value,
-                value=seal(key, "identifier", "value", identifier_id, owner, item.value),
+                value=IDENTIFIER_VALUE.seal(key, identifier_id, owner, item.value),
                 platform=item.platform,
                 chain=item.chain,
                 created_at=now,

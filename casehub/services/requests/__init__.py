@@ -1,2 +1,2 @@
-"""Use-cases of cooperation requests: the lifecycle, its events and receipts, sealed particulars,
-evidence copies, reads and the live inbox."""
+"""Use-cases of cooperation requests: drafting (lifecycle), transitions and messages, their
+events and receipts, evidence copies, reads and the overdue list."""

@@ -17,11 +17,8 @@ from casehub.persistence.tables import (
     RequestEventRow,
     RequestMessageRow,
 )
-from casehub.services.requests.sealing import (
-    owner_of,
-    request_key,
-    seal_request_field,
-)
+from casehub.services.protected import MESSAGE_BODY, owner_of
+from casehub.services.requests.sealing import request_key
 from casehub.services.runtime import Scope
 
 
@@ -96,9 +93,7 @@ async def post_message(
         kind=kind,
         author_agency_id=principal.agency_id,
         author_principal_id=principal.id,
-        body=seal_request_field(
-            key, message_id, owner_of(row), "body", text or "", "request_message"
-        ),
+        body=MESSAGE_BODY.seal(key, message_id, owner_of(row), text or ""),
         created_at=scope.now,
     )
     scope.store.add(message)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from casehub.crypto import FieldContext, open_field
 from casehub.domain.cases.sharing import Disclosure, check_disclosure
 from casehub.domain.enums import Access, Tlp
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.ids import new_id
+from casehub.domain.requests.content import EVIDENCE_MAX
 from casehub.persistence.tables import (
     CooperationRequestRow,
     EvidenceRow,
@@ -17,14 +17,21 @@ from casehub.persistence.tables import (
 )
 from casehub.services.cases.access import seen, visible_cases
 from casehub.services.keys import data_keys as keys
-from casehub.services.requests.sealing import (
+from casehub.services.protected import (
+    EVIDENCE_CONTENT,
+    EVIDENCE_DESCRIPTION,
+    REQUEST_EVIDENCE_CONTENT,
+    REQUEST_EVIDENCE_DESCRIPTION,
     owner_of,
-    request_key,
-    seal_request_field,
 )
+from casehub.services.requests.sealing import request_key
 from casehub.services.runtime import Scope
 
-EVIDENCE_MAX = 50
+# Each protected field of an item and the field of its copy it is re-sealed into.
+COPIED = (
+    (EVIDENCE_DESCRIPTION, REQUEST_EVIDENCE_DESCRIPTION),
+    (EVIDENCE_CONTENT, REQUEST_EVIDENCE_CONTENT),
+)
 
 
 async def own_evidence(
@@ -66,17 +73,15 @@ async def copy_evidence(
         assert case_key is not None, "the owner always holds a wrap"
         copy_id = new_id()
         copied: dict[str, bytes | None] = {}
-        for column in ("description", "content"):
-            blob = getattr(row, column)
+        for original, copy in COPIED:
+            blob = getattr(row, original.column)
             if blob is None:
-                copied[column] = None
+                copied[copy.column] = None
                 continue
             # Only the owner copies its evidence, so the caller's agency is the case owner.
             owner = scope.caller().agency_id
-            plain = open_field(case_key, FieldContext("evidence", column, row.id, owner), blob)
-            copied[column] = seal_request_field(
-                request_data_key, copy_id, owner_of(request), column, plain, "request_evidence"
-            )
+            plain = original.open(case_key, row.id, owner, blob)
+            copied[copy.column] = copy.seal(request_data_key, copy_id, owner_of(request), plain)
         scope.store.add(
             RequestEvidenceRow(
                 id=copy_id,

@@ -25,10 +25,18 @@ from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestEventRow,
     RequestEvidenceRow,
+    RequestMessageRow,
 )
 from casehub.services import caps
 from casehub.services.keys import data_keys as keys
-from casehub.services.requests.sealing import owner_of, sealed_request_field
+from casehub.services.protected import (
+    MESSAGE_BODY,
+    REQUEST_BODY,
+    REQUEST_EVIDENCE_CONTENT,
+    REQUEST_EVIDENCE_DESCRIPTION,
+    REQUEST_PARTICULARS,
+    owner_of,
+)
 from casehub.services.runtime import Scope
 from casehub.services.views import (
     RequestEventView,
@@ -66,10 +74,8 @@ def request_view(
         priority=Priority(row.priority),
         legal_basis=row.legal_basis,
         title=row.title,
-        body=sealed_request_field(row.body, key, row.id, owner, "body", "CooperationRequest"),
-        particulars=sealed_request_field(
-            row.particulars, key, row.id, owner, "particulars", "CooperationRequest"
-        ),
+        body=REQUEST_BODY.sealed(row.body, key, row.id, owner),
+        particulars=REQUEST_PARTICULARS.sealed(row.particulars, key, row.id, owner),
         case_id=row.case_id,
         status=status,
         outcome=FulfilOutcome(row.outcome) if row.outcome else None,
@@ -204,24 +210,23 @@ async def messages_of(
     per_request = caps.messages_per_request(scope.runtime.settings)
     for message in await scope.store.messages_by_request(sides, per_request):
         grouped[message.request_id].append(
-            RequestMessageView(
-                id=message.id,
-                request_id=message.request_id,
-                kind=message.kind,
-                author_agency_id=message.author_agency_id,
-                body=sealed_request_field(
-                    message.body,
-                    party_keys[message.request_id],
-                    message.id,
-                    owners[message.request_id],
-                    "body",
-                    "RequestMessage",
-                    "request_message",
-                ),
-                created_at=message.created_at,
-            )
+            message_view(message, party_keys[message.request_id], owners[message.request_id])
         )
     return grouped
+
+
+def message_view(
+    message: RequestMessageRow, key: DataKey | None, owner: UUID
+) -> RequestMessageView:
+    """Render a message of a request whose ciphertexts are bound to `owner`."""
+    return RequestMessageView(
+        id=message.id,
+        request_id=message.request_id,
+        kind=message.kind,
+        author_agency_id=message.author_agency_id,
+        body=MESSAGE_BODY.sealed(message.body, key, message.id, owner),
+        created_at=message.created_at,
+    )
 
 
 def _shows(
@@ -260,12 +265,8 @@ async def evidence_of(
     for copy in copies:
         original = originals[copy.evidence_id]
         key, owner = party_keys[copy.request_id], owner_of(rows[copy.request_id])
-        description, content = (
-            sealed_request_field(
-                blob, key, copy.id, owner, column, "RequestEvidence", "request_evidence"
-            )
-            for column, blob in (("description", copy.description), ("content", copy.content))
-        )
+        description = REQUEST_EVIDENCE_DESCRIPTION.sealed(copy.description, key, copy.id, owner)
+        content = REQUEST_EVIDENCE_CONTENT.sealed(copy.content, key, copy.id, owner)
         grouped[copy.request_id].append(
             RequestEvidenceView(
                 id=copy.id,

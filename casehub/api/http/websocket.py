@@ -1,0 +1,172 @@
+"""The websocket side of /graphql: graphql-transport-ws only, authenticated by the
+connection_init payload, a few sockets per token and one call from the token's bucket per
+subscription."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol, cast
+from uuid import UUID
+
+import orjson
+from graphql import GraphQLError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+
+from casehub.api.context import Context, SocketContext
+from casehub.api.execution.extensions import retry_after
+from casehub.api.http import metrics
+from casehub.api.http.access_log import EXCHANGE, Exchange
+from casehub.api.http.metrics import Metrics
+from casehub.domain.errors import RateLimited, Unauthenticated
+from casehub.services import feeds as inbox
+from casehub.services import ratelimit
+from casehub.services.ratelimit import Limiters
+from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Scope as RequestScope
+
+CLOSE_UNAUTHORIZED = 4401  # connection_init without a valid token (4403: no agency role)
+CLOSE_RATE_LIMITED = 4429  # too many failed authentications, or sockets open with the token
+
+
+class Sockets:
+    """Who may hold a websocket of this process: connection_init authenticates, and each
+    token holds a few sockets at most."""
+
+    def __init__(self, runtime: Runtime, limiters: Limiters, metrics: Metrics) -> None:
+        self.runtime = runtime
+        self.limiters = limiters
+        self.metrics = metrics
+        self.max_per_token = runtime.settings.max_websockets_per_token
+        self.open: dict[UUID, int] = {}  # open websockets per token, in this process
+
+    @contextlib.asynccontextmanager
+    async def connection(self, websocket: WebSocket) -> AsyncIterator[RequestScope]:
+        """The connection's scope, which only authenticates; each subscription reads in
+        scopes of its own."""
+        async with open_scope(self.runtime) as connection_scope:
+            connection_scope.request_id = websocket.scope[EXCHANGE].request_id
+            try:
+                yield connection_scope
+            finally:
+                # Set once connection_init is accepted, which counted the socket.
+                if (principal := connection_scope.principal) is not None:
+                    if left := self.open[principal.token_id] - 1:
+                        self.open[principal.token_id] = left
+                    else:
+                        del self.open[principal.token_id]
+
+    async def admit(self, context: SocketContext) -> None:
+        """Authenticate connection_init and count the socket: no valid token closes with 4401,
+        a token without an agency role with 4403, one holding too many sockets with 4429."""
+        client = context.request.client
+        try:
+            principal = await ratelimit.authenticate(
+                self.runtime,
+                self.limiters,
+                context.scope,
+                connection_authorization(context.connection_params),
+                client.host if client else None,
+            )
+        except RateLimited:
+            self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
+            raise
+        exchange: Exchange = context.request.scope[EXCHANGE]
+        exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
+        if not inbox.may_follow(principal):
+            raise ConnectionRejectionError  # closed with 4403
+        # Each socket holds a task, a listener queue and up to 10 subscriptions: a token may
+        # hold a few, not as many as it can open.
+        open_now = self.open.get(principal.token_id, 0)
+        if open_now >= self.max_per_token:
+            self.metrics.rate_limited.labels(metrics.CALLS).inc()
+            raise RateLimited(
+                f"This token already holds {open_now} websockets; at most {self.max_per_token}.",
+                1,
+            )
+        self.open[principal.token_id] = open_now + 1
+        context.scope.principal = principal
+
+
+class SocketView(Protocol):
+    """The view a websocket handler serves: it keeps the process's sockets."""
+
+    sockets: Sockets
+
+
+def connection_authorization(params: dict[str, object]) -> str | None:
+    """The `Authorization` value carried by a connection_init payload: {"Authorization":
+    "Bearer chb_..."}, {"authorization": ...} or {"token": "chb_..."}."""
+    for name in ("Authorization", "authorization"):
+        value = params.get(name)
+        if isinstance(value, str):
+            return value
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else None
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages travel in text frames (the view's encoder makes bytes)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate
+    and with 4429 when its address failed too often or its token holds too many sockets."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except Unauthenticated:
+            await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
+        except RateLimited:
+            await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Rate limited")
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Each `subscribe` spends one call from the token's bucket, the one HTTP requests
+        spend from: over the limit, that operation alone is refused with an `error` message
+        (RATE_LIMITED, retryAfter) and the connection and its other subscriptions go on."""
+        principal = self.context.scope.principal
+        if (
+            principal is not None
+            and self.connection_acknowledged
+            and message["id"] not in self.operations  # a duplicate id is closed 4409 anyway
+        ):
+            sockets = cast(SocketView, self.view).sockets
+            if delay := sockets.limiters.calls.take(str(principal.token_id)):
+                sockets.metrics.rate_limited.labels(metrics.CALLS).inc()
+                seconds = retry_after(delay)
+                refusal = GraphQLError(
+                    f"Too many requests with this token. Retry in {seconds} s.",
+                    extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+                )
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
+                )
+                return
+        await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Run one operation, counted as an open subscription while it runs."""
+        gauge = cast(SocketView, self.view).sockets.metrics.subscriptions
+        gauge.inc()
+        try:
+            await super().run_operation(operation)
+        finally:
+            gauge.dec()

@@ -1,0 +1,1 @@
+"""Storage of agencies, their principals and API tokens."""

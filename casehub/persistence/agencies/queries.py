@@ -1,0 +1,66 @@
+"""Queries on agencies, their principals and API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from casehub.persistence.base import StoreBase
+from casehub.persistence.tables import AgencyRow, ApiTokenRow, PrincipalRow
+
+
+class AgencyQueries(StoreBase):
+    """Reads of agencies and of the principals and tokens that act for them."""
+
+    async def agencies_by_ids(self, ids: Iterable[UUID]) -> list[AgencyRow]:
+        """Agencies with these ids."""
+        return await self._by_ids(AgencyRow, ids)
+
+    async def agency_by_code(self, code: str) -> AgencyRow | None:
+        """The agency with this code."""
+        return await self._one_or_none(select(AgencyRow).where(col(AgencyRow.code) == code))
+
+    async def agencies_page(self, *, first: int, after: UUID | None) -> list[AgencyRow]:
+        """Agencies ordered by id, after a cursor."""
+        statement = select(AgencyRow).order_by(col(AgencyRow.id)).limit(first)
+        if after is not None:
+            statement = statement.where(col(AgencyRow.id) > after)
+        return await self._all(statement)
+
+    async def lock_agency(self, agency_id: UUID) -> None:
+        """Hold the agency's row until the transaction ends (its hit-check allowance)."""
+        await self._lock_row(AgencyRow, agency_id, col(AgencyRow.code))
+
+    async def principal_named(self, agency_id: UUID, name: str) -> PrincipalRow | None:
+        """The principal of an agency with this name."""
+        statement = select(PrincipalRow).where(
+            col(PrincipalRow.agency_id) == agency_id, col(PrincipalRow.name) == name
+        )
+        return await self._one_or_none(statement)
+
+    async def token_with_principal(
+        self, token_hash: str
+    ) -> tuple[ApiTokenRow, PrincipalRow, AgencyRow] | None:
+        """A token by digest, with its principal and agency."""
+        statement = (
+            select(ApiTokenRow, PrincipalRow, AgencyRow)
+            .join(PrincipalRow, col(PrincipalRow.id) == col(ApiTokenRow.principal_id))
+            .join(AgencyRow, col(AgencyRow.id) == col(PrincipalRow.agency_id))
+            .where(col(ApiTokenRow.token_hash) == token_hash)
+        )
+        async with self._lock:
+            row = (await self.session.execute(statement)).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def token_by_id(self, token_id: UUID) -> ApiTokenRow | None:
+        """A token by id."""
+        async with self._lock:
+            return await self.session.get(ApiTokenRow, token_id)
+
+    async def token_by_hash(self, token_hash: str) -> ApiTokenRow | None:
+        """A token by digest."""
+        statement = select(ApiTokenRow).where(col(ApiTokenRow.token_hash) == token_hash)
+        return await self._one_or_none(statement)

@@ -9,7 +9,7 @@ DEV_LOCK := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
 .PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
-  lock clean
+  lock sbom audit clean test-fast
 
 # A changed lock (or pyproject.toml) reinstalls. casehub itself goes in without dependencies and
 # without build isolation (setuptools is in the lock too); `pip check` then fails when
@@ -35,13 +35,14 @@ lock:
 	  $(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK); }
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(DEV_LOCK)
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) deploy/sbom.in -o deploy/sbom.lock
 
 ## Create the keyring and SQLite database, migrate, load the demo, print tokens, serve on :8000.
 run: $(STAMP)
 	$(BIN)/casehub demo --host 127.0.0.1 --port 8000
 
 ## All quality gates: lint, format, types, layer contracts, schema drift, tests.
-test: lint typecheck contracts validate-deploy pytest
+test: lint typecheck contracts validate-deploy sbom pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -80,12 +81,48 @@ validate-deploy: $(STAMP_DEPLOY)
 	PATH="$(CURDIR)/$(BIN_DEPLOY):$$PATH" $(BIN_DEPLOY)/checkov --quiet --compact --skip-download \
 	  --directory deploy --framework dockerfile kustomize secrets --enable-secret-scan-all-files
 
+# The SBOM generator, from the same hashed lock as the image build's (deploy/sbom.in says why
+# it has a venv of its own).
+VENV_SBOM := $(VENV_DEPLOY)/sbom
+STAMP_SBOM := $(VENV_SBOM)/.installed-stamp
+SBOM ?= dist/sbom.cdx.json
+
+$(STAMP_SBOM): deploy/sbom.lock
+	$(PYTHON) -m venv $(VENV_SBOM)
+	$(VENV_SBOM)/bin/pip install --quiet --require-hashes -r deploy/sbom.lock
+	touch $(STAMP_SBOM)
+
+## CycloneDX SBOM (validated against the schema, offline) of what the image installs:
+## casehub and runtime.lock. The image carries its own, /usr/share/doc/casehub/sbom.cdx.json.
+sbom: $(STAMP_SBOM)
+	mkdir -p $(dir $(SBOM))
+	$(VENV_SBOM)/bin/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible \
+	  -o $(SBOM) $(RUNTIME_LOCK)
+
+# pypi: the package index's JSON API; osv: the OSV database. --strict fails on a package the
+# service could not look up, which would otherwise pass as "no known vulnerabilities".
+AUDIT_SERVICE ?= pypi
+## Known vulnerabilities of runtime.lock's packages; needs the service's API (not in `make test`).
+audit: $(STAMP_DEPLOY)
+	$(BIN_DEPLOY)/pip-audit --strict --disable-pip --require-hashes -r $(RUNTIME_LOCK) \
+	  --vulnerability-service $(AUDIT_SERVICE)
+
+# pytest-xdist workers, each with its own SQLite files, PostgreSQL databases and ports; one test
+# file stays on one worker, so a module's fixtures (servers, nginx, seeded databases) are built
+# once. PYTEST_WORKERS=auto takes one per core (mind PostgreSQL's 100 connections), 0 runs serially.
+PYTEST_WORKERS ?= 2
+PYTEST = $(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --durations=10
+
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(PYTEST)
+
+## The inner loop: ruff and the suite on SQLite only (no PostgreSQL, no mypy, no deploy/ validators).
+test-fast: lint
+	$(PYTEST) -m "not postgres"
 
 ## The API suite against PostgreSQL only (CASEHUB_TEST_POSTGRES_URL or the local server).
 test-postgres: $(STAMP)
-	CASEHUB_REQUIRE_POSTGRES=1 $(BIN)/pytest -m postgres
+	CASEHUB_REQUIRE_POSTGRES=1 $(PYTEST) -m postgres
 
 ## Rewrite schema.graphql from the code.
 schema: $(STAMP)
@@ -96,4 +133,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
-	rm -rf $(VENV) $(VENV_DEPLOY) .casehub .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_DEPLOY) dist .casehub .pytest_cache .mypy_cache .ruff_cache

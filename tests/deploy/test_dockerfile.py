@@ -1,6 +1,7 @@
 """What hadolint cannot see in deploy/Dockerfile and the build contexts' ignore files, checked
 without a Docker engine: the HEALTHCHECK asks the port the server binds, no anonymous volume,
-and no local virtual environment or cache is sent to the builder."""
+every package comes from a hashed lock, the image carries its SBOM, and no local virtual
+environment or cache is sent to the builder."""
 
 from __future__ import annotations
 
@@ -112,6 +113,49 @@ def test_the_healthcheck_asks_the_port_the_server_binds(healthz_port: int) -> No
     assert run_healthcheck(closed_port()) != 0  # so the check fails on any other port
 
 
+def pip_installs() -> list[list[str]]:
+    """The arguments of every `pip install` the RUN instructions run (any venv's pip)."""
+    found: list[list[str]] = []
+    for name, arguments in instructions():
+        if name == "RUN":
+            for command in arguments.split("&&"):
+                words = shlex.split(command)
+                if words[:1] and Path(words[0]).name == "pip" and words[1:2] == ["install"]:
+                    found.append(words[2:])
+    return found
+
+
+def test_every_package_comes_from_a_hashed_lock() -> None:
+    # The image holds exactly the versions `make lock` resolved, each file checked against its
+    # hash, wheels only (no downloaded code runs at build time). casehub is the one package
+    # built: from the context, with no dependency resolved and no build environment fetched.
+    installs = pip_installs()
+    locks = [words[words.index("-r") + 1] for words in installs if "-r" in words]
+    assert locks == ["requirements/runtime.lock", "deploy/sbom.lock"]
+    for words in installs:
+        if "-r" in words:
+            assert {"--require-hashes", "--only-binary=:all:"} <= set(words), words
+        else:
+            assert words[-1] == ".", words
+            assert {"--no-deps", "--no-build-isolation"} <= set(words), words
+    for lock in locks:
+        pins = [line for line in (ROOT / lock).read_text().splitlines() if "==" in line]
+        assert pins, f"{lock} pins nothing"
+        assert all(line.endswith("\\") for line in pins), f"{lock}: a pin without hashes"
+
+
+def test_the_image_carries_its_sbom_and_not_its_generator() -> None:
+    # The SBOM is made in the builder from the venv as installed; of the builder, the runtime
+    # stage takes that venv and the SBOM only (the generator's venv, /opt/sbom, stays behind).
+    copied = [shlex.split(arguments) for name, arguments in runtime_stage() if name == "COPY"]
+    assert copied == [
+        ["--from=builder", "/opt/venv", "/opt/venv"],
+        ["--from=builder", "/src/sbom.cdx.json", "/usr/share/doc/casehub/sbom.cdx.json"],
+    ]
+    (generated,) = [arguments for name, arguments in instructions() if "cyclonedx-py" in arguments]
+    assert generated.endswith("-o /src/sbom.cdx.json /opt/venv")
+
+
 def test_the_image_declares_no_volume() -> None:
     # VOLUME gives every container an anonymous volume, on PostgreSQL too; SQLite deployments
     # mount one at /var/lib/casehub themselves.
@@ -154,5 +198,6 @@ def test_local_environments_and_caches_stay_out_of_the_build_context(ignore_file
         ".git/HEAD",
     ]:
         assert ignored(rules, local), f"{ignore_file} sends {local} to the builder"
-    for needed in ["pyproject.toml", "README.md", "casehub/app.py"]:
+    needed_files = ["pyproject.toml", "README.md", "casehub/app.py"]
+    for needed in [*needed_files, "requirements/runtime.lock", "deploy/sbom.lock"]:
         assert not ignored(rules, needed), f"{ignore_file} leaves out {needed}"

@@ -1,9 +1,12 @@
 """The container image, built from deploy/Dockerfile and run as deployments run it: on a
 read-only root filesystem, with no capability, as its own user. Against SQLite in a volume it
-creates a keyring, migrates, serves, and answers /healthz and /readyz.
+creates a keyring, migrates, serves, and answers /healthz and /readyz. It holds exactly the
+packages of requirements/runtime.lock, and an SBOM that names them.
 
-It needs a Docker engine and is skipped, saying so, where there is none (`make validate-deploy`
-still lints the Dockerfile there)."""
+It needs a Docker engine: the one running, else Debian's, installed and started for the module
+(tests/deploy/engine.py); skipped, saying so, where neither can be had outside CI. Where the
+engine cannot pull the base image, it builds on a stand-in made from Debian packages
+(tests/deploy/stand_in.py)."""
 
 from __future__ import annotations
 
@@ -18,11 +21,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.deploy.engine import docker_engine
+from tests.deploy.stand_in import base_available
+from tests.deploy.supply_chain import components, locked, normalized
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # Not the image's default (8000): the server and its HEALTHCHECK both follow CASEHUB_PORT.
 SERVER_PORT = 8001
 BUILD = 900  # seconds  # a cold build downloads the base image and every dependency
+SBOM = "/usr/share/doc/casehub/sbom.cdx.json"
+# In the image's venv but not in the lock: python -m venv installs the interpreter's own pip.
+UNLOCKED = {"casehub", "pip"}
 READY_SECONDS = 60
 DATA = "/var/lib/casehub"  # a volume mounted there: writable although the root filesystem is not
 # Both live in the volume; the image's default keyring path expects a mounted Secret instead.
@@ -43,36 +53,20 @@ def docker(*args: str, timeout: float = 120) -> str:
     return result.stdout.strip()
 
 
-def engine_missing() -> str | None:
-    """Why no image can be built or run here, or None when a Docker engine answers."""
-    docker_path = shutil.which("docker")
-    if docker_path is None:
-        return "there is no docker command"
-    result = subprocess.run(
-        [docker_path, "info", "--format", "{{.ServerVersion}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        return lines[-1] if lines else f"`docker info` exited {result.returncode}"
-    return None
-
-
 @pytest.fixture(scope="module")
-def image() -> Iterator[str]:
+def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The image, built from the working tree; removed afterwards."""
-    missing = engine_missing()
-    if missing:
-        pytest.skip(f"no Docker engine here ({missing}): the image is not built or run")
-    tag = f"casehub:test-{secrets.token_hex(4)}"
-    docker("build", "--file", str(DEPLOY / "Dockerfile"), "--tag", tag, str(ROOT), timeout=BUILD)
-    try:
-        yield tag
-    finally:
-        docker("image", "rm", "--force", tag)
+    with docker_engine() as docker_path:
+        tag = f"casehub:test-{secrets.token_hex(4)}"
+        with base_available(docker_path, tmp_path_factory.mktemp("stand-in")) as stand_in:
+            if stand_in:
+                print(stand_in)  # shown with a failure
+            build = ["build", "--file", str(DEPLOY / "Dockerfile"), "--tag", tag, str(ROOT)]
+            docker(*build, timeout=BUILD)
+        try:
+            yield tag
+        finally:
+            docker("image", "rm", "--force", tag)
 
 
 @pytest.fixture
@@ -145,3 +139,19 @@ def test_the_image_serves_on_a_read_only_root_filesystem(image: str, volume: str
         raise
     finally:
         docker("rm", "--force", container)
+
+
+def test_the_image_holds_exactly_the_locked_packages_and_their_sbom(image: str) -> None:
+    pip_list = ["-m", "pip", "list", "--format", "json"]
+    listing = docker("run", "--rm", "--entrypoint", "python", image, *pip_list)
+    installed = {normalized(each["name"]): each["version"] for each in json.loads(listing)}
+    pins = locked()
+    assert {name: installed[name] for name in installed.keys() - UNLOCKED} == {
+        name: pin.version for name, pin in pins.items() if name in installed
+    }
+    # What the lock has and the image lacks applies elsewhere only (Windows, PyPy).
+    assert all(pins[name].marker for name in pins.keys() - installed.keys())
+    # The SBOM describes the venv as installed, casehub as its root.
+    bom = json.loads(docker("run", "--rm", "--entrypoint", "cat", image, SBOM))
+    assert bom["metadata"]["component"]["name"] == "casehub"
+    assert components(bom) == {name: installed[name] for name in installed.keys() - {"casehub"}}

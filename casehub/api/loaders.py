@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from casehub.domain.requests.transitions import Side
 from casehub.services.agencies import agencies
-from casehub.services.cases import cases, evidence, sharing, subjects
+from casehub.services.cases import cases, custody, evidence, sharing, subjects
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
 from casehub.services.views import (
@@ -116,7 +116,7 @@ class Loaders:
             scope, evidence.evidence_of_cases, _same, running
         )
         self.custody: DataLoader[CaseChild, list[CustodyEventView]] = _lists(
-            scope, evidence.custody_of_evidence, _first, running
+            scope, custody.custody_of_evidence, _first, running
         )
         self.shares: DataLoader[UUID, list[ShareView]] = _lists(
             scope, sharing.shares_of_cases, _same, running

@@ -27,7 +27,7 @@ from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import TRANSITIONS, RequestAction, RequestStatus, Side
 from casehub.services.agencies import agencies, auth
-from casehub.services.cases import cases, evidence, sharing, subjects
+from casehub.services.cases import cases, custody, evidence, sharing, subjects
 from casehub.services.requests import lifecycle, messages, transitions
 from casehub.services.runtime import Principal, Runtime, Scope, open_scope
 
@@ -137,7 +137,7 @@ async def _seed_case(
         )
         evidence_ids[(case.reference, item.title)] = added.id
         for action, note in item.custody:
-            await evidence.record_custody_event(
+            await custody.record_custody_event(
                 scope, evidence_id=added.id, action=action, note=note
             )
     for code, share_scope in case.shares:

@@ -19,7 +19,7 @@ from casehub.services.agencies import agencies
 from casehub.services.cases import cases, evidence, sharing
 from casehub.services.cases.access import seen, visible_cases
 from casehub.services.cases.cases import readable_keys
-from casehub.services.cases.evidence import custody_view
+from casehub.services.cases.custody import custody_view
 from casehub.services.cases.subjects import identifier_view, subject_view
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope

@@ -24,7 +24,7 @@ from casehub.api.context import Info
 from casehub.api.ids import parse_id_of
 from casehub.api.payloads import payload, respond
 from casehub.domain.errors import ValidationFailed
-from casehub.services.cases import cases, evidence, sharing, shredding, subjects
+from casehub.services.cases import cases, custody, evidence, sharing, shredding, subjects
 from casehub.services.views import EvidenceView
 
 
@@ -186,7 +186,7 @@ class CaseMutation:
         scope = info.context.scope
         return await respond(
             RecordCustodyEventPayload,
-            lambda: evidence.record_custody_event(
+            lambda: custody.record_custody_event(
                 scope,
                 evidence_id=parse_id_of("Evidence", input.evidence_id, ["evidenceId"]),
                 action=input.action,

@@ -12,9 +12,9 @@ import strawberry
 from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.context import Info
-from casehub.api.execution.fast_path import reveals
 from casehub.api.ids import to_global_id
 from casehub.api.relay import Node
+from casehub.api.revealed import revealed
 from casehub.domain.enums import (
     Access,
     CaseCategory,
@@ -40,10 +40,7 @@ class Identifier(Node):
     chain: str | None = strawberry.field(description="Chain of a crypto wallet.")
     _value: strawberry.Private[Sealed]
 
-    @strawberry.field(description="The identifier (decrypted); null without FULL access.")
-    @reveals("_value")
-    def value(self, info: Info) -> str | None:
-        return self._value.reveal(info.context.scope)
+    value = revealed("_value", "The identifier (decrypted); null without FULL access.")
 
     @classmethod
     def of(cls, view: views.IdentifierView) -> Identifier:
@@ -71,10 +68,7 @@ class Subject(Node):
     _subject_id: strawberry.Private[UUID]
     _case_id: strawberry.Private[UUID]
 
-    @strawberry.field(description="Name as known (decrypted); null without FULL access.")
-    @reveals("_name")
-    def display_name(self, info: Info) -> str | None:
-        return self._name.reveal(info.context.scope)
+    display_name = revealed("_name", "Name as known (decrypted); null without FULL access.")
 
     @strawberry.field(description="The subject's identifiers, oldest first.")
     async def identifiers(self, info: Info) -> list[Identifier]:
@@ -114,10 +108,7 @@ class CustodyEvent(Node):
     async def actor_agency(self, info: Info) -> Agency | None:
         return await agency_of(info, self._actor_agency_id)
 
-    @strawberry.field(description="Free-text note (decrypted); null without FULL access.")
-    @reveals("_note")
-    def note(self, info: Info) -> str | None:
-        return self._note.reveal(info.context.scope)
+    note = revealed("_note", "Free-text note (decrypted); null without FULL access.")
 
     @classmethod
     def of(cls, view: views.CustodyEventView) -> CustodyEvent:
@@ -154,10 +145,7 @@ class Evidence(Node):
     _evidence_id: strawberry.Private[UUID]
     _case_id: strawberry.Private[UUID]
 
-    @strawberry.field(description="Description (decrypted); null without FULL access.")
-    @reveals("_description")
-    def description(self, info: Info) -> str | None:
-        return self._description.reveal(info.context.scope)
+    description = revealed("_description", "Description (decrypted); null without FULL access.")
 
     @strawberry.field(
         description="Content as base64 (decrypted); null without FULL access or for HASH_ONLY."
@@ -272,12 +260,9 @@ class Case(Node):
     _case_id: strawberry.Private[UUID]
     _owner_id: strawberry.Private[UUID]
 
-    @strawberry.field(
-        description="Summary (decrypted); null without FULL access or once the case is shredded."
+    summary = revealed(
+        "_summary", "Summary (decrypted); null without FULL access or once the case is shredded."
     )
-    @reveals("_summary")
-    def summary(self, info: Info) -> str | None:
-        return self._summary.reveal(info.context.scope)
 
     @strawberry.field(description="The owning agency.")
     async def owner(self, info: Info) -> Agency | None:

@@ -13,9 +13,9 @@ from casehub.api import enums as _registered  # noqa: F401  (registers the Graph
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.cases.types import Case
 from casehub.api.context import Info
-from casehub.api.execution.fast_path import reveals
 from casehub.api.ids import to_global_id
 from casehub.api.relay import Node
+from casehub.api.revealed import revealed
 from casehub.domain.enums import EvidenceKind, IdentifierKind
 from casehub.domain.requests.content import particulars_from_json
 from casehub.domain.requests.transitions import (
@@ -126,10 +126,7 @@ class RequestMessage:
     _body: strawberry.Private[Sealed]
     _author_agency_id: strawberry.Private[UUID]
 
-    @strawberry.field(description="The text (decrypted for the two parties).")
-    @reveals("_body")
-    def body(self, info: Info) -> str | None:
-        return self._body.reveal(info.context.scope)
+    body = revealed("_body", "The text (decrypted for the two parties).")
 
     @strawberry.field(description="The author's agency.")
     async def author_agency(self, info: Info) -> Agency | None:
@@ -165,10 +162,7 @@ class RequestEvidence:
     _description: strawberry.Private[Sealed]
     _content: strawberry.Private[Sealed]
 
-    @strawberry.field(description="Description (decrypted for both parties).")
-    @reveals("_description")
-    def description(self, info: Info) -> str | None:
-        return self._description.reveal(info.context.scope)
+    description = revealed("_description", "Description (decrypted for both parties).")
 
     @strawberry.field(description="Content as base64 (decrypted for both parties).")
     def content_base64(self, info: Info) -> str | None:

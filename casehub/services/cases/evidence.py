@@ -12,7 +12,7 @@ from casehub.domain import validation as check
 from casehub.domain.bounds import check_room
 from casehub.domain.cases.policy import Action
 from casehub.domain.enums import CustodyAction, EvidenceKind, HandlingCode, SourceReliability
-from casehub.domain.errors import NotFound, ValidationFailed
+from casehub.domain.errors import ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.persistence.tables import CaseRow, CustodyEventRow, EvidenceRow
 from casehub.services import caps
@@ -25,13 +25,16 @@ from casehub.services.cases.cases import (
     refuse_if_shredded,
 )
 from casehub.services.keys import data_keys as keys
-from casehub.services.protected import CUSTODY_NOTE, EVIDENCE_CONTENT, EVIDENCE_DESCRIPTION
+from casehub.services.protected import EVIDENCE_CONTENT, EVIDENCE_DESCRIPTION
 from casehub.services.runtime import CaseGrant, Scope
-from casehub.services.views import CustodyEventView, EvidenceView
+from casehub.services.views import EvidenceView
 
 DESCRIPTION_MAX = 20_000
-NOTE_MAX = 2_000
+
+
 CLOCK_SKEW = timedelta(minutes=5)
+
+
 NO_EVIDENCE = "No such evidence."
 
 
@@ -59,20 +62,7 @@ def evidence_view(row: EvidenceRow, grant: CaseGrant, key: DataKey | None) -> Ev
     )
 
 
-def custody_view(row: CustodyEventRow, owner: UUID, key: DataKey | None) -> CustodyEventView:
-    """Render a custody entry."""
-    return CustodyEventView(
-        id=row.id,
-        evidence_id=row.evidence_id,
-        action=CustodyAction(row.action),
-        actor_agency_id=row.actor_agency_id,
-        note=CUSTODY_NOTE.sealed(row.note, key, row.id, owner),
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-    )
-
-
-def _not_future(scope: Scope, value: datetime | None, field: str) -> datetime | None:
+def not_future(scope: Scope, value: datetime | None, field: str) -> datetime | None:
     value = check.utc(value, field=[field])
     if value is not None and value > scope.now + CLOCK_SKEW:
         raise ValidationFailed("Must not be in the future.", [field])
@@ -156,7 +146,7 @@ async def add_evidence(
             check.media_type(media_type, field=["mediaType"])
         if information_accuracy is not None:
             check.information_accuracy(information_accuracy, field=["informationAccuracy"])
-        collected_at = _not_future(scope, collected_at, "collectedAt")
+        collected_at = not_future(scope, collected_at, "collectedAt")
         digest, size = _digest(scope, kind, content, sha256, size_bytes, content_field)
         key = (await keys.viewer_keys(scope, [case_id]))[case_id]
         if key is None:  # the owner holds a wrap until the case is shredded
@@ -210,68 +200,6 @@ async def add_evidence(
     return evidence_view(row, grant, key)
 
 
-async def record_custody_event(
-    scope: Scope,
-    *,
-    evidence_id: UUID,
-    action: CustodyAction,
-    occurred_at: datetime | None = None,
-    note: str | None = None,
-) -> CustodyEventView:
-    """Append one entry to an evidence item's chain of custody (never edited afterwards)."""
-    async with audit.mutation(scope, "custody.record") as entry:
-        principal = scope.caller()
-        # Evidence of a case the agency cannot see is never loaded: missing, as a random id.
-        found = await seen(scope, EvidenceRow, [evidence_id])
-        if not found:
-            raise NotFound(NO_EVIDENCE, ["evidenceId"])
-        item = found[0]
-        case, _grant = await authorize(
-            scope, item.case_id, Action.RECORD_CUSTODY, "evidenceId", NO_EVIDENCE
-        )
-        owner = case.owner_agency_id
-        # Entries of one item are counted and added under its case's lock: the cap holds.
-        await scope.store.lock_case(item.case_id, sight(scope))
-        check_room(
-            await scope.store.count_custody(evidence_id),
-            maximum=caps.custody_per_evidence(scope.runtime.settings),
-            holder="An evidence item's chain of custody",
-            items="entries",
-            field=["evidenceId"],
-        )
-        check.optional_text(note, field=["note"], max_length=NOTE_MAX, multiline=True)
-        now = scope.now
-        when = _not_future(scope, occurred_at, "occurredAt") or now
-        if note is not None:
-            refuse_if_shredded(case, "note")
-        key = (await keys.viewer_keys(scope, [item.case_id]))[item.case_id]
-        if key is None and note is not None:
-            raise ValidationFailed("Your agency cannot encrypt notes on this case.", ["note"])
-        custody_id = new_id()
-        row = CustodyEventRow(
-            id=custody_id,
-            evidence_id=evidence_id,
-            case_id=item.case_id,
-            action=action.value,
-            actor_principal_id=principal.id,
-            actor_agency_id=principal.agency_id,
-            note=None
-            if note is None or key is None
-            else CUSTODY_NOTE.seal(key, custody_id, owner, note),
-            occurred_at=when,
-            recorded_at=now,
-        )
-        scope.store.add(row)
-        await scope.store.flush()
-        entry.object_type, entry.object_id, entry.object_agency_id = (
-            "CustodyEvent",
-            custody_id,
-            owner,
-        )
-        entry.details = {"evidenceId": str(evidence_id), "action": action.value}
-    return custody_view(row, owner, key)
-
-
 async def evidence_of_cases(
     scope: Scope, case_ids: Sequence[UUID]
 ) -> dict[UUID, list[EvidenceView]]:
@@ -305,24 +233,6 @@ async def _metadata_cases(
         assert grant is not None
         found[row.id] = (row, grant)
     return found
-
-
-async def custody_of_evidence(
-    scope: Scope, items: Sequence[tuple[UUID, UUID]]
-) -> dict[UUID, list[CustodyEventView]]:
-    """Custody entries of (evidence id, case id) pairs the caller has been shown, by item."""
-    grants = {case_id: scope.grants.get(case_id) for _evidence_id, case_id in items}
-    case_keys = await readable_keys(scope, grants)
-    wanted = [evidence_id for evidence_id, case_id in items if grants[case_id]]
-    grouped: dict[UUID, list[CustodyEventView]] = {evidence_id: [] for evidence_id, _ in items}
-    per_item = caps.custody_per_evidence(scope.runtime.settings)
-    for row in await scope.store.custody_by_evidence(wanted, per_item):
-        grant = grants[row.case_id]
-        assert grant is not None
-        grouped[row.evidence_id].append(
-            custody_view(row, grant.owner_agency_id, case_keys[row.case_id])
-        )
-    return grouped
 
 
 async def evidence_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, EvidenceView]:

@@ -39,7 +39,7 @@ INBOX = """query Inbox($first: Int!) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-HIT_CHECK = """query HitCheck($ids: [IdentifierInput!]!) {
+HIT_CHECK = """mutation HitCheck($ids: [IdentifierInput!]!) {
   hitCheck(identifiers: $ids) {
     results { kind hits { agency { code name jurisdiction } caseCount } }
     errors { code field message }

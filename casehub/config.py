@@ -151,7 +151,13 @@ class Settings(BaseSettings):
         default=100_000, ge=1000, description="Longest GraphQL document, in characters."
     )
     allow_get_queries: bool = Field(
-        default=False, description="Serve queries (never mutations) over GET /graphql too."
+        default=False,
+        description=(
+            "Serve queries over GET /graphql too (URL parameters query, variables, "
+            "operationName, extensions), behind the same authentication, rate limits and cost "
+            "limits; a mutation over GET is refused (405). Bearer tokens only, never cookies: "
+            "a page elsewhere cannot make a browser send one, so GET is no CSRF vector."
+        ),
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

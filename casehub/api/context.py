@@ -24,8 +24,9 @@ class Context:
     response: Any = None
 
 
-# The scope a subscription is rendering a batch in. Each operation on a websocket runs in its
-# own task, so concurrent subscriptions of one connection never see each other's scope.
+# The scope a subscription is rendering a batch in, or a query or mutation runs in. Each
+# operation on a websocket runs in its own task, so concurrent operations of one connection
+# never see each other's scope (nor share its session).
 _batch: ContextVar[tuple[Scope, Loaders] | None] = ContextVar("casehub_batch", default=None)
 
 
@@ -33,23 +34,29 @@ class SocketContext(Context):
     """One websocket connection: its principal, set at `connection_init`, and no shared session.
 
     Subscriptions read in a fresh scope per batch and bind it with `bind` while their results
-    are rendered; outside a batch, `scope` is the connection's own scope, used only to
-    authenticate (its session holds no transaction between uses)."""
+    are rendered; a query or mutation binds a scope of its own while it runs. Outside those,
+    `scope` is the connection's own scope, used only to authenticate (its session holds no
+    transaction between uses)."""
 
     def __init__(self, connection_scope: Scope, request: Any, response: Any) -> None:
         self._connection = (connection_scope, Loaders(connection_scope))
         self.request = request
         self.response = response
         self.connection_params: dict[str, object] = {}
+        # What authenticated the socket at connection_init: each query or mutation checks it
+        # again, as each HTTP request does, so a token revoked or expired since acts no more.
+        self.authorization: str | None = None
 
     @property
     def scope(self) -> Scope:  # type: ignore[override]
-        """The scope of the batch being rendered, else the connection's."""
+        """The scope of the batch being rendered or the operation running, else the
+        connection's."""
         return (_batch.get() or self._connection)[0]
 
     @property
     def loaders(self) -> Loaders:  # type: ignore[override]
-        """The loaders of the batch being rendered, else the connection's."""
+        """The loaders of the batch being rendered or the operation running, else the
+        connection's."""
         return (_batch.get() or self._connection)[1]
 
     @property

@@ -22,19 +22,32 @@ class UserError:
     code: ErrorCode = strawberry.field(description="Machine-readable cause.")
     field: list[str] | None = strawberry.field(description="Path of the input field at fault.")
     message: str = strawberry.field(description="Human-readable explanation.")
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="With RATE_LIMITED: whole seconds to wait before retrying; null otherwise.",
+    )
 
 
 def user_error(error: DomainError) -> UserError:
     """The payload form of a domain error."""
-    return UserError(code=error.code, field=error.field, message=error.message)
+    wait = None
+    if isinstance(error, RateLimited):
+        # The extensions build on this module (through the limits' bounds): imported at use.
+        from casehub.api.execution.extensions import retry_after
+
+        wait = retry_after(error.retry_after)
+    return UserError(code=error.code, field=error.field, message=error.message, retry_after=wait)
 
 
-async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """Run a service call; a domain refusal becomes a payload error instead of a result."""
+async def attempt(
+    work: Callable[[], Awaitable[T]], *, raised: tuple[type[DomainError], ...] = ()
+) -> tuple[T | None, list[UserError]]:
+    """Run a service call; a domain refusal becomes a payload error instead of a result,
+    except the `raised` kinds, which stay top-level errors."""
     try:
         return await work(), []
-    except RateLimited:
-        raise  # a top-level error, like every refusal to do any work at all
+    except raised:
+        raise
     except ValidationErrors as error:
         return None, [user_error(each) for each in error.errors[:USER_ERRORS_MAX]]
     except DomainError as error:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from casehub.api.errors import UserError, attempt
+from casehub.domain.errors import DomainError
 
 C = TypeVar("C", bound=type)
 P = TypeVar("P")
@@ -40,10 +41,14 @@ def _result_field(kind: type[Any]) -> str:
 
 
 async def respond(
-    kind: type[P], work: Callable[[], Awaitable[V]], render: Callable[[V], object]
+    kind: type[P],
+    work: Callable[[], Awaitable[V]],
+    render: Callable[[V], object],
+    *,
+    raised: tuple[type[DomainError], ...] = (),
 ) -> P:
     """Run the service call `work` (see `attempt`) and answer a `kind` payload: its result
-    rendered, or null with the refusal's errors."""
-    view, errors = await attempt(work)
+    rendered, or null with the refusal's errors (the `raised` kinds stay top-level errors)."""
+    view, errors = await attempt(work, raised=raised)
     result = None if view is None else render(view)
     return kind(**{_result_field(kind): result, _ERRORS: errors})

@@ -3,11 +3,44 @@ overdue requests and receipt chains."""
 
 from __future__ import annotations
 
+import sys
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
 from casehub.cli import admin, keys, requests, server
+from casehub.cli.errors import options, report
 
-app = typer.Typer(help="casehub: cross-border case sharing over GraphQL.", no_args_is_help=True)
+app = typer.Typer(
+    help="casehub: cross-border case sharing over GraphQL.",
+    no_args_is_help=True,
+    # Errors are reported by main(), one line each; --debug prints the plain traceback.
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"casehub {version('casehub')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of any error.")
+    ] = False,
+) -> None:
+    options.debug = debug
+
+
 app.command()(server.serve)
 app.command("demo")(server.demo_command)
 keys.register(server.keys_app)
@@ -25,5 +58,8 @@ for sub, name in (
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script: every error leaves through report()."""
+    try:
+        app()
+    except Exception as error:
+        sys.exit(report(error))

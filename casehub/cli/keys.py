@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from casehub.cli.common import fail, run
+from casehub.cli.common import JsonFlag, emit, print_json, progress, run, spinner
+from casehub.cli.errors import fail
 from casehub.config import Settings
 from casehub.crypto import KeyringError, activate_version, rotate_keyring
 from casehub.services.cases import identifier_index
@@ -28,6 +29,7 @@ def rotate(
             help="Make the pending version the one new wraps use (second step).",
         ),
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Rotate the root key in two steps, so new versions decrypt before they encrypt.
 
@@ -50,52 +52,55 @@ def rotate(
     except KeyringError as error:
         fail(str(error))
     typer.echo(_RESTART, err=True)
-    typer.echo(str(version))
+    state = "active" if activate else "pending"
+    emit({"version": version, "state": state}, as_json, lambda: str(version))
 
 
 def rewrap(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Wraps per transaction.")
     ] = 500,
+    as_json: JsonFlag = False,
 ) -> None:
     """Rewrap every data key not under the active version, online, in short batches.
 
     Servers keep serving while it runs; interrupted, it can simply be run again. Run it only
-    after every server was restarted following `keys rotate --activate`.
+    after every server was restarted following `keys rotate --activate`. The progress bar
+    goes to stderr; with --json, stdout holds only the result.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("rewrapping"), BarColumn(), MofNCompleteColumn(), transient=False
-    ) as bar:
-        task = bar.add_task("rewrap", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=max(total, done))
+    with progress("rewrapping") as advance:
 
         async def work(runtime: Runtime) -> key_lifecycle.RewrapResult:
             return await key_lifecycle.rewrap(runtime, batch_size=batch_size, progress=advance)
 
         result = run(Settings(), work)
+    if as_json:
+        print_json({"rewrapped": result.rewrapped, "skipped": result.skipped})
     typer.echo(f"rewrapped {result.rewrapped} wrap(s), skipped {result.skipped}", err=True)
     if result.skipped:
-        fail(f"{result.skipped} wrap(s) could not be rewrapped: see `casehub keys status`.")
+        fail(f"{result.skipped} wrap(s) could not be rewrapped — see `casehub keys status`")
 
 
-def status() -> None:
+def status(as_json: JsonFlag = False) -> None:
     """Key versions (active, pending, retired) and how many data-key wraps each holds."""
-    rows = run(Settings(), key_lifecycle.key_status)
-    typer.echo("version\tstate\twraps")
-    for row in rows:
-        if not row.in_keyring:
-            state = "MISSING"
-        elif row.active:
-            state = "active"
-        elif row.pending:
-            state = "pending"
-        else:
-            state = "decrypt-only"
-        typer.echo(f"{row.version}\t{state}\t{row.wraps}")
+    rows = [
+        {"version": row.version, "state": _state(row), "wraps": row.wraps}
+        for row in run(Settings(), key_lifecycle.key_status)
+    ]
+    # Tab-separated, for scripts that predate --json.
+    lines = [
+        "version\tstate\twraps",
+        *(f"{r['version']}\t{r['state']}\t{r['wraps']}" for r in rows),
+    ]
+    emit(rows, as_json, lambda: "\n".join(lines))
+
+
+def _state(row: key_lifecycle.VersionStatus) -> str:
+    if not row.in_keyring:
+        return "MISSING"
+    if row.active:
+        return "active"
+    return "pending" if row.pending else "decrypt-only"
 
 
 def retire(
@@ -114,14 +119,19 @@ def reindex(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Identifiers per transaction.")
     ] = 500,
+    as_json: JsonFlag = False,
 ) -> None:
     """Compute the blind indexes and match tokens of identifiers stored without them (those
-    written before deconfliction existed), online and resumable; new ones get theirs at once."""
+    written before deconfliction existed), online and resumable; new ones get theirs at once.
+    A spinner shows on stderr while it runs; with --json, stdout holds only the result."""
 
     async def work(runtime: Runtime) -> tuple[int, int]:
-        return await identifier_index.index_missing(runtime, batch=batch_size)
+        with spinner("indexing identifiers"):
+            return await identifier_index.index_missing(runtime, batch=batch_size)
 
     indexed, skipped = run(Settings(), work)
+    if as_json:
+        print_json({"indexed": indexed, "skipped": skipped})
     typer.echo(f"indexed {indexed} identifier(s), skipped {skipped}", err=True)
     if skipped:
         typer.echo(

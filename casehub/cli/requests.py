@@ -11,7 +11,8 @@ from uuid import UUID
 
 import typer
 
-from casehub.cli.common import fail, run
+from casehub.cli.common import JsonFlag, emit, print_json, run, table
+from casehub.cli.errors import fail
 from casehub.config import Settings
 from casehub.domain.errors import DomainError, NotFound
 from casehub.services.requests import overdue, receipts
@@ -26,7 +27,7 @@ receipts_app = typer.Typer(
 
 @requests_app.command("overdue")
 def requests_overdue(
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List every request past the deadline of the step it waits on, longest overdue first."""
     from casehub.api.ids import to_global_id
@@ -51,12 +52,6 @@ def requests_overdue(
         }
         for item in found
     ]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo("no overdue cooperation requests")
-        return
     columns = (
         ("REQUEST", "id"),
         ("KIND", "kind"),
@@ -68,12 +63,9 @@ def requests_overdue(
         ("DEADLINE (UTC)", "deadline"),
         ("OVERDUE BY", "overdueBy"),
     )
-    table = [[title for title, _key in columns]]
-    table += [[str(row[key]) for _title, key in columns] for row in rows]
-    widths = [max(len(line[index]) for line in table) for index in range(len(columns))]
-    for line in table:
-        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        typer.echo("  ".join(cells).rstrip())
+    emit(rows, as_json, lambda: table(columns, rows, none="no overdue cooperation requests"))
+    if as_json or not rows:
+        return
     typer.echo(f"{len(rows)} overdue request{'s' if len(rows) != 1 else ''}", err=True)
 
 
@@ -89,7 +81,6 @@ def _request_uuid(text: str) -> UUID:
         return parse_id_of("CooperationRequest", text, ["requestId"])
     except DomainError as error:
         fail(f"{text!r} is not the id of a cooperation request: {error.message}")
-        raise
 
 
 @receipts_app.command("export")
@@ -117,7 +108,6 @@ def receipts_export(
     document = run(Settings(), work)
     if document is None:
         fail(f"no cooperation request with id {request_id}")
-        raise typer.Exit(1)
     text = json.dumps(document, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -140,12 +130,10 @@ def _load_json(source: str, what: str) -> Any:
             raw = Path(source).read_bytes()
     except OSError as error:
         fail(f"cannot read {what} {source}: {error}")
-        raise
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         fail(f"{what} {source} is not JSON")
-        raise
 
 
 @receipts_app.command("verify")
@@ -159,6 +147,7 @@ def receipts_verify(
             "https://HUB/.well-known/casehub-receipts.json.",
         ),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Verify an exported receipt chain offline; exits 1 naming the first bad receipt."""
     from casehub.api.ids import parse_id_of
@@ -177,11 +166,24 @@ def receipts_verify(
         )
     except receipts.ReceiptFileError as error:
         fail(f"{file}: {error}")
-        raise
+    summary = {
+        "ok": result.ok,
+        "request": result.request,
+        "receipts": result.total,
+        "verified": result.checked,
+        "keyIds": list(result.key_ids),
+        "keysFrom": keys if keys is not None else "file",
+    }
     if not result.ok:
+        if as_json:
+            print_json({**summary, "bad": result.bad_label, "reason": result.reason})
         fail(f"{file}: {result.describe()}")
     source = keys if keys is not None else "the file (compare with the hub's published keys)"
-    typer.echo(
-        f"{result.describe()} of request {result.request}; "
-        f"signed with key {', '.join(result.key_ids)} from {source}"
+    emit(
+        summary,
+        as_json,
+        lambda: (
+            f"{result.describe()} of request {result.request}; "
+            f"signed with key {', '.join(result.key_ids)} from {source}"
+        ),
     )

@@ -11,9 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from casehub.cli.common import fail, run, runtime_for
+from casehub.cli.common import (
+    JsonFlag,
+    check_database_url,
+    print_json,
+    run,
+    runtime_for,
+    spinner,
+)
+from casehub.cli.errors import CONFIG, CliError, database_errors, fail
 from casehub.config import Environment, Settings
 from casehub.crypto import add_index_key_if_missing, add_signing_key_if_missing, create_keyring
 from casehub.demo import loader as demo
@@ -41,14 +48,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from casehub.services.health import schema_problem
 
     runtime = runtime_for(settings)
-    problem = asyncio.run(_check_schema(runtime, schema_problem))
+    with database_errors(settings.database_url):
+        problem = asyncio.run(_check_schema(runtime, schema_problem))
     if problem:
         fail(problem)
     try:
         app = create_app(settings, runtime=runtime)
     except StartupError as error:
         fail(str(error))
-        raise
     if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
         typer.echo(
             "warning: FORWARDED_ALLOW_IPS is ignored: name the proxies in "
@@ -100,22 +107,36 @@ def demo_command(
 ) -> None:
     """Create keyring and database if needed, load the demo scenario, print tokens, serve."""
     settings = Settings(env=Environment.DEVELOPMENT)
+    # The keyring first: it makes the default home, .casehub/, where the database goes too.
     if not create_keyring(settings.keyring):
         add_signing_key_if_missing(settings.keyring)
         add_index_key_if_missing(settings.keyring)
-    migrate.upgrade(settings.database_url)
-    tokens = run(settings, lambda runtime: demo.load(runtime))
+    check_database_url(settings.database_url)
+    with database_errors(settings.database_url):
+        migrate.upgrade(settings.database_url)
+
+    async def load(runtime: Runtime) -> dict[str, str]:
+        with spinner("loading the demo data"):
+            return await demo.load(runtime)
+
+    tokens = run(settings, load)
     typer.echo(demo.welcome(tokens, f"http://{host}:{port}/graphql"))
     if serve_after:
         _serve(settings, host, port)
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Migrate the database to the newest schema."""
+def db_upgrade(as_json: JsonFlag = False) -> None:
+    """Migrate the database to the newest schema (a new SQLite file is created, not its
+    directory)."""
     settings = Settings()
-    migrate.upgrade(settings.database_url)
-    typer.echo(f"database at {migrate.head_revision()}", err=True)
+    check_database_url(settings.database_url)
+    with database_errors(settings.database_url):
+        migrate.upgrade(settings.database_url)
+    head = migrate.head_revision()
+    if as_json:
+        print_json({"revision": head})
+    typer.echo(f"database at {head}", err=True)
 
 
 @db_app.command("check")
@@ -123,6 +144,7 @@ def db_check(
     wait: Annotated[
         int, typer.Option(min=0, help="Seconds to keep checking, every 2 s; 0: check once.")
     ] = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """Exit 0 once this release can serve the database (the check `serve` makes), else 1."""
     from casehub.services.health import schema_problem
@@ -130,16 +152,25 @@ def db_check(
     # Kubernetes runs it in an init container, so that new servers wait for the migration Job
     # instead of crash-looping until it has run (deploy/k8s/base/deployment.yaml).
     settings = Settings()
+    check_database_url(settings.database_url)
     deadline = time.monotonic() + wait
     while True:
         try:
-            problem = asyncio.run(_check_schema(runtime_for(settings), schema_problem))
-        except (OSError, SQLAlchemyError):  # the database is not up yet: keep waiting
-            problem = "the database is unreachable"
+            with database_errors(settings.database_url):
+                problem = asyncio.run(_check_schema(runtime_for(settings), schema_problem))
+        except CliError as error:
+            if error.code == CONFIG:  # waiting will not mend the settings or the keyring
+                raise
+            problem = str(error)  # no database yet, or not up yet: keep waiting
         if problem is None:
-            typer.echo(f"database at {migrate.head_revision()} or newer", err=True)
+            head = migrate.head_revision()
+            if as_json:
+                print_json({"ready": True, "revision": head})
+            typer.echo(f"database at {head} or newer", err=True)
             return
         if time.monotonic() >= deadline:
+            if as_json:
+                print_json({"ready": False, "problem": problem})
             fail(problem)
         time.sleep(2)
 

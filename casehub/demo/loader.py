@@ -269,7 +269,7 @@ EXAMPLES = (
     ),
     (
         "Which other agencies hold this wallet? (hit/no-hit; they are told you asked)",
-        '{ hitCheck(identifiers: [{kind: CRYPTO_WALLET, chain: "tron", '
+        'mutation { hitCheck(identifiers: [{kind: CRYPTO_WALLET, chain: "tron", '
         'value: "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}]) '
         "{ results { kind hits { caseCount agency { code name } } } errors { code message } } }",
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -38,19 +39,20 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def secure_sqlite_file(path: Path) -> None:
-    """Make the database file (and its directory, when created here) private to this user.
+    """Make the database file private to this user; FileNotFoundError when its directory
+    does not exist (a mistyped path must not silently become a new, empty database).
 
     SQLite creates a new file 0644 and its -wal and -shm files with the database file's mode:
     any local user could read case titles and references. Creating the file 0600 before
     SQLite opens it (an empty file is a new database to SQLite) keeps all three private;
     files of an older install that are readable by group or others are tightened."""
-    missing = []
-    directory = path.parent
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for created in reversed(missing):
-        created.mkdir(mode=0o700, exist_ok=True)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "The directory of the SQLite database does not exist: create it, or correct "
+            "CASEHUB_DATABASE_URL",
+            str(path.parent),
+        )
     with_sides = [path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)]
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -1,4 +1,5 @@
-"""Rate limiters: one token bucket per key (an API token, a client address), in this process.
+"""Rate limiters: one token bucket per key (an API token, a client address), and the operations
+each API token has running, in this process.
 
 The buckets live in the memory of one server process: with N replicas behind a load balancer
 a caller may get up to N times the configured rate.
@@ -6,10 +7,12 @@ a caller may get up to N times the configured rate.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from uuid import UUID
 
 from casehub.config import Settings
 from casehub.domain.buckets import Bucket, Rate, full, take, wait
@@ -52,12 +55,45 @@ class RateLimiter:
         return delay
 
 
+class Running:
+    """Operations running per API token, in this process, at most `limit` each."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running: dict[UUID, int] = {}
+
+    def take(self, token_id: UUID) -> contextlib.AbstractContextManager[None]:
+        """Take one of the token's places, RATE_LIMITED when it has none left; the block of the
+        returned context manager gives it back when it ends (enter it at once)."""
+        running = self._running.get(token_id, 0)
+        if running >= self.limit:
+            raise RateLimited(
+                f"This token already has {running} operations running; at most {self.limit} "
+                "at once.",
+                1,
+            )
+        self._running[token_id] = running + 1
+        return self._held(token_id)
+
+    @contextlib.contextmanager
+    def _held(self, token_id: UUID) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if left := self._running[token_id] - 1:
+                self._running[token_id] = left
+            else:
+                del self._running[token_id]
+
+
 @dataclass(frozen=True)
 class Limiters:
-    """The limiters of the HTTP gate."""
+    """The limiters of /graphql, shared by HTTP requests and websockets: a token cannot double
+    its allowance by using both."""
 
     calls: RateLimiter  # requests per API token
     failures: RateLimiter  # failed authentications per client address
+    running: Running  # operations running per API token
 
     @classmethod
     def of(cls, settings: Settings, clock: Callable[[], float] = time.monotonic) -> Limiters:
@@ -69,6 +105,7 @@ class Limiters:
             failures=RateLimiter(
                 Rate(settings.auth_failures_per_minute / 60, settings.auth_failure_burst), clock
             ),
+            running=Running(settings.max_concurrent_operations_per_token),
         )
 
 
@@ -81,11 +118,19 @@ async def authenticate(
 ) -> Principal:
     """Bearer authentication behind its limit: an address that failed too often is refused
     (RATE_LIMITED) before its token is even looked up; each new failure counts against it."""
-    key = address or "unknown"  # no address (a unix socket): one shared bucket
-    if delay := limiters.failures.wait(key):
+    if delay := limiters.failures.wait(_address_key(address)):
         raise RateLimited("Too many failed authentications from your address.", delay)
     try:
         return await auth.authenticate(runtime, scope, authorization, address)
     except Unauthenticated:
-        limiters.failures.take(key)
+        count_failure(limiters, address)
         raise
+
+
+def count_failure(limiters: Limiters, address: str | None) -> None:
+    """Count one failed authentication against the address."""
+    limiters.failures.take(_address_key(address))
+
+
+def _address_key(address: str | None) -> str:
+    return address or "unknown"  # no address (a unix socket): one shared bucket

@@ -1,6 +1,7 @@
-"""Deconfliction over HTTP (DESIGN §3): hitCheck tells which agencies hold an identifier and
-nothing else, tells the holders who asked, is limited and audited; `cases(filter: {identifier})`
-searches one's readable cases through blind indexes; shredding removes the digests."""
+"""Deconfliction over HTTP (DESIGN §3): the hitCheck mutation tells which agencies hold an
+identifier and nothing else, tells the holders who asked, is limited and audited (as the
+deprecated hitCheck query still does); `cases(filter: {identifier})` searches one's readable
+cases through blind indexes; shredding removes the digests."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from uuid import UUID
 
 import httpx
 import pytest
+from graphql import graphql_sync
 from sqlalchemy import text
 
 from casehub.api.ids import parse_global_id
+from casehub.api.schema import build_schema
 from casehub.app import create_app
 from casehub.config import Settings
 from casehub.services.cases import identifier_index
@@ -28,9 +31,12 @@ from tests.support import nothing_written
 if TYPE_CHECKING:
     from tests.api.conftest import Api
 
-HIT_CHECK = """query($ids: [IdentifierInput!]!) { hitCheck(identifiers: $ids) {
+CHECKED = """hitCheck(identifiers: $ids) {
   results { kind hits { caseCount agency { code name jurisdiction } } }
-  errors { code field message } } }"""
+  errors { code field message retryAfter } }"""
+HIT_CHECK = f"mutation($ids: [IdentifierInput!]!) {{ {CHECKED} }}"
+# Deprecated: the same check as a query, kept one release for the clients that send it.
+HIT_CHECK_QUERY = f"query($ids: [IdentifierInput!]!) {{ {CHECKED} }}"
 NOTICES = """{ hitNotices(first: 10) { edges { node {
   seq identifierKind askingAgency { code } cases { id title } } } } }"""
 SEARCH = """query($identifier: IdentifierInput!) { cases(filter: {identifier: $identifier}) {
@@ -74,8 +80,10 @@ async def subject(
     return subject_id
 
 
-async def check(gql: GraphQL, token: str, *identifiers: dict[str, Any]) -> dict[str, Any]:
-    body = await gql(token, HIT_CHECK, {"ids": list(identifiers)})
+async def check(
+    gql: GraphQL, token: str, *identifiers: dict[str, Any], document: str = HIT_CHECK
+) -> dict[str, Any]:
+    body = await gql(token, document, {"ids": list(identifiers)})
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["hitCheck"]
     return payload
@@ -313,31 +321,107 @@ async def limited(
         yield GraphQL(http), now
 
 
-async def test_the_allowance_refuses_with_rate_limited_until_the_window_passes(
-    api, runtime, limited
+async def test_the_allowance_refuses_in_the_payload_until_the_window_passes(
+    api, gql, runtime, limited
 ):
-    gql, now = limited
-    asker = await api.agency("MYC")
-    assert (await check(gql, asker.token, handle("a"), handle("b")))["errors"] == []
+    limited_gql, now = limited
+    holder, asker = await api.agency("MYP"), await api.agency("MYC")
+    held = fresh("held")
+    case = await api.open_case(holder.token)
+    await subject(api, holder.token, case["id"], handle(held))
+    assert (await check(limited_gql, asker.token, handle("a"), handle("b")))["errors"] == []
 
     async with nothing_written(runtime):
-        body = await gql(asker.token, HIT_CHECK, {"ids": [handle("c"), handle("d")]})
+        refused = await check(limited_gql, asker.token, handle(held), handle("d"))
 
-    assert body["data"] is None
-    [error] = body["errors"]
-    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert refused["results"] is None
+    [error] = refused["errors"]
+    assert (error["code"], error["field"], error["retryAfter"]) == ("RATE_LIMITED", None, 60)
     assert "retry in 60 s" in error["message"]
-    assert (await check(gql, asker.token, handle("c")))["errors"] == []  # 3 of 3 used
+    assert await notices(gql, holder.token) == []
+    # The refused check spent nothing: one identifier still fits, and notifies once.
+    found = await check(limited_gql, asker.token, handle(held))
+    assert (found["errors"], len(found["results"][0]["hits"])) == ([], 1)
+    assert len(await notices(gql, holder.token)) == 1
+    too_many = await check(limited_gql, asker.token, handle("e"))
+    assert [error["code"] for error in too_many["errors"]] == ["RATE_LIMITED"]
 
     now[0] += timedelta(seconds=61)
-    assert (await check(gql, asker.token, handle("d"), handle("e")))["errors"] == []
+    assert (await check(limited_gql, asker.token, handle("d"), handle("e")))["errors"] == []
     outcomes = await sql(
         runtime,
         "SELECT outcome FROM audit_event WHERE action = 'hit.check' AND actor_agency_id = :a "
         "ORDER BY seq",
         a=stored(runtime, asker.id),
     )
-    assert [row[0] for row in outcomes] == ["OK", "RATE_LIMITED", "OK", "OK"]
+    assert [row[0] for row in outcomes] == ["OK", "RATE_LIMITED", "OK", "RATE_LIMITED", "OK"]
+
+
+async def test_the_deprecated_query_keeps_its_top_level_rate_limit(api, runtime, limited):
+    gql, _now = limited
+    asker = await api.agency("MYC")
+    assert (await check(gql, asker.token, handle("a"), handle("b")))["errors"] == []
+
+    async with nothing_written(runtime):
+        body = await gql(asker.token, HIT_CHECK_QUERY, {"ids": [handle("c"), handle("d")]})
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 60}
+    assert "retry in 60 s" in error["message"]
+    assert (await check(gql, asker.token, handle("c"), document=HIT_CHECK_QUERY))["errors"] == []
+
+
+async def test_the_deprecated_query_answers_as_the_mutation_and_notifies_too(api, gql, number):
+    holder, asker = await api.agency("MYP"), await api.agency("MYC")
+    case = await api.open_case(holder.token)
+    await subject(api, holder.token, case["id"], phone(number[0]))
+
+    asked = await check(gql, asker.token, phone(number[1]), document=HIT_CHECK_QUERY)
+    changed = await check(gql, asker.token, phone(number[1]))
+
+    assert asked == changed
+    assert [hit["agency"]["code"] for hit in changed["results"][0]["hits"]] == [holder.code]
+    assert len(await notices(gql, holder.token)) == 2
+
+
+async def test_each_call_of_the_mutation_is_a_new_check(api, gql, runtime, number):
+    """The point of a mutation: a client sends it on purpose, and each one notifies and is
+    audited (a cache refetching a query would have notified the holders behind the user's back)."""
+    holder, asker = await api.agency("MYP"), await api.agency("MYC")
+    case = await api.open_case(holder.token)
+    await subject(api, holder.token, case["id"], phone(number[0]))
+
+    first = await check(gql, asker.token, phone(number[1]))
+    again = await check(gql, asker.token, phone(number[1]))
+
+    assert first == again
+    assert [notice["askingAgency"] for notice in await notices(gql, holder.token)] == [
+        {"code": asker.code}
+    ] * 2
+    [(count,)] = await sql(
+        runtime,
+        "SELECT count(*) FROM audit_event WHERE action = 'hit.check' AND actor_agency_id = :a",
+        a=stored(runtime, asker.id),
+    )
+    assert count == 2
+
+
+def test_introspection_marks_the_query_deprecated_and_names_the_mutation() -> None:
+    schema = build_schema(development=True)._schema
+    found = graphql_sync(
+        schema,
+        """{ query: __type(name: "Query") { fields(includeDeprecated: true) {
+          name isDeprecated deprecationReason } }
+          mutation: __type(name: "Mutation") { fields { name isDeprecated } } }""",
+    )
+    assert found.errors is None, found.errors
+    assert found.data is not None
+    [query] = [f for f in found.data["query"]["fields"] if f["name"] == "hitCheck"]
+    [mutation] = [f for f in found.data["mutation"]["fields"] if f["name"] == "hitCheck"]
+    assert query["isDeprecated"] is True
+    assert query["deprecationReason"].startswith("Use Mutation.hitCheck")
+    assert mutation["isDeprecated"] is False
 
 
 async def test_the_same_value_has_per_agency_blind_indexes_and_one_match_token(

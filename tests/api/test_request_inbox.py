@@ -285,18 +285,6 @@ async def test_at_most_ten_subscriptions_per_connection(world, app):
     assert MAX_SUBSCRIPTIONS_PER_CONNECTION == 10
 
 
-async def test_queries_and_mutations_are_not_served_over_the_websocket(world, app):
-    police = await world.agency("POL", "MY")
-    async with socket(app) as sock:
-        await sock.init({"token": police.token})
-        await sock.send(
-            {"id": "q", "type": "subscribe", "payload": {"query": "{ viewer { agency { code } } }"}}
-        )
-        refused = await sock.receive()
-        assert (refused["type"], refused["id"]) == ("error", "q"), refused
-        assert "POST /graphql" in refused["payload"][0]["message"]
-
-
 async def test_subscribing_spends_the_token_bucket_http_requests_spend(world, settings, runtime):
     """Issue 11 item 9: 300 subscribe/complete cycles went through in 5.5 s on one connection.
     Each `subscribe` now draws from the token's bucket: on a clock that never refills it, the

@@ -88,8 +88,8 @@ class Socket:
 
 
 @asynccontextmanager
-async def socket(app: ASGIApp) -> AsyncIterator[Socket]:
-    """A websocket to the app, speaking graphql-transport-ws."""
+async def socket(app: ASGIApp, headers: dict[str, str] | None = None) -> AsyncIterator[Socket]:
+    """A websocket to the app, speaking graphql-transport-ws (`headers` on its upgrade)."""
     transport = ASGIWebSocketTransport(app=app)
     ws: AsyncWebSocketSession
     async with (
@@ -99,6 +99,7 @@ async def socket(app: ASGIApp) -> AsyncIterator[Socket]:
             client,
             subprotocols=["graphql-transport-ws"],
             keepalive_ping_interval_seconds=None,
+            headers=headers or {},
         ) as ws,
     ):
         yield Socket(ws)

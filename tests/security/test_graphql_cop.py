@@ -171,8 +171,8 @@ PROBES = [
     Probe(
         "Mutation is allowed over GET (possible CSRF)",
         get("mutation {__typename}"),
-        400,
-        "BAD_REQUEST",
+        405,
+        "METHOD_NOT_ALLOWED",
         Reach.TOKEN,
         settings={"allow_get_queries": True},
     ),

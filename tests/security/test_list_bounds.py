@@ -400,7 +400,7 @@ async def test_a_hit_notice_names_at_most_20_of_the_holders_cases(
     wallet = {"kind": "EMAIL", "value": "shared@example.org"}
     add = """mutation($c: ID!, $i: [IdentifierInput!]!) { addSubject(input: {caseId: $c,
       kind: PERSON, displayName: "P", identifiers: $i}) { errors { code } } }"""
-    check = """query($i: [IdentifierInput!]!) { hitCheck(identifiers: $i)
+    check = """mutation($i: [IdentifierInput!]!) { hitCheck(identifiers: $i)
       { results { hits { caseCount } } errors { code } } }"""
     notices = "{ hitNotices(first: 5) { edges { node { cases { id } } } } }"
     # 43 calls with one token: past the default burst of 40.

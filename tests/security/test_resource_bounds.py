@@ -38,9 +38,10 @@ if TYPE_CHECKING:
     from tests.conftest import SqlCounter
 
 HIT_CHECK = (
-    "query($i: [IdentifierInput!]!) { hitCheck(identifiers: $i) { results { kind } "
+    "mutation($i: [IdentifierInput!]!) { hitCheck(identifiers: $i) { results { kind } "
     "errors { code } } }"
 )
+HIT_CHECK_QUERY = HIT_CHECK.replace("mutation(", "query(", 1)  # deprecated, bounded alike
 ADD_SUBJECT = (
     "mutation($i: AddSubjectInput!) { addSubject(input: $i) { subject { id } errors { code } } }"
 )
@@ -136,6 +137,12 @@ async def test_multipart_keeps_the_upload_limit(runtime: Runtime, token: str) ->
         pytest.param(
             HIT_CHECK, {"i": [PHONE] * (HIT_CHECK_MAX + 1)}, HIT_CHECK_MAX, id="hitCheck-51"
         ),
+        pytest.param(
+            HIT_CHECK_QUERY,
+            {"i": [PHONE] * (HIT_CHECK_MAX + 1)},
+            HIT_CHECK_MAX,
+            id="hitCheck-query-51",
+        ),
         pytest.param(NODES, {"ids": [MISSING] * 4000}, 100, id="nodes-4000"),
         pytest.param(NODES, {"ids": [MISSING] * 101}, 100, id="nodes-101"),
         pytest.param(
@@ -184,11 +191,18 @@ async def test_long_list_in_the_variables_is_refused_before_coercion(
     ("query", "maximum"),
     [
         pytest.param(
-            "{ hitCheck(identifiers: ["
+            "mutation { hitCheck(identifiers: ["
             + ", ".join([LITERAL_PHONE] * 51)
             + "]) { errors { code } } }",
             50,
             id="hitCheck",
+        ),
+        pytest.param(
+            "{ hitCheck(identifiers: ["
+            + ", ".join([LITERAL_PHONE] * 51)
+            + "]) { errors { code } } }",
+            50,
+            id="hitCheck-query",
         ),
         pytest.param(
             "{ nodes(ids: [" + ", ".join([f'"{MISSING}"'] * 101) + "]) { id } }", 100, id="nodes"

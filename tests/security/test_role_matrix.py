@@ -77,6 +77,7 @@ MUTATION_TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "addEvidence": (NO, OK, NO, NO, NO),
     "recordCustodyEvent": (NO, OK, NO, NO, NO),
     "setSubjectMatchable": (NO, OK, NO, NO, NO),
+    "hitCheck": (NO, OK, OK, NO, NO),
     "shareCase": (NO, NO, NO, OK, NO),
     "revokeShare": (NO, NO, NO, OK, NO),
     "shredCase": (NO, NO, NO, OK, NO),
@@ -347,6 +348,11 @@ async def _matchable(w: RoleWorld) -> Target:
     return Target({"subjectId": subject, "matchable": False}, [subject])
 
 
+async def _hit_check(w: RoleWorld) -> Target:
+    # The partner's phone: an allowed check writes the check and the partner's notice.
+    return Target({"identifiers": [{"kind": "PHONE", "value": PARTNER_PHONE}]}, [])
+
+
 async def _share(w: RoleWorld) -> Target:
     case_id = await _case(w)
     return Target({"caseId": case_id, "agencyId": w.partner.id, "scope": "METADATA"}, [case_id])
@@ -402,6 +408,7 @@ TARGETS: dict[str, Setup] = {
     "addEvidence": _add_evidence,
     "recordCustodyEvent": _custody,
     "setSubjectMatchable": _matchable,
+    "hitCheck": _hit_check,
     "shareCase": _share,
     "revokeShare": _revoke,
     "shredCase": _shred,
@@ -451,12 +458,19 @@ async def _snapshot(w: RoleWorld, ids: list[str]) -> list[Any]:
     return found
 
 
-def _mutation(name: str) -> str:
+def _mutation(name: str, target: Target) -> tuple[str, dict[str, Any]]:
+    """The document and variables: the target's data as `input`, or as the arguments
+    themselves for a mutation without one (hitCheck)."""
     assert SCHEMA.mutation_type is not None
     spec = SCHEMA.mutation_type.fields[name]
-    input_type = getattr(spec.args["input"].type, "of_type", spec.args["input"].type).name
+    variables = {"input": target.data} if "input" in spec.args else target.data
+    declared = ", ".join(f"${arg}: {spec.args[arg].type}" for arg in variables)
+    passed = ", ".join(f"{arg}: ${arg}" for arg in variables)
     payload = getattr(spec.type, "of_type", spec.type).name
-    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection(payload)} }} }}"
+    return (
+        f"mutation({declared}) {{ {name}({passed}) {{ {selection(payload)} }} }}",
+        variables,
+    )
 
 
 def _no_protected(w: RoleWorld, body: Any) -> None:
@@ -469,7 +483,7 @@ def _cells(table: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
     return [(name, role) for name in table for role in ROLE_NAMES]
 
 
-# hitCheck answers in a payload with `errors` (it notifies holders and spends an allowance).
+# The deprecated hitCheck query answers in a payload with `errors`, as the mutation does.
 PAYLOAD_READS = {"hitCheck"}
 
 
@@ -506,7 +520,7 @@ async def test_mutations(role_world: RoleWorld, name: str, role: str) -> None:
             w.shared[name] = await TARGETS[name](w)
         target = w.shared[name]
     counts, snapshot = await _counts(w.runtime), await _snapshot(w, target.ids)
-    body = await w.gql(w.owner.tokens[role], _mutation(name), {"input": target.data})
+    body = await w.gql(w.owner.tokens[role], *_mutation(name, target))
     assert "errors" not in body, body
     payload = body["data"][name]
     changed = (await _counts(w.runtime), await _snapshot(w, target.ids)) != (counts, snapshot)

@@ -1,4 +1,4 @@
-"""Root query fields of deconfliction: `hitCheck`, `hitNotices`."""
+"""Root query fields of deconfliction: `hitNotices`, and `hitCheck` (deprecated)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import strawberry
 
 from casehub.api.cases.inputs import IdentifierInput
 from casehub.api.context import Info
-from casehub.api.deconfliction.types import HitCheckPayload, HitNotice, HitResult
+from casehub.api.deconfliction import checking
+from casehub.api.deconfliction.types import HitCheckPayload, HitNotice
 from casehub.api.ids import parse_cursor
-from casehub.api.payloads import respond
 from casehub.api.relay import Connection, page
 from casehub.services.deconfliction import hits as deconfliction
 
@@ -24,16 +24,14 @@ class DeconflictionQuery:
             "RED cases match only where their owner marked them matchable. Limited to "
             "CASEHUB_HIT_CHECK_PER_MINUTE identifiers a minute per agency (RATE_LIMITED, a "
             "top-level error with `retryAfter`); every check is audited."
-        )
+        ),
+        deprecation_reason=(
+            "Use Mutation.hitCheck: a check notifies the holders, so it is a change. Removed in "
+            "the release after 0.1.0."
+        ),
     )
     async def hit_check(self, info: Info, identifiers: list[IdentifierInput]) -> HitCheckPayload:
-        return await respond(
-            HitCheckPayload,
-            lambda: deconfliction.hit_check(
-                info.context.scope, identifiers=[item.to_domain() for item in identifiers]
-            ),
-            lambda found: [HitResult.of(view) for view in found],
-        )
+        return await checking.hit_check(info, identifiers, raised=checking.QUERY_RAISES)
 
     @strawberry.field(
         description="Hit notices sent to your agency, newest first (any agency role)."

@@ -202,24 +202,21 @@ class Validation(ValidationCache):
 
 
 class Transports(SchemaExtension):
-    """Each operation on its transport: subscriptions over the websocket (graphql-transport-ws),
-    queries and mutations over HTTP POST (so each runs in a request's own session)."""
+    """Each operation on a transport that serves it: queries and mutations over HTTP and over
+    the websocket (graphql-transport-ws; each runs in a session of its own either way, see
+    casehub.api.http.once), subscriptions over the websocket only. Uploads stay HTTP-only: a
+    websocket message is JSON, and a file sent as a JSON value is refused where it is read."""
 
     def on_validate(self) -> Iterator[None]:
         # After Validation (later in the list), which sets the errors; appended before yielding.
         context = self.execution_context
         over_socket = isinstance(context.context, SocketContext)
-        subscription = context.operation_type is OperationType.SUBSCRIPTION
-        message = None
-        if over_socket and not subscription:
-            message = "The websocket serves subscriptions only: send this with POST /graphql."
-        elif subscription and not over_socket:
-            message = (
+        if context.operation_type is OperationType.SUBSCRIPTION and not over_socket:
+            error = GraphQLError(
                 "Subscriptions are served over a websocket at /graphql with the "
-                "graphql-transport-ws protocol."
+                "graphql-transport-ws protocol.",
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
             )
-        if message:
-            error = GraphQLError(message, extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
             context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
         yield
 

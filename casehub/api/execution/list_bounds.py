@@ -48,6 +48,7 @@ NODES = "Query.nodes.ids"  # bounded by the page size, which the settings choose
 # the generic bound: the same maxima the services check after coercion.
 BOUNDS: dict[str, int] = {
     "Query.hitCheck.identifiers": HIT_CHECK_MAX,
+    "Mutation.hitCheck.identifiers": HIT_CHECK_MAX,
     "AddSubjectInput.identifiers": IDENTIFIERS_MAX,
     "CreateCooperationRequestInput.evidenceIds": EVIDENCE_MAX,
     "FulfilCooperationRequestInput.evidenceIds": EVIDENCE_MAX,

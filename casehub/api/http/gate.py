@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
-from uuid import UUID
 
 import orjson
 from starlette.responses import HTMLResponse
@@ -94,10 +93,6 @@ class Gate:
         # a limit of its own, far below the upload limit (multipart bodies are streamed).
         self.json_limit = min(runtime.settings.max_json_bytes, self.limit)
         self.get_queries = runtime.settings.allow_get_queries
-        # Operations running per token in this process: with the time budget, what bounds the
-        # CPU one token can hold (concurrent operations times budget).
-        self.max_running = runtime.settings.max_concurrent_operations_per_token
-        self.running: dict[UUID, int] = {}
         self.ide = ide  # (page, its content security policy), in development only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -185,27 +180,21 @@ class Gate:
             if delay := self.limiters.calls.take(str(principal.token_id)):
                 self.metrics.rate_limited.labels(metrics.CALLS).inc()
                 raise rate_limited("Too many requests with this token.", delay)
-            running = self.running.get(principal.token_id, 0)
-            if running >= self.max_running:
-                self.metrics.rate_limited.labels(metrics.CALLS).inc()
-                raise rate_limited(
-                    f"This token already has {running} operations running; at most "
-                    f"{self.max_running} at once.",
-                    1,
-                )
             request_scope.principal = principal
             scope[SCOPE_KEY] = request_scope
-            self.running[principal.token_id] = running + 1
+            # Operations running per token (HTTP and websocket alike): with the time budget,
+            # what bounds the CPU one token can hold (concurrent operations times budget).
             try:
-                await self.app(scope, _limited(receive, limit), send)
+                held = self.limiters.running.take(principal.token_id)
+            except RateLimited as refused:
+                self.metrics.rate_limited.labels(metrics.CALLS).inc()
+                raise rate_limited(refused.message, refused.retry_after) from None
+            try:
+                with held:
+                    await self.app(scope, _limited(receive, limit), send)
             except BodyTooLarge:
                 if not exchange.status:  # nothing sent yet: it can still be a 413
                     raise too_large(limit, limit == self.json_limit) from None
-            finally:
-                if left := self.running[principal.token_id] - 1:
-                    self.running[principal.token_id] = left
-                else:
-                    del self.running[principal.token_id]
 
 
 def _wants_ide(scope: Scope) -> bool:

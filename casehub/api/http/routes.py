@@ -1,5 +1,6 @@
 """HTTP routes: /graphql (casehub.api.http.view) behind its access log
-(casehub.api.http.access_log) and gate (casehub.api.http.gate), and the health route."""
+(casehub.api.http.access_log), content negotiation (casehub.api.http.negotiation) and gate
+(casehub.api.http.gate), and the health route."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from casehub.api.http.failsafe import Failsafe
 from casehub.api.http.gate import Gate
 from casehub.api.http.headers import ide_policy
 from casehub.api.http.metrics import Metrics
+from casehub.api.http.negotiation import Negotiation
 from casehub.api.http.view import GraphQLView
 from casehub.api.http.websocket import Sockets
 from casehub.services.ratelimit import Limiters
@@ -45,7 +47,8 @@ def graphql_app(
     )
     page = view.graphql_ide_html
     ide = (page, ide_policy(page)) if settings.is_development else None
-    return AccessLog(Failsafe(Gate(view, runtime, limiters, metrics, ide)), metrics, spans)
+    gated = Failsafe(Gate(view, runtime, limiters, metrics, ide))
+    return AccessLog(Negotiation(gated), metrics, spans)
 
 
 async def healthz(_request: Request) -> Response:

@@ -4,38 +4,43 @@ casehub.api.http.websocket's."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, cast
 
 import orjson
-from cross_web import HTTPException
-from graphql import GraphQLError
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from casehub.api.context import Context, SocketContext
-from casehub.api.execution.extensions import masked
 from casehub.api.http.access_log import EXCHANGE
+from casehub.api.http.answers import (
+    OPERATION_TIMEOUT,
+    RESPONSE_TOO_LARGE,
+    coded,
+    too_large,
+    within_budget,
+)
 from casehub.api.http.gate import SCOPE_KEY, error_body
+from casehub.api.http.negotiation import GRAPHQL_RESPONSE_JSON, of_request
 from casehub.api.http.websocket import Sockets, TextWebSocketAdapter, TransportWSHandler
 from casehub.api.loaders import Loaders
 from casehub.services.runtime import Scope as RequestScope
 
-OPERATION_TIMEOUT = "OPERATION_TIMEOUT"
-RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
-
 
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with casehub's context, JSON encoder and JSON error bodies; over
-    websockets, graphql-transport-ws only, authenticated by the connection_init payload."""
+    websockets, graphql-transport-ws only (casehub.api.http.websocket)."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
     websocket_adapter_class = TextWebSocketAdapter
@@ -62,9 +67,13 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            scope[EXCHANGE].outcome = "BAD_REQUEST"
+            # 405: a mutation sent with GET (execute_single); the rest are malformed requests.
+            code = "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
+            scope[EXCHANGE].outcome = code
             response = JSONResponse(
-                error_body(error.reason, "BAD_REQUEST"), status_code=error.status_code
+                error_body(error.reason, code),
+                status_code=error.status_code,
+                headers={"allow": "POST"} if error.status_code == 405 else None,
             )
         except StarletteHTTPException as error:
             # e.g. a malformed multipart body, refused by Starlette's form parser
@@ -76,18 +85,7 @@ class GraphQLView(GraphQL[Context, None]):
         if len(built) > self.max_response:
             # Built, but not sent: the caller learns why and can ask for less.
             scope[EXCHANGE].outcome = RESPONSE_TOO_LARGE
-            response = JSONResponse(
-                {
-                    "data": None,
-                    **error_body(
-                        f"The answer would take {len(built)} bytes, more than the "
-                        f"{self.max_response} allowed: ask for fewer objects or fields.",
-                        RESPONSE_TOO_LARGE,
-                        limit="responseBytes",
-                        max=self.max_response,
-                    ),
-                }
-            )
+            response = JSONResponse(too_large(len(built), self.max_response))
         await response(scope, receive, send)
 
     async def execute_single(
@@ -99,34 +97,24 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Run the operation within the time budget; past it, cancel it (its session, closed
-        by the gate without a commit, rolls back what it had not committed) and answer
-        OPERATION_TIMEOUT. The executor yields to the event loop every few milliseconds
-        (casehub.api.execution.fast_path), so the budget fires on CPU-bound work too."""
-        budget = asyncio.timeout(self.budget)
-        try:
-            async with budget:
-                return await super().execute_single(
-                    request, request_adapter, sub_response, context, root_value, request_data
-                )
-        except TimeoutError:
-            if not budget.expired():
-                raise  # not ours: a timeout inside the operation
-        await context.loaders.settle()
-        return ExecutionResult(
-            data=None,
-            errors=[
-                GraphQLError(
-                    f"The operation ran past its time budget of {self.budget:g} s and was "
-                    "cancelled; nothing it had not committed was written. Ask for less.",
-                    extensions={
-                        "code": OPERATION_TIMEOUT,
-                        "limit": "timeBudget",
-                        "max": self.budget,
-                    },
-                )
-            ],
+        """Run the operation within the time budget (see `within_budget`; the gate closes
+        its session)."""
+        operation = super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
         )
+        try:
+            return await within_budget(self.budget, operation, context.loaders)
+        except HTTPException as error:
+            refused = error.__cause__
+            if (
+                isinstance(refused, InvalidOperationTypeError)
+                and refused.operation_type is OperationType.MUTATION
+            ):
+                # GraphQL over HTTP: a mutation over GET is 405, whatever the media type.
+                raise HTTPException(
+                    405, "Send mutations with POST: GET serves queries only."
+                ) from None
+            raise
 
     def parse_json(self, data: str | bytes) -> Any:
         """One JSON object per request: invalid JSON or UTF-8, arrays (batches) are refused."""
@@ -160,16 +148,58 @@ class GraphQLView(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        # An error raised by an extension's hook skips the error policy (strawberry catches it
-        # outside the operation): it has no code. Mask it here rather than show its message.
-        request_id = request.scope[SCOPE_KEY].request_id
-        result.errors = [
-            error if (error.extensions or {}).get("code") else masked(error, request_id)
-            for error in result.errors or []
-        ] or None
+        result.errors = coded(result.errors, request.scope[SCOPE_KEY].request_id)
         if result.errors:
             request.scope[EXCHANGE].outcome = (result.errors[0].extensions or {})["code"]
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        if of_request(request.scope) == GRAPHQL_RESPONSE_JSON and _not_started(result):
+            del response["data"]  # a request error: no data entry, and so a 4xx (create_response)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """GraphQL over HTTP's status codes: an answer without a data entry (only a request
+        error under graphql-response+json has none) is 400, or 500 where the server failed;
+        an operation that ran is 200, field errors or not. JSON answers keep their 200."""
+        if isinstance(response_data, dict) and "data" not in response_data:
+            codes = [_code(error) for error in response_data.get("errors") or []]
+            sub_response.status_code = 500 if "INTERNAL" in codes else 400
+        return super().create_response(response_data, sub_response)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        """strawberry's reading of the request (body or URL), which checks the type of every
+        parameter but operationName."""
+        data = await super().parse_http_body(request)
+        assert isinstance(data, GraphQLRequestData)  # batches are refused by parse_json
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        return data
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Without an IDE (production), a GET without a query is a request that lacks one (400).
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _not_started(result: ExecutionResult) -> bool:
+    """Whether the operation never ran: a parse, validation, limit or variable error (a field
+    error has a path; the time budget's error is of an operation that ran)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(
+            error.path is None and (error.extensions or {}).get("code") != OPERATION_TIMEOUT
+            for error in result.errors or []
+        )
+    )
+
+
+def _code(error: object) -> object:
+    return error.get("extensions", {}).get("code") if isinstance(error, dict) else None

@@ -1,6 +1,9 @@
-"""The websocket side of /graphql: graphql-transport-ws only, authenticated by the
-connection_init payload, a few sockets per token and one call from the token's bucket per
-subscription."""
+"""The websocket side of /graphql: graphql-transport-ws only, authenticated by the bearer token
+of the upgrade request or of connection_init, a few sockets per token and one call from the
+token's bucket per `subscribe`; queries and mutations run as over HTTP (casehub.api.http.once).
+
+A websocket is authenticated by a bearer token alone, never by a cookie: a page elsewhere
+cannot make a browser open one with the user's credentials, so it needs no CSRF preflight."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from typing import Protocol, cast
 from uuid import UUID
 
 import orjson
-from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
@@ -25,36 +27,42 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from casehub.api.context import Context, SocketContext
-from casehub.api.execution.extensions import retry_after
+from casehub.api.execution.limits import QueryLimits
 from casehub.api.http import metrics
 from casehub.api.http.access_log import EXCHANGE, Exchange
 from casehub.api.http.metrics import Metrics
+from casehub.api.http.once import refusal, runs_once, serve_once
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import feeds as inbox
 from casehub.services import ratelimit
+from casehub.services.audit import trail as audit
 from casehub.services.ratelimit import Limiters
 from casehub.services.runtime import Runtime, open_scope
 from casehub.services.runtime import Scope as RequestScope
 
-CLOSE_UNAUTHORIZED = 4401  # connection_init without a valid token (4403: no agency role)
+CLOSE_UNAUTHORIZED = 4401  # no valid token, or two different ones (4403: no agency role)
 CLOSE_RATE_LIMITED = 4429  # too many failed authentications, or sockets open with the token
 
 
 class Sockets:
     """Who may hold a websocket of this process: connection_init authenticates, and each
-    token holds a few sockets at most."""
+    token holds a few sockets at most; the limits its queries and mutations run within."""
 
     def __init__(self, runtime: Runtime, limiters: Limiters, metrics: Metrics) -> None:
         self.runtime = runtime
-        self.limiters = limiters
+        self.limiters = limiters  # the HTTP gate's: one allowance per token, whatever the transport
         self.metrics = metrics
-        self.max_per_token = runtime.settings.max_websockets_per_token
+        settings = runtime.settings
+        self.max_per_token = settings.max_websockets_per_token
         self.open: dict[UUID, int] = {}  # open websockets per token, in this process
+        self.query_limits = QueryLimits.of(settings)
+        self.budget = settings.operation_time_budget_seconds
+        self.max_response = settings.max_response_bytes
 
     @contextlib.asynccontextmanager
     async def connection(self, websocket: WebSocket) -> AsyncIterator[RequestScope]:
-        """The connection's scope, which only authenticates; each subscription reads in
-        scopes of its own."""
+        """The connection's scope, which only authenticates; each operation reads in scopes
+        of its own."""
         async with open_scope(self.runtime) as connection_scope:
             connection_scope.request_id = websocket.scope[EXCHANGE].request_id
             try:
@@ -68,20 +76,26 @@ class Sockets:
                         del self.open[principal.token_id]
 
     async def admit(self, context: SocketContext) -> None:
-        """Authenticate connection_init and count the socket: no valid token closes with 4401,
-        a token without an agency role with 4403, one holding too many sockets with 4429."""
+        """Authenticate the socket at connection_init, by the upgrade request's Authorization
+        header or the connection_init payload, and count it: no valid token (or two different
+        ones) closes with 4401, a token without an agency role with 4403, one holding too many
+        sockets with 4429."""
         client = context.request.client
+        address = client.host if client else None
+        upgrade = context.request.headers.get("authorization")
+        offered = connection_authorization(context.connection_params)
         try:
             principal = await ratelimit.authenticate(
-                self.runtime,
-                self.limiters,
-                context.scope,
-                connection_authorization(context.connection_params),
-                client.host if client else None,
+                self.runtime, self.limiters, context.scope, upgrade or offered, address
             )
         except RateLimited:
             self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
             raise
+        if upgrade and offered and _credentials(upgrade) != _credentials(offered):
+            # Which token would act is unclear: refused like any failed authentication.
+            ratelimit.count_failure(self.limiters, address)
+            await audit.record_auth_failure(self.runtime, "conflicting", address)
+            raise Unauthenticated
         exchange: Exchange = context.request.scope[EXCHANGE]
         exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
         if not inbox.may_follow(principal):
@@ -97,6 +111,7 @@ class Sockets:
             )
         self.open[principal.token_id] = open_now + 1
         context.scope.principal = principal
+        context.authorization = upgrade or offered
 
 
 class SocketView(Protocol):
@@ -116,27 +131,47 @@ def connection_authorization(params: dict[str, object]) -> str | None:
     return f"Bearer {token}" if isinstance(token, str) else None
 
 
+def _credentials(authorization: str) -> tuple[str, str]:
+    # What authentication reads of an Authorization value: the scheme (any case) and the token.
+    scheme, _, token = authorization.strip().partition(" ")
+    return scheme.lower(), token.strip()
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages travel in text frames (the view's encoder makes bytes)."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        await self.send_encoded(orjson.dumps(message))
+
+    async def send_encoded(self, message: bytes) -> None:
+        """Send a message already encoded as JSON."""
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(message.decode())
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate
-    and with 4429 when its address failed too often or its token holds too many sockets."""
+    and with 4429 when its address failed too often or its token holds too many sockets;
+    queries and mutations run once each as over HTTP (casehub.api.http.once)."""
+
+    @property
+    def sockets(self) -> Sockets:
+        """The process's sockets, with their limiters and limits."""
+        return cast(SocketView, self.view).sockets
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
         except Unauthenticated:
-            await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
+            await self.close_unauthorized()
         except RateLimited:
             await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Rate limited")
+
+    async def close_unauthorized(self) -> None:
+        """Close the socket: its token does not (or no longer) authenticate."""
+        await self.websocket.close(code=CLOSE_UNAUTHORIZED, reason="Unauthorized")
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Each `subscribe` spends one call from the token's bucket, the one HTTP requests
@@ -147,24 +182,23 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             principal is not None
             and self.connection_acknowledged
             and message["id"] not in self.operations  # a duplicate id is closed 4409 anyway
+            and (delay := self.sockets.limiters.calls.take(str(principal.token_id)))
         ):
-            sockets = cast(SocketView, self.view).sockets
-            if delay := sockets.limiters.calls.take(str(principal.token_id)):
-                sockets.metrics.rate_limited.labels(metrics.CALLS).inc()
-                seconds = retry_after(delay)
-                refusal = GraphQLError(
-                    f"Too many requests with this token. Retry in {seconds} s.",
-                    extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
-                )
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
-                )
-                return
+            self.sockets.metrics.rate_limited.labels(metrics.CALLS).inc()
+            refused = refusal("Too many requests with this token.", delay)
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [refused.formatted]}
+            )
+            return
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        """Run one operation, counted as an open subscription while it runs."""
-        gauge = cast(SocketView, self.view).sockets.metrics.subscriptions
+        """Run a query or mutation once (casehub.api.http.once); a subscription as strawberry
+        does, counted as an open subscription while it runs."""
+        if runs_once(operation.query, operation.operation_name, self.sockets.query_limits):
+            await serve_once(self, operation)
+            return
+        gauge = self.sockets.metrics.subscriptions
         gauge.inc()
         try:
             await super().run_operation(operation)

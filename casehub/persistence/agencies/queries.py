@@ -64,3 +64,19 @@ class AgencyQueries(StoreBase):
         """A token by digest."""
         statement = select(ApiTokenRow).where(col(ApiTokenRow.token_hash) == token_hash)
         return await self._one_or_none(statement)
+
+    async def tokens_with_principals(
+        self, agency_id: UUID | None
+    ) -> list[tuple[ApiTokenRow, PrincipalRow, AgencyRow]]:
+        """Every token (of one agency, or of all) with its principal and agency, oldest first."""
+        statement = (
+            select(ApiTokenRow, PrincipalRow, AgencyRow)
+            .join(PrincipalRow, col(PrincipalRow.id) == col(ApiTokenRow.principal_id))
+            .join(AgencyRow, col(AgencyRow.id) == col(PrincipalRow.agency_id))
+            .order_by(col(ApiTokenRow.created_at), col(ApiTokenRow.id))
+        )
+        if agency_id is not None:
+            statement = statement.where(col(AgencyRow.id) == agency_id)
+        async with self._lock:
+            rows = (await self.session.execute(statement)).all()
+        return [(row[0], row[1], row[2]) for row in rows]

@@ -89,3 +89,13 @@ async def agency_by_code(scope: Scope, code: str) -> AgencyView | None:
     """An agency by its code, for the operator's tools (the CLI and the demo act with no caller)."""
     row = await scope.store.agency_by_code(code)
     return None if row is None else agency_view(row)
+
+
+async def all_agencies(scope: Scope) -> list[AgencyView]:
+    """Every agency ordered by id, for the operator's `casehub agency list` (no caller)."""
+    found: list[AgencyView] = []
+    after: UUID | None = None
+    while rows := await scope.store.agencies_page(first=500, after=after):
+        found += [agency_view(row) for row in rows]
+        after = rows[-1].id
+    return found

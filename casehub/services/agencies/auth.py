@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -53,12 +54,7 @@ async def _check(scope: Scope, authorization: str | None) -> Principal | str:
     row, principal, agency = found
     if row.revoked_at is not None:
         return "revoked"
-    expires_at = row.expires_at
-    if expires_at is None:
-        # Issued before every token had an expiry: it lives the longest lifetime from issue.
-        longest = timedelta(days=scope.runtime.settings.token_max_lifetime_days)
-        expires_at = row.created_at + longest
-    if expires_at <= scope.now:
+    if _expiry(scope, row) <= scope.now:
         return "expired"
     return Principal(
         id=principal.id,
@@ -68,6 +64,13 @@ async def _check(scope: Scope, authorization: str | None) -> Principal | str:
         roles=frozenset(Role(name) for name in row.roles.split(",")),
         token_id=row.id,
     )
+
+
+def _expiry(scope: Scope, row: ApiTokenRow) -> datetime:
+    if row.expires_at is None:
+        # Issued before every token had an expiry: it lives the longest lifetime from issue.
+        return row.created_at + timedelta(days=scope.runtime.settings.token_max_lifetime_days)
+    return row.expires_at
 
 
 async def issue_token(
@@ -144,3 +147,38 @@ async def revoke_token(scope: Scope, *, token_or_id: str) -> UUID:
         await scope.store.flush()
         entry.object_type, entry.object_id = "ApiToken", row.id
     return row.id
+
+
+@dataclass(frozen=True, slots=True)
+class TokenListing:
+    """What the operator sees of a token: never the token or its digest."""
+
+    id: UUID
+    agency_code: str
+    principal: str
+    roles: tuple[Role, ...]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_tokens(scope: Scope, *, agency_code: str | None = None) -> list[TokenListing]:
+    """Every token, or an agency's, oldest first, for the operator's `casehub token list`."""
+    agency_id = None
+    if agency_code is not None:
+        agency = await scope.store.agency_by_code(agency_code)
+        if agency is None:
+            raise NotFound(f"No agency with code {agency_code}.", ["agency"])
+        agency_id = agency.id
+    return [
+        TokenListing(
+            id=row.id,
+            agency_code=owner.code,
+            principal=principal.name,
+            roles=tuple(Role(name) for name in row.roles.split(",")),
+            created_at=row.created_at,
+            expires_at=_expiry(scope, row),
+            revoked_at=row.revoked_at,
+        )
+        for row, principal, owner in await scope.store.tokens_with_principals(agency_id)
+    ]

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 from sqlmodel import SQLModel
 
-from casehub.domain.enums import AgencyKind
+from casehub.domain.enums import (
+    AgencyKind,
+    CaseCategory,
+    HandlingCode,
+    IdentifierKind,
+    SubjectKind,
+    Tlp,
+)
+from casehub.domain.identifiers import IdentifierInput
 from casehub.persistence.tables import (
     AgencyRow,
     ApiTokenRow,
@@ -24,6 +33,8 @@ from casehub.persistence.tables import (
     SubjectRow,
 )
 from casehub.services.agencies import agencies
+from casehub.services.agencies.auth import authenticate
+from casehub.services.cases import cases, subjects
 from casehub.services.runtime import Runtime, Scope, open_scope
 
 # Every table but the audit log, which records refusals by design.
@@ -69,3 +80,33 @@ async def register(scope: Scope, code: str) -> None:
         kind=AgencyKind.LAW_ENFORCEMENT,
         as_operator=True,
     )
+
+
+async def seed_cases(runtime: Runtime, token: str, count: int, prefix: str) -> list[UUID]:
+    """`count` AMBER cases of the token's agency through the real use-cases, each with one
+    person holding a phone number and an e-mail address; their ids, in order."""
+    ids = []
+    async with open_scope(runtime) as scope:
+        scope.principal = await authenticate(runtime, scope, f"Bearer {token}")
+        for number in range(count):
+            case = await cases.open_case(
+                scope,
+                reference=f"{prefix}-{number}",
+                title=f"Case {number}",
+                summary=f"summary {number}",
+                category=CaseCategory.FRAUD,
+                tlp=Tlp.AMBER,
+                handling_code=HandlingCode.H0,
+            )
+            await subjects.add_subject(
+                scope,
+                case_id=case.id,
+                kind=SubjectKind.PERSON,
+                display_name=f"Person {number}",
+                identifiers=[
+                    IdentifierInput(IdentifierKind.PHONE, f"+6012345{number:04d}"),
+                    IdentifierInput(IdentifierKind.EMAIL, f"p{number}@example.org"),
+                ],
+            )
+            ids.append(case.id)
+    return ids

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from casehub.api.execution import fast_path
-from casehub.domain.enums import CaseCategory, HandlingCode, IdentifierKind, SubjectKind, Tlp
-from casehub.domain.identifiers import IdentifierInput
-from casehub.services.agencies.auth import authenticate
-from casehub.services.cases import cases, subjects
-from casehub.services.runtime import open_scope
 from tests.conftest import GraphQL
 from tests.security.gate_support import serving, with_settings
+from tests.support import seed_cases
 
 PAGE = """
 query($first: Int!) {
@@ -23,31 +19,6 @@ query($first: Int!) {
 """
 
 
-async def _seed(runtime, token: str, count: int) -> None:
-    async with open_scope(runtime) as scope:
-        scope.principal = await authenticate(runtime, scope, f"Bearer {token}")
-        for number in range(count):
-            case = await cases.open_case(
-                scope,
-                reference=f"B-{number}",
-                title=f"Case {number}",
-                summary=f"summary {number}",
-                category=CaseCategory.FRAUD,
-                tlp=Tlp.AMBER,
-                handling_code=HandlingCode.H0,
-            )
-            await subjects.add_subject(
-                scope,
-                case_id=case.id,
-                kind=SubjectKind.PERSON,
-                display_name=f"Person {number}",
-                identifiers=[
-                    IdentifierInput(IdentifierKind.PHONE, f"+6012345{number:04d}"),
-                    IdentifierInput(IdentifierKind.EMAIL, f"p{number}@example.org"),
-                ],
-            )
-
-
 async def test_page_of_100_costs_the_same_statements_as_page_of_10(
     world, runtime, sql_counter, monkeypatch
 ):
@@ -57,7 +28,7 @@ async def test_page_of_100_costs_the_same_statements_as_page_of_10(
     # batching alone under test, on a machine of any speed.
     monkeypatch.setattr(fast_path, "SLICE", 3600.0)
     agency = await world.agency()
-    await _seed(runtime, agency.token, 100)
+    await seed_cases(runtime, agency.token, 100, "B")
 
     # 100 cases of up to 100 subjects of 10 identifiers cost 110,301, over the default limit
     # (60,000): this test is about batching, not limits.

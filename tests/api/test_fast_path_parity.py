@@ -18,12 +18,9 @@ from casehub.api.execution.fast_path import FastExecutor
 from casehub.api.ids import to_global_id
 from casehub.api.schema import build_schema
 from casehub.config import Settings
-from casehub.domain.enums import CaseCategory, HandlingCode, IdentifierKind, SubjectKind, Tlp
-from casehub.domain.identifiers import IdentifierInput
-from casehub.services.agencies.auth import authenticate
-from casehub.services.cases import cases, subjects
-from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Runtime
 from tests.conftest import Agency, GraphQL, World
+from tests.support import seed_cases
 
 CASES = """
 query($first: Int!) {
@@ -50,32 +47,9 @@ DECRYPTS = """
 
 
 async def seed(runtime: Runtime, agency: Agency) -> list[str]:
-    """Three cases of `agency`, each with a subject and its identifiers; their ids."""
-    ids = []
-    async with open_scope(runtime) as scope:
-        scope.principal = await authenticate(runtime, scope, f"Bearer {agency.token}")
-        for number in range(3):
-            case = await cases.open_case(
-                scope,
-                reference=f"P-{number}",
-                title=f"Case {number}",
-                summary=f"summary {number}",
-                category=CaseCategory.FRAUD,
-                tlp=Tlp.AMBER,
-                handling_code=HandlingCode.H0,
-            )
-            await subjects.add_subject(
-                scope,
-                case_id=case.id,
-                kind=SubjectKind.PERSON,
-                display_name=f"Person {number}",
-                identifiers=[
-                    IdentifierInput(IdentifierKind.PHONE, f"+6012345{number:04d}"),
-                    IdentifierInput(IdentifierKind.EMAIL, f"p{number}@example.org"),
-                ],
-            )
-            ids.append(to_global_id("Case", case.id))
-    return ids
+    """Three cases of `agency`, each with a subject and its identifiers; their global ids."""
+    ids = await seed_cases(runtime, agency.token, 3, "P")
+    return [to_global_id("Case", case_id) for case_id in ids]
 
 
 async def decryptions(graphql: GraphQL, token: str) -> tuple[int, list[Any]]:

@@ -9,7 +9,7 @@ DEV_LOCK := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
 .PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
-  lock sbom audit clean test-fast
+  bench-scaling lock sbom audit clean test-fast
 
 # A changed lock (or pyproject.toml) reinstalls. casehub itself goes in without dependencies and
 # without build isolation (setuptools is in the lock too); `pip check` then fails when
@@ -131,6 +131,11 @@ schema: $(STAMP)
 ## Benchmark casehub against its floor on SQLite and PostgreSQL (options: BENCH="--cases 100000").
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)
+
+## Write scaling on PostgreSQL: casehub as 1 and 2 replicas against a lock-free floor, at 16 and
+## 64 connections, with PostgreSQL's lock waits sampled (options: BENCH="--duration 5").
+bench-scaling: $(STAMP)
+	$(BIN)/python -m benchmarks --scaling $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(VENV_DEPLOY) dist .casehub .pytest_cache .mypy_cache .ruff_cache

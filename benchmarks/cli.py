@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from benchmarks import databases, report, runner
+from benchmarks import databases, report, runner, scaling, scaling_cli
 from benchmarks.console import say
 from benchmarks.workloads import WORKLOADS, Workload
 
@@ -60,14 +60,38 @@ def main(
             f"crypto; auto: services up to {SERVICES_SEEDING_MAX:,} cases."
         ),
     ] = Seeder.AUTO,
+    peer: Annotated[
+        bool,
+        typer.Option(
+            help="On PostgreSQL, also serve the cases page with PostGraphile 4 (node and npm "
+            "needed; installed once into ~/.cache/casehub-bench) and give each server's "
+            "throughput as a share of it.",
+        ),
+    ] = True,
+    scaling_run: Annotated[
+        bool,
+        typer.Option(
+            "--scaling",
+            help="Instead: the write-scaling run on PostgreSQL (casehub as 1 and 2 replicas "
+            "against a lock-free floor, lock waits sampled); --duration is per point.",
+        ),
+    ] = False,
+    scaling_connections: Annotated[
+        str, typer.Option(help="With --scaling: comma-separated connection counts.")
+    ] = ",".join(str(count) for count in scaling.CONNECTIONS),
 ) -> None:
     """Seed N cases, serve casehub and the floor on loopback, drive each workload with
     concurrent keep-alive clients, and print requests/s, latency, SQL statements per operation
     and peak RSS, with casehub's throughput as a share of the floor's."""
+    bulk = seeder is Seeder.BULK or (seeder is Seeder.AUTO and cases > SERVICES_SEEDING_MAX)
+    if scaling_run:
+        scaling_cli.scale(cases, duration, scaling_connections, bulk=bulk)
+        return
     chosen = _workloads(workloads)
     engines = databases.ENGINES if database is Database.BOTH else (database.value,)
-    bulk = seeder is Seeder.BULK or (seeder is Seeder.AUTO and cases > SERVICES_SEEDING_MAX)
-    options = runner.Options(cases=cases, connections=connections, duration=duration, bulk=bulk)
+    options = runner.Options(
+        cases=cases, connections=connections, duration=duration, bulk=bulk, peer=peer
+    )
     outcomes = []
     try:
         for engine in engines:

@@ -1,20 +1,24 @@
-"""One database's run: seed it, serve casehub and the floor side by side, and measure each
-workload on both, one right after the other, after checking that they answer alike."""
+"""One database's run: seed it, serve casehub and the floor side by side (and on PostgreSQL the
+peer, PostGraphile, for the workloads it has), and measure each workload on each, one right
+after the other, after checking that they answer alike."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import math
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 from graphql import build_schema as parse_sdl
 
-from benchmarks import databases, seeding
+from benchmarks import databases, peer, seeding
+from benchmarks.backend_cpu import BackendCpu, spent
 from benchmarks.console import say
-from benchmarks.load import LoadResult, Operation, client, drive
+from benchmarks.load import BadAnswer, LoadResult, Operation, client, drive
 from benchmarks.processes import Server, Stats, serving
-from benchmarks.workloads import Fixture, Workload
+from benchmarks.workloads import Fixture, Workload, casehub_rows, peer_rows
 from casehub.api.schema import sdl
 
 # Share of each measured run spent beforehand warming caches, pools and code paths.
@@ -29,6 +33,10 @@ class Options:
     connections: int
     duration: float
     bulk: bool
+    # Whether to run the peer (PostGraphile) on PostgreSQL for the workloads it has.
+    peer: bool = False
+    # Reads PostgreSQL's backends' CPU time (None on SQLite).
+    backends: BackendCpu | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,10 @@ class Measurement:
     load: LoadResult
     stats: Stats
     peak_rss_kib: int
+    # User and system CPU time of the server process during the run.
+    cpu_seconds: float
+    # ... and of the PostgreSQL backends connected to the run's database (NaN on SQLite).
+    db_cpu_seconds: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,9 @@ class Outcome:
     casehub: Measurement | None = None
     floor: Measurement | None = None
     skipped: str | None = None
+    peer: Measurement | None = None
+    # Why the peer did not run a workload it has (None where it ran or has no such workload).
+    peer_skipped: str | None = None
 
 
 class AnswersDiffer(Exception):
@@ -88,23 +103,61 @@ async def _measure(
     connections = options.connections
     await drive(http, operation, connections=connections, seconds=options.duration * WARM_UP)
     await server.reset(http)
+    backends = options.backends.read() if options.backends else {}
+    cpu = server.cpu_seconds()
     load = await drive(http, operation, connections=connections, seconds=options.duration)
+    cpu = server.cpu_seconds() - cpu
+    db_cpu = spent(backends, options.backends.read()) if options.backends else math.nan
     if load.errors:
         say(f"  {load.errors} errors; the {server.kind} server's log ends:\n{server.log_tail()}")
-    return Measurement(load, await server.stats(http), server.peak_rss_kib())
+    return Measurement(load, await server.stats(http), server.peak_rss_kib(), cpu, db_cpu)
 
 
 async def _compare(
     workload: Workload,
     casehub: tuple[Operation, httpx.AsyncClient],
     floor: tuple[Operation, httpx.AsyncClient],
-) -> None:
-    """Fail loudly unless one request to each server gets the same answer."""
+) -> object:
+    """Fail loudly unless one request to each server gets the same answer; casehub's answer."""
     (casehub_operation, casehub_http), (floor_operation, floor_http) = casehub, floor
     answers = await casehub_operation(casehub_http), await floor_operation(floor_http)
     difference = first_difference(*answers)
     if difference:
         raise AnswersDiffer(f"{workload.title}: casehub and the floor differ at {difference}")
+    return answers[0]
+
+
+async def _peer_difference(
+    casehub_answer: object, operation: Operation, http: httpx.AsyncClient
+) -> str | None:
+    """Where the peer's page differs from casehub's in the rows they share (None: nowhere).
+    The peer applies no policy: cases the reader cannot see (a write run's) would differ."""
+    try:
+        peer_answer = await operation(http)
+    except (BadAnswer, httpx.HTTPError) as error:
+        return f"its answer: {type(error).__name__}: {error}"
+    if not isinstance(casehub_answer, dict) or not isinstance(peer_answer, dict):
+        return "an answer that is not an object"
+    return first_difference(casehub_rows(casehub_answer), peer_rows(peer_answer))
+
+
+async def _run_peer(
+    workload: Workload,
+    fixture: Fixture,
+    casehub_answer: object,
+    server: Server,
+    options: Options,
+) -> tuple[Measurement | None, str | None]:
+    """The peer's measurement of the workload, or why it was not measured."""
+    assert workload.peer is not None
+    operation = workload.peer(fixture)
+    async with client(server.url, options.connections) as http:
+        difference = await _peer_difference(casehub_answer, operation, http)
+        if difference:
+            say(f"  {workload.title}: {peer.NAME} skipped, its page is not casehub's: {difference}")
+            return None, "its page is not casehub's (stderr says where)"
+        say(f"  {workload.title}: {peer.NAME} ...")
+        return await _measure(server, http, operation, options), None
 
 
 async def _run_workloads(
@@ -113,7 +166,10 @@ async def _run_workloads(
     fixture: Fixture,
     workloads: list[Workload],
     options: Options,
+    peer_server: Server | str | None = None,
 ) -> list[Outcome]:
+    """Each workload on casehub then the floor, then on the peer where it has the workload
+    (`peer_server`: the running peer, why it is not running, or None where it does not run)."""
     outcomes = []
     async with (
         client(servers[0].url, options.connections) as casehub_http,
@@ -127,15 +183,27 @@ async def _run_workloads(
                 continue
             casehub_operation = workload.casehub(fixture)
             floor_operation = workload.floor(fixture)
+            casehub_answer = None
             if workload.compare:
-                await _compare(
+                casehub_answer = await _compare(
                     workload, (casehub_operation, casehub_http), (floor_operation, floor_http)
                 )
             say(f"  {workload.title}: casehub ...")
             casehub = await _measure(servers[0], casehub_http, casehub_operation, options)
             say(f"  {workload.title}: floor ...")
             floor = await _measure(servers[1], floor_http, floor_operation, options)
-            outcomes.append(Outcome(database, workload, casehub, floor))
+            measured, peer_skipped = None, None
+            if workload.peer is not None and isinstance(peer_server, Server):
+                measured, peer_skipped = await _run_peer(
+                    workload, fixture, casehub_answer, peer_server, options
+                )
+            elif workload.peer is not None and isinstance(peer_server, str):
+                peer_skipped = peer_server
+            outcomes.append(
+                Outcome(
+                    database, workload, casehub, floor, peer=measured, peer_skipped=peer_skipped
+                )
+            )
     return outcomes
 
 
@@ -146,8 +214,26 @@ def run(database: str, workloads: list[Workload], options: Options) -> list[Outc
         say(f"{database}: seeding {options.cases:,} cases through {seeder}")
         tokens = asyncio.run(seeding.seed(target, cases=options.cases, bulk=options.bulk))
         fixture = Fixture(tokens, options.cases)
-        with serving(target, "casehub", "floor") as (casehub, floor):
+        if target.engine == "postgres":
+            name = target.url.rsplit("/", 1)[1]
+            options = replace(options, backends=BackendCpu(databases.POSTGRES_ADMIN_URL, name))
+        with serving(target, "casehub", "floor") as (casehub, floor), ExitStack() as stack:
             say(f"{database}: serving casehub (pid {casehub.pid}) and the floor (pid {floor.pid})")
+            peer_server = None
+            if options.peer and database == "postgres" and any(w.peer for w in workloads):
+                peer_server = _start_peer(stack, target)
             return asyncio.run(
-                _run_workloads(database, (casehub, floor), fixture, workloads, options)
+                _run_workloads(database, (casehub, floor), fixture, workloads, options, peer_server)
             )
+
+
+def _start_peer(stack: ExitStack, target: databases.Target) -> Server | str:
+    """The peer, serving until the stack closes; or why it could not start (printed)."""
+    try:
+        installed = peer.install()
+        server = stack.enter_context(peer.serving(target, installed))
+    except (peer.PeerUnavailable, RuntimeError) as error:
+        say(f"{target.engine}: {peer.NAME} skipped: {error}")
+        return str(error).splitlines()[0]
+    say(f"{target.engine}: serving {peer.NAME} (pid {server.pid})")
+    return server

@@ -22,11 +22,13 @@ from benchmarks.dataset import (
     request_count,
     request_spec,
 )
+from benchmarks.documents import manifest
 from casehub.app import build_runtime
 from casehub.domain.enums import Role, ShareScope
 from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
 from casehub.services.agencies import agencies, auth
 from casehub.services.cases import cases, sharing, subjects
+from casehub.services.documents import add_manifest
 from casehub.services.requests import lifecycle, transitions
 from casehub.services.runtime import Principal, Runtime, open_scope
 
@@ -133,6 +135,7 @@ async def seed(target: Target, *, cases: int, bulk: bool) -> Tokens:
         for number in range(total):
             await _seed_request(runtime, actors, number)
             _progress("cooperation requests", number + 1, total)
+        await add_manifest(runtime, manifest())
         # Planner statistics as a settled database has them, not those of an empty one.
         async with runtime.database.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))

@@ -12,29 +12,29 @@ from typing import Any
 import httpx
 import orjson
 
-from benchmarks.dataset import hit_check_identifiers
+from benchmarks.dataset import case_spec, hit_check_identifiers
+from benchmarks.documents import CASES_PAGE, INBOX
 from benchmarks.load import BadAnswer, Operation
 from benchmarks.seeding import Tokens
+from casehub.api.ids import parse_global_id
+from casehub.domain.documents import document_id
 
 PAGE = 50
 CONTENT_BASE64 = base64.b64encode(bytes(range(256)) * 16).decode("ascii")  # 4 KiB
 
-CASES_PAGE = """query CasesPage($first: Int!) {
-  cases(first: $first) {
+# The cases page as PostGraphile 4 serves it from the same tables (benchmarks/peer.py): the same
+# rows, fields and order, the summary as stored (ciphertext), no policy and no audit.
+PEER_CASES_PAGE = """query CasesPage($first: Int!) {
+  allCaseFiles(first: $first, orderBy: ID_DESC) {
     edges { node {
-      id reference title category status tlp handlingCode version createdAt viewerAccess summary
-      owner { code name jurisdiction }
-      subjects { id kind displayName identifiers { id kind value platform chain } }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}"""
-INBOX = """query Inbox($first: Int!) {
-  cooperationRequests(filter: {direction: INCOMING}, first: $first) {
-    edges { node {
-      id kind priority title status submittedAt acknowledgeBy
-      requester { code name jurisdiction }
-      events { number action toStatus occurredAt }
+      id reference title category status tlp handlingCode version createdAt summary
+      owner: agencyByOwnerAgencyId { code name jurisdiction }
+      subjects: subjectsByCaseId(orderBy: ID_ASC) { nodes {
+        id kind displayName
+        identifiers: identifiersBySubjectId(orderBy: ID_ASC) { nodes {
+          id kind value platform chain
+        } }
+      } }
     } }
     pageInfo { hasNextPage endCursor }
   }
@@ -80,6 +80,8 @@ class Workload:
     # Whether the two servers' answers must be equal (reads of the same data).
     compare: bool = False
     requests_per_operation: int = 1
+    # Its operation on the peer (PostGraphile, PostgreSQL only), if it has one.
+    peer: OperationFactory | None = None
 
 
 def _headers(token: str) -> dict[str, str]:
@@ -98,8 +100,10 @@ def _decoded(response: httpx.Response) -> dict[str, Any]:
 async def _graphql(
     http: httpx.AsyncClient, token: str, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
-    """POST a GraphQL operation; its body, unless it failed."""
-    content = orjson.dumps({"query": query, "variables": variables})
+    """POST a GraphQL operation (a registered one by its id); its body, unless it failed."""
+    registered = query in (CASES_PAGE, INBOX)
+    sent = {"documentId": document_id(query)} if registered else {"query": query}
+    content = orjson.dumps({**sent, "variables": variables})
     return _decoded(await http.post("/graphql", content=content, headers=_headers(token)))
 
 
@@ -141,6 +145,98 @@ def _floor_read(path: str, field: str) -> OperationFactory:
         return operation
 
     return factory
+
+
+def peer_page_shape(cases: int) -> list[list[int]]:
+    """Identifiers per subject of each case on the first page, newest case first, as the
+    seeded data has them (the newest `PAGE` of `cases`)."""
+    numbers = range(cases - 1, max(cases - PAGE, 0) - 1, -1)
+    return [
+        [len(subject.identifiers) for subject in case_spec(number).subjects] for number in numbers
+    ]
+
+
+def peer_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """PostGraphile's cases page flattened to what it shares with casehub's: ids as UUIDs,
+    the clear columns, the owner, subjects and identifiers (no summary, names or values)."""
+    return [
+        {
+            "id": node["id"],
+            **{key: node[key] for key in _CLEAR_CASE_FIELDS},
+            "owner": node["owner"],
+            "subjects": [
+                {
+                    "id": subject["id"],
+                    "kind": subject["kind"],
+                    "identifiers": [
+                        {key: item[key] for key in _CLEAR_IDENTIFIER_FIELDS}
+                        for item in subject["identifiers"]["nodes"]
+                    ],
+                }
+                for subject in node["subjects"]["nodes"]
+            ],
+        }
+        for node in (edge["node"] for edge in data["allCaseFiles"]["edges"])
+    ]
+
+
+def casehub_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """casehub's cases page flattened as `peer_rows` flattens PostGraphile's."""
+    return [
+        {
+            "id": str(parse_global_id(node["id"])[1]),
+            **{key: node[key] for key in _CLEAR_CASE_FIELDS},
+            "owner": node["owner"],
+            "subjects": [
+                {
+                    "id": str(parse_global_id(subject["id"])[1]),
+                    "kind": subject["kind"],
+                    "identifiers": [
+                        {
+                            **{key: item[key] for key in _CLEAR_IDENTIFIER_FIELDS},
+                            "id": str(parse_global_id(item["id"])[1]),
+                        }
+                        for item in subject["identifiers"]
+                    ],
+                }
+                for subject in node["subjects"]
+            ],
+        }
+        for node in (edge["node"] for edge in data["cases"]["edges"])
+    ]
+
+
+_CLEAR_CASE_FIELDS = ("reference", "title", "category", "status", "tlp", "handlingCode", "version")
+_CLEAR_IDENTIFIER_FIELDS = ("id", "kind", "platform", "chain")
+
+
+def _first_other(found: list[list[int]], expected: list[list[int]]) -> str:
+    """Where a page's shape first departs from the expected one, briefly."""
+    if len(found) != len(expected):
+        return f"{len(found)} cases against {len(expected)}"
+    index = next(i for i, (a, b) in enumerate(zip(found, expected, strict=True)) if a != b)
+    return f"of case {index}: {found[index]} against {expected[index]}"
+
+
+def _peer_cases(fixture: Fixture) -> Operation:
+    content = orjson.dumps({"query": PEER_CASES_PAGE, "variables": {"first": PAGE}})
+    headers = {"content-type": "application/json"}
+    shape = peer_page_shape(fixture.cases)
+
+    async def operation(http: httpx.AsyncClient) -> object:
+        body = _decoded(await http.post("/graphql", content=content, headers=headers))
+        nodes = [edge["node"] for edge in body["data"]["allCaseFiles"]["edges"]]
+        found = [
+            [len(subject["identifiers"]["nodes"]) for subject in node["subjects"]["nodes"]]
+            for node in nodes
+        ]
+        if found != shape:
+            raise BadAnswer(f"allCaseFiles: identifiers per subject {_first_other(found, shape)}")
+        if not all(node["owner"] and node["summary"] for node in nodes):
+            raise BadAnswer("allCaseFiles: a case without its owner or summary")
+        return body["data"]
+
+    return operation
 
 
 def _hit_check_identifiers(fixture: Fixture) -> list[dict[str, Any]]:
@@ -254,6 +350,7 @@ WORKLOADS = (
         casehub=_casehub_read(CASES_PAGE, "cases"),
         floor=_floor_read("/floor/cases", "cases"),
         compare=True,
+        peer=_peer_cases,
     ),
     Workload(
         name="inbox",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 
 from casehub.api.execution.limits import QueryLimits
+from casehub.api.execution.registration import read_documents
+from casehub.api.http import ide
 from casehub.api.http.access_log import OperationName, Spans, configure_logging
 from casehub.api.http.headers import middleware
 from casehub.api.http.metrics import Metrics
@@ -23,7 +26,10 @@ from casehub.api.http.routes import graphql_app, healthz
 from casehub.api.schema import build_schema
 from casehub.config import Settings
 from casehub.crypto import KeyProvider, LocalKeyring
+from casehub.domain.documents import ManifestEntry, ManifestError
 from casehub.persistence import HIT_NOTICES, Database
+from casehub.services import documents
+from casehub.services.audit import log as audit_log
 from casehub.services.bus import bus_for
 from casehub.services.health import SchemaOutdated, readiness, receipt_keys, schema_problem
 from casehub.services.ratelimit import Limiters
@@ -40,7 +46,11 @@ class StartupError(Exception):
 def build_runtime(settings: Settings, keys: KeyProvider | None = None) -> Runtime:
     """The process-wide runtime: database engine, key provider and event bus (LISTEN/NOTIFY
     across processes on PostgreSQL, in-process on SQLite)."""
-    database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     return Runtime(
         database=database,
         keys=keys or LocalKeyring.load(settings.keyring),
@@ -83,17 +93,32 @@ def create_app(
     schema = build_schema(
         development=settings.is_development, limits=QueryLimits.of(settings), extra=extra
     )
+    shipped = _shipped_documents(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         problem = await schema_problem(runtime)
         if problem:
             raise SchemaOutdated(problem)
+        if shipped:
+            await documents.add_manifest(runtime, shipped)
         await runtime.bus.start()
         await runtime.notices.start()
+        sequencer = (
+            asyncio.create_task(
+                audit_log.run_sequencer(runtime, settings.audit_integrate_seconds),
+                name="casehub-audit-sequencer",
+            )
+            if settings.audit_integrate_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sequencer is not None:
+                sequencer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sequencer
             await runtime.notices.stop()
             await runtime.bus.stop()
             await runtime.database.dispose()
@@ -117,6 +142,8 @@ def create_app(
         Route("/readyz", readyz),
         Route("/.well-known/casehub-receipts.json", well_known_receipts),
     ]
+    if settings.is_development:
+        routes.append(Route(ide.ROUTE, ide.serve_asset))  # GraphiQL's files; no IDE otherwise
     if settings.metrics:
         routes.append(Route("/metrics", metrics.serve))
     app = Starlette(
@@ -126,3 +153,17 @@ def create_app(
     )
     app.state.runtime = runtime
     return app
+
+
+def _shipped_documents(settings: Settings) -> list[ManifestEntry]:
+    """The documents of CASEHUB_DOCUMENTS_DIR, read and checked before anything starts (the
+    lifespan registers them); StartupError naming the first that cannot be registered."""
+    if settings.documents_dir is None:
+        return []
+    try:
+        found = read_documents([settings.documents_dir], settings)
+    except ManifestError as error:
+        raise StartupError(
+            f"CASEHUB_DOCUMENTS_DIR: {error} — correct it, or unset CASEHUB_DOCUMENTS_DIR"
+        ) from None
+    return [entry for _where, entry in found]

@@ -29,6 +29,13 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
+class DocumentsMode(StrEnum):
+    """Which GraphQL documents /graphql executes."""
+
+    ANY = "any"
+    REGISTERED = "registered"
+
+
 class Settings(BaseSettings):
     """Every knob casehub has; the README's settings table lists them."""
 
@@ -159,6 +166,37 @@ class Settings(BaseSettings):
             "a page elsewhere cannot make a browser send one, so GET is no CSRF vector."
         ),
     )
+    documents: DocumentsMode = Field(
+        default=DocumentsMode.ANY,
+        description="any: documents sent as text run, and Apollo's automatic persisted "
+        "queries register on retry; registered: only documents in the registry run (by "
+        "documentId, persistedQuery, or as text whose hash is registered), anything else is "
+        "refused with DOCUMENT_NOT_REGISTERED (`casehub documents add`; docs/OPERATIONS.md).",
+    )
+    documents_dir: Path | None = Field(
+        default=None,
+        description="A directory of document manifests (.json) and .graphql files an agency "
+        "tool ships: registered at startup, all or none, as `casehub documents add DIR` does "
+        "(a document that does not validate stops the server from starting).",
+    )
+    max_registered_documents: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most documents the registry holds (all sources); past it automatic "
+        "persisted queries still run but are not stored, and `casehub documents add` refuses.",
+    )
+    apq_registrations_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Automatic persisted queries one API token may register per minute, per "
+        "replica; past it they still run but are not stored.",
+    )
+    max_manifest_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest document manifest or .graphql file `casehub documents add` reads, "
+        "in bytes.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API, comma-separated; none: no CORS.",
@@ -207,6 +245,19 @@ class Settings(BaseSettings):
         description="After SIGTERM, how long in-flight requests may take before they are cut.",
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest a request waits for a free pooled PostgreSQL connection before "
+        "it is answered SERVICE_UNAVAILABLE with a Retry-After (keep it below the operation "
+        "time budget).",
+    )
+    audit_integrate_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often the audit sequencer integrates new entries and signs a tree head "
+        "(one replica at a time does it); 0: not in this process (`casehub audit integrate`).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     hit_check_per_minute: int = Field(
         default=100,

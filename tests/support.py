@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
@@ -30,10 +31,12 @@ from casehub.persistence.tables import (
     IdentifierIndexRow,
     IdentifierRow,
     PrincipalRow,
+    RegisteredDocumentRow,
     SubjectRow,
 )
 from casehub.services.agencies import agencies
 from casehub.services.agencies.auth import authenticate
+from casehub.services.audit import log as audit_log
 from casehub.services.cases import cases, subjects
 from casehub.services.runtime import Runtime, Scope, open_scope
 
@@ -52,6 +55,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     CaseShareRow,
     HitCheckRow,
     HitNoticeRow,
+    RegisteredDocumentRow,
 )
 
 
@@ -110,3 +114,19 @@ async def seed_cases(runtime: Runtime, token: str, count: int, prefix: str) -> l
             )
             ids.append(case.id)
     return ids
+
+
+async def integrate_everything(runtime: Runtime) -> int:
+    """Run the audit sequencer until every committed entry is in the tree (within 30 s); the
+    tree's size.
+
+    The commit-safe horizon is cluster-wide on PostgreSQL: a transaction held open by a test
+    running beside this one (another worker) delays integration, never skips anything."""
+    async with asyncio.timeout(30):
+        while True:
+            done = await audit_log.integrate_all(runtime)
+            async with open_scope(runtime) as scope:
+                pending = await scope.store.count_pending_audit_events()
+            if done.leader and not pending:
+                return done.size
+            await asyncio.sleep(0.05)

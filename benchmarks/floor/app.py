@@ -64,7 +64,11 @@ def create_floor(settings: Settings) -> Starlette:
                 if caller is None:
                     return _error("UNAUTHENTICATED", "Authentication required.", 401)
                 body, entries = await view(connection, env, caller, first, now)
-                await connection.rollback()
+                # Ended by a commit, not a rollback: it wrote nothing either way, and on
+                # PostgreSQL a ROLLBACK makes psycopg drop every prepared statement of the
+                # connection (one more round trip, DEALLOCATE ALL, and no statement stays
+                # prepared).
+                await connection.commit()
                 if entries:  # what was decrypted, audited in a transaction of its own
                     async with connection.begin():
                         await claim_writer(connection)

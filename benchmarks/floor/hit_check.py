@@ -25,7 +25,7 @@ from casehub.domain.errors import Forbidden, RateLimited, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
 from casehub.persistence import HIT_NOTICES
-from casehub.persistence.notify import EVENT_ORDER_LOCK
+from casehub.persistence.horizon import stamp
 
 WINDOW = timedelta(minutes=1)
 CHECK_ROLES = frozenset({Role.LIAISON_OFFICER, Role.INVESTIGATOR})
@@ -96,12 +96,12 @@ async def _holders(
 async def _notify(
     connection: AsyncConnection, check_id: UUID, notices: list[dict[str, Any]]
 ) -> None:
-    """Insert the notices; on PostgreSQL, in sequence order and announced as casehub does."""
-    if connection.dialect.name != "postgresql":
-        await connection.execute(HIT_NOTICE.insert(), notices)
+    """Insert the notices, stamped with the transaction for the feed's order; on PostgreSQL,
+    announced as casehub does."""
+    dialect = connection.dialect.name
+    await connection.execute(HIT_NOTICE.insert().values(position_xid=stamp(dialect)), notices)
+    if dialect != "postgresql":
         return
-    await connection.execute(text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})"))
-    await connection.execute(HIT_NOTICE.insert(), notices)
     newest = await connection.scalar(
         select(func.max(HIT_NOTICE.c.seq)).where(HIT_NOTICE.c.hit_check_id == check_id)
     )

@@ -1,5 +1,6 @@
-"""The floor's reads: the cases page and the inbox, one query per table, the same JSON as
-casehub's answers to the workloads' GraphQL documents."""
+"""The floor's reads: the cases page and the inbox, one query per level (the cases page's
+cases come with their owner and the reader's key wrap joined in), only the columns the answer
+needs, the same JSON as casehub's answers to the workloads' GraphQL documents."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, exists, or_, select
+from sqlalchemy import Row, and_, exists, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from benchmarks.floor.audit import Entry
 from benchmarks.floor.auth import Caller
 from benchmarks.floor.env import Env
-from benchmarks.floor.keys import data_keys
-from benchmarks.tables import AGENCY, CASE, IDENTIFIER, REQUEST, REQUEST_EVENT, SHARE, SUBJECT
+from benchmarks.tables import (
+    AGENCY,
+    CASE,
+    IDENTIFIER,
+    REQUEST,
+    REQUEST_EVENT,
+    SHARE,
+    SUBJECT,
+    WRAP,
+)
 from casehub.api.ids import to_cursor, to_global_id
-from casehub.crypto import DataKey
+from casehub.crypto import DataKey, KeyProvider, unwrap_data_key
 from casehub.domain.cases.policy import (
     LINK_ACCESS_STATES,
     Action,
@@ -93,24 +102,31 @@ class _Decrypter:
 async def _access(
     connection: AsyncConnection, caller: Caller, cases: Sequence[Row[Any]], now: datetime
 ) -> dict[UUID, Access | None]:
-    """The caller's access to each case, by casehub's policy over its shares and links."""
+    """The caller's access to each case, by casehub's policy over its shares and links (read
+    in one query)."""
     agency = caller.agency_id
     foreign = [case.id for case in cases if case.owner_agency_id != agency]
     grants: dict[UUID, list[ShareGrant]] = defaultdict(list)
     links: dict[UUID, list[RequestLink]] = defaultdict(list)
     if foreign:
-        shares = select(SHARE).where(SHARE.c.case_id.in_(foreign), SHARE.c.agency_id == agency)
-        for share in await connection.execute(shares):
-            grants[share.case_id].append(
-                ShareGrant(
-                    share.agency_id, ShareScope(share.scope), share.expires_at, share.revoked_at
-                )
-            )
-        linked = select(REQUEST.c.case_id, REQUEST.c.status).where(
+        # Shares and request links in one query: a share has a scope, a link a status.
+        shares = select(
+            SHARE.c.case_id,
+            SHARE.c.scope,
+            SHARE.c.expires_at,
+            SHARE.c.revoked_at,
+            null().label("status"),
+        ).where(SHARE.c.case_id.in_(foreign), SHARE.c.agency_id == agency)
+        linked = select(REQUEST.c.case_id, null(), null(), null(), REQUEST.c.status).where(
             REQUEST.c.case_id.in_(foreign), REQUEST.c.requested_agency_id == agency
         )
-        for case_id, status in await connection.execute(linked):
-            links[case_id].append(RequestLink(agency, RequestStatus(status)))
+        for row in await connection.execute(union_all(shares, linked)):
+            if row.status is None:
+                grants[row.case_id].append(
+                    ShareGrant(agency, ShareScope(row.scope), row.expires_at, row.revoked_at)
+                )
+            else:
+                links[row.case_id].append(RequestLink(agency, RequestStatus(row.status)))
     return {
         case.id: case_access(
             viewer_agency_id=agency,
@@ -137,13 +153,26 @@ async def _subjects(
     connection: AsyncConnection, case_ids: list[UUID], opener: _Decrypter
 ) -> dict[UUID, list[dict[str, Any]]]:
     """The subjects of these cases with their identifiers, oldest first, by case."""
-    statement = select(SUBJECT).where(SUBJECT.c.case_id.in_(case_ids)).order_by(SUBJECT.c.id)
+    statement = (
+        select(SUBJECT.c.id, SUBJECT.c.case_id, SUBJECT.c.kind, SUBJECT.c.display_name)
+        .where(SUBJECT.c.case_id.in_(case_ids))
+        .order_by(SUBJECT.c.id)
+    )
     subject_rows = (await connection.execute(statement)).all()
     identifiers: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    columns = IDENTIFIER.c
     statement = (
-        select(IDENTIFIER)
-        .where(IDENTIFIER.c.subject_id.in_([row.id for row in subject_rows]))
-        .order_by(IDENTIFIER.c.id)
+        select(
+            columns.id,
+            columns.subject_id,
+            columns.case_id,
+            columns.kind,
+            columns.value,
+            columns.platform,
+            columns.chain,
+        )
+        .where(columns.subject_id.in_([row.id for row in subject_rows]))
+        .order_by(columns.id)
     )
     for row in await connection.execute(statement):
         identifiers[row.subject_id].append(
@@ -186,30 +215,71 @@ def _visible(agency: UUID, now: datetime) -> Any:
     return or_(CASE.c.owner_agency_id == agency, exists(shared), exists(linked))
 
 
+def _cases(agency: UUID, now: datetime, first: int) -> Any:
+    """The newest cases the agency sees (one more than a page), each with its owner agency
+    and the agency's wrap of its data key (NULL where it holds none): one row per case, as a
+    wrap is unique by scope and agency."""
+    wrap = and_(WRAP.c.scope_id == CASE.c.id, WRAP.c.agency_id == agency)
+    return (
+        select(
+            CASE.c.id,
+            CASE.c.owner_agency_id,
+            CASE.c.reference,
+            CASE.c.title,
+            CASE.c.category,
+            CASE.c.status,
+            CASE.c.tlp,
+            CASE.c.handling_code,
+            CASE.c.version,
+            CASE.c.created_at,
+            CASE.c.summary,
+            AGENCY.c.code,
+            AGENCY.c.name,
+            AGENCY.c.jurisdiction,
+            WRAP.c.generation,
+            WRAP.c.kek_version,
+            WRAP.c.wrapped,
+        )
+        .select_from(CASE.join(AGENCY, AGENCY.c.id == CASE.c.owner_agency_id).outerjoin(WRAP, wrap))
+        .where(_visible(agency, now))
+        .order_by(CASE.c.id.desc())
+        .limit(first + 1)
+    )
+
+
+def _unwrapped(keys: KeyProvider, agency: UUID, cases: Sequence[Row[Any]]) -> dict[UUID, DataKey]:
+    """The data keys of these cases from the agency's wraps joined to them."""
+    return {
+        case.id: unwrap_data_key(
+            keys,
+            scope_id=case.id,
+            generation=case.generation,
+            agency_id=agency,
+            version=case.kek_version,
+            blob=case.wrapped,
+        )
+        for case in cases
+        if case.wrapped is not None
+    }
+
+
 async def cases_page(
     connection: AsyncConnection, env: Env, caller: Caller, first: int, now: datetime
 ) -> tuple[dict[str, Any], list[Entry]]:
     """The newest cases the caller sees, with owner, subjects and identifiers (decrypted where
     it may read them); and the audit events of what was decrypted."""
-    statement = (
-        select(CASE)
-        .where(_visible(caller.agency_id, now))
-        .order_by(CASE.c.id.desc())
-        .limit(first + 1)
-    )
-    rows = (await connection.execute(statement)).all()
+    rows = (await connection.execute(_cases(caller.agency_id, now, first))).all()
     access = await _access(connection, caller, rows[:first], now)
     cases = [case for case in rows[:first] if access[case.id] is not None]
     readable = [
-        case.id
+        case
         for case in cases
         if decide(Action.READ_PROTECTED, access[case.id], caller.roles) is Decision.ALLOW
     ]
     opener = _Decrypter(
-        await data_keys(connection, env.keys, caller.agency_id, readable),
+        _unwrapped(env.keys, caller.agency_id, readable),
         {case.id: case.owner_agency_id for case in cases},
     )
-    owners = await agencies(connection, {case.owner_agency_id for case in cases})
     subjects = await _subjects(connection, [case.id for case in cases], opener)
     edges = [
         {
@@ -225,7 +295,11 @@ async def cases_page(
                 "createdAt": _iso(case.created_at),
                 "viewerAccess": access[case.id],
                 "summary": opener.open(case.id, CASE_SUMMARY, case.id, case.summary),
-                "owner": owners.get(case.owner_agency_id),
+                "owner": {
+                    "code": case.code,
+                    "name": case.name,
+                    "jurisdiction": case.jurisdiction,
+                },
                 "subjects": subjects[case.id],
             }
         }

@@ -22,6 +22,9 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    # Whether the operation is a registered document (by id, by APQ hash, or text whose hash
+    # is registered): only those are answered by compiled plans.
+    registered: bool = False
 
 
 # The scope a subscription is rendering a batch in, or a query or mutation runs in. Each

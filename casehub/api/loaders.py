@@ -11,6 +11,8 @@ from strawberry.dataloader import DataLoader
 
 from casehub.domain.requests.transitions import Side
 from casehub.services.agencies import agencies
+from casehub.services.audit import log as audit_log
+from casehub.services.audit.log import Inclusion
 from casehub.services.cases import cases, custody, evidence, sharing, subjects
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Scope
@@ -129,6 +131,9 @@ class Loaders:
         )
         self.request_evidence: DataLoader[RequestPart, list[RequestEvidenceView]] = _lists(
             scope, request_reads.evidence_of, _first, running
+        )
+        self.audit_inclusion: DataLoader[UUID, Inclusion | None] = _by_id(
+            scope, audit_log.inclusions_of, running
         )
 
     async def settle(self) -> None:

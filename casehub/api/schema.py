@@ -29,6 +29,7 @@ from casehub.api.execution.extensions import (
 )
 from casehub.api.execution.fast_path import FastExecutor
 from casehub.api.execution.limits import QueryLimits
+from casehub.api.execution.plans.extension import CompiledPlans
 from casehub.api.nodes import NODES, NodeQuery
 from casehub.api.requests.mutations import RequestMutation
 from casehub.api.requests.queries import RequestQuery
@@ -82,6 +83,7 @@ def build_schema(
     if not development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     extensions.extend(extra)
+    extensions.append(CompiledPlans)  # last: it only sets the result of a registered query
     return Schema(
         query=RootQuery,
         mutation=RootMutation,

@@ -1,5 +1,5 @@
 """The `casehub` command: serve, demo, migrations, agencies, tokens, keys, schema, audit,
-overdue requests and receipt chains."""
+overdue requests, receipt chains and registered documents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from casehub.cli import admin, keys, requests, server
+from casehub.cli import admin, documents, keys, requests, server
 from casehub.cli.errors import options, report
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ for sub, name in (
     (admin.audit_app, "audit"),
     (requests.requests_app, "requests"),
     (requests.receipts_app, "receipts"),
+    (documents.documents_app, "documents"),
 ):
     app.add_typer(sub, name=name)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -20,10 +22,11 @@ from casehub.cli.common import (
 )
 from casehub.cli.errors import fail
 from casehub.config import Settings
-from casehub.domain.audit.chain import Anchor, Verdict
+from casehub.domain.audit.log import LogVerdict
+from casehub.domain.audit.tree_head import TreeHead, from_json, to_json
 from casehub.domain.enums import AgencyKind, Role
 from casehub.services.agencies import agencies, auth
-from casehub.services.audit import trail as audit
+from casehub.services.audit import log
 from casehub.services.runtime import Runtime, open_scope
 from casehub.services.views import AgencyView
 
@@ -168,39 +171,98 @@ def token_list(
     emit(rows, as_json, lambda: table(columns, rows, none="no tokens"))
 
 
-def _anchor(text: str | None) -> Anchor | None:
-    try:
-        return None if text is None else Anchor.parse(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+def _held_heads(paths: list[Path]) -> list[TreeHead]:
+    heads = []
+    for path in paths:
+        try:
+            heads.append(from_json(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as error:
+            raise typer.BadParameter(f"{path}: {error}", param_hint="--head") from None
+    return heads
 
 
 @audit_app.command("verify")
 def audit_verify(
-    anchor: Annotated[
-        str | None,
+    head: Annotated[
+        list[Path] | None,
         typer.Option(
-            help="SEQ:HASH printed by an earlier verify and kept outside the database: "
-            "that event must still be in the chain (catches events deleted from its end).",
+            help="A signed tree head kept outside the hub (JSON, as `casehub audit head` prints "
+            "it); the log must contain it: catches rewritten, forked or truncated history. "
+            "Repeatable.",
         ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check the audit hash chain; exits 1 at the first broken link or a missing anchor."""
-    expected = _anchor(anchor)
+    """Recompute the audit log's Merkle tree from every entry and check it against the stored
+    tree and every signed tree head; exits 1 at the first fault, naming the entry."""
+    held = _held_heads(head or [])
 
-    async def work(runtime: Runtime) -> Verdict:
+    async def work(runtime: Runtime) -> tuple[LogVerdict, int]:
         async with open_scope(runtime) as scope:
-            with spinner("verifying the audit chain"):
-                return await audit.verify_chain(scope.store, anchor=expected)
+            with spinner("verifying the audit log"):
+                verdict = await log.verify_log(scope.store, runtime, held=held)
+            return verdict, await scope.store.count_pending_audit_events()
 
-    verdict = run(Settings(), work)
-    head = str(verdict.head) if verdict.head else None
-    summary = {"intact": verdict.intact, "checked": verdict.checked, "head": head}
+    verdict, pending = run(Settings(), work)
+    summary = {
+        "intact": verdict.intact,
+        "entries": verdict.size,
+        "signedSize": verdict.signed_size,
+        "treeHeads": verdict.heads,
+        "pending": pending,
+    }
     if verdict.intact:
-        shown = f"head {head}" if head else "no head yet"
-        emit(summary, as_json, lambda: f"audit chain intact: {verdict.checked} events, {shown}")
+        emit(
+            summary,
+            as_json,
+            lambda: (
+                f"audit log intact: {verdict.size} entries, {verdict.heads} signed tree heads "
+                f"(newest covers {verdict.signed_size}), {pending} not yet integrated"
+            ),
+        )
         return
     if as_json:
-        print_json({**summary, "broken": verdict.broken, "problem": verdict.problem})
-    fail(f"audit chain broken: {verdict.problem}; {verdict.checked} events verified")
+        print_json(
+            {**summary, "problem": verdict.problem, "leaf": verdict.leaf, "seq": verdict.seq}
+        )
+    fail(f"audit log broken: {verdict.problem}")
+
+
+@audit_app.command("integrate")
+def audit_integrate(as_json: JsonFlag = False) -> None:
+    """Integrate every committed audit entry into the Merkle tree and sign the new tree head
+    (what the sequencer in `casehub serve` does every few seconds)."""
+
+    async def work(runtime: Runtime) -> log.Integration:
+        return await log.integrate_all(runtime)
+
+    done = run(Settings(), work)
+    summary = {"leader": done.leader, "integrated": done.integrated, "treeSize": done.size}
+    if not done.leader:
+        emit(summary, as_json, lambda: "another sequencer is integrating; nothing done")
+        return
+    emit(summary, as_json, lambda: f"integrated {done.integrated} entries; tree size {done.size}")
+
+
+@audit_app.command("head")
+def audit_head(
+    output: Annotated[
+        Path | None, typer.Option(help="Write the tree head to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the newest signed tree head as JSON: keep it outside the hub, and give it to
+    `casehub audit verify --head` later."""
+
+    async def work(runtime: Runtime) -> TreeHead | None:
+        async with open_scope(runtime) as scope:
+            row = await scope.store.latest_tree_head()
+            return log.head_of(row) if row else None
+
+    found = run(Settings(), work)
+    if found is None:
+        fail("no signed tree head yet: run `casehub audit integrate` first")
+    text = json.dumps(to_json(found), sort_keys=True)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")

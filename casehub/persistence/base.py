@@ -8,14 +8,18 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Executable, Select, func, select, update
+from sqlalchemy import Executable, Select, func, select, tuple_, update
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
+from casehub.persistence.horizon import horizon
+
 Row = TypeVar("Row", bound=SQLModel)
+# A row's place in a live feed: (position_xid, seq), compared as a pair.
+Position = tuple[int, int]
 T = TypeVar("T")
 
 
@@ -132,6 +136,38 @@ class StoreBase:
     async def count_rows(self, model: type[SQLModel]) -> int:
         """Rows in one table (for checks and tests)."""
         return await self._one(select(func.count()).select_from(model))
+
+    async def feed_horizon(self, model: type[Any]) -> Position:
+        """The position every row of a feed table (with `position_xid` and `seq`) below which is
+        committed and visible now, and no row can still commit (casehub.persistence.horizon):
+        read up to it in (position_xid, seq) order, a feed misses and repeats nothing."""
+        if self.dialect == "postgresql":
+            return (int(await self._one(select(horizon(self.dialect)))), 0)
+        # One writer at a time, committing in seq order: everything up to the newest seq.
+        newest = await self._one(select(func.coalesce(func.max(model.seq), 0)))
+        return (0, int(newest) + 1)
+
+    async def feed_beyond(self, model: type[Any], horizon_: Position, limit: int) -> set[Position]:
+        """Positions of committed rows of the feed at or past the horizon (waiting for an older
+        writing transaction to end), at most `limit` of them."""
+        position = tuple_(model.position_xid, model.seq)
+        statement = (
+            select(model.position_xid, model.seq)
+            .where(position >= tuple_(*horizon_))
+            .order_by(model.position_xid, model.seq)
+            .limit(limit)
+        )
+        rows: list[Any] = list((await self._execute(statement)).all())
+        return {(int(xid), int(seq)) for xid, seq in rows}
+
+    async def feed_position(self, model: type[Any], seq: int) -> Position:
+        """The feed position of the row numbered `seq`, or of the newest row before it (a
+        resumed subscriber gives the last `seq` it received)."""
+        statement = (
+            select(model.position_xid).where(model.seq <= seq).order_by(model.seq.desc()).limit(1)
+        )
+        xid = await self._one_or_none(statement)
+        return (int(xid or 0), seq)
 
     @property
     def dialect(self) -> str:

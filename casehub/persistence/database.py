@@ -110,17 +110,38 @@ def unreachable(error: BaseException) -> bool:
     return isinstance(error, sa_exc.TimeoutError | ConnectionError)
 
 
+# sqlalchemy's own default wait for a pooled connection; the app passes its setting
+# (CASEHUB_DB_POOL_TIMEOUT_SECONDS), below the operation time budget.
+POOL_TIMEOUT_SECONDS = 30.0
+
+
 class Database:
     """Owns the engine; hands out one session per request or command."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int | None = None,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+    ) -> None:
+        """PostgreSQL pools `pool_size` connections, `max_overflow` more at a peak (as many
+        again by default); a checkout waits at most `pool_timeout` seconds for one, then
+        fails with sqlalchemy's TimeoutError (`unreachable`: the caller answers 503)."""
         kwargs: dict[str, Any] = {}
         path = sqlite_path(url)
         if path is not None:
             secure_sqlite_file(path)
         if make_url(url).get_backend_name() == "postgresql":
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-            # Request events commit in sequence order and announce themselves (LISTEN/NOTIFY).
+            overflow = pool_size if max_overflow is None else max_overflow
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=overflow,
+                pool_timeout=pool_timeout,
+                pool_pre_ping=True,
+            )
+            # Feed rows are stamped with their transaction and announce themselves (NOTIFY).
             install_event_hooks()
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -2,11 +2,11 @@
 server process can wake its live subscribers.
 
 Writers: every insert of a feed row (request event or hit notice), in any process (server, CLI,
-demo), takes a transaction-level advisory lock and sends `pg_notify(<its feed's channel>, seq)`
-inside the committing transaction. The lock makes sequence numbers commit in order (a row with
-seq N is never committed after one with seq > N), so "rows up to seq N are committed" holds and
-a reader that resumes after N misses nothing; the notification is delivered only if, and when,
-the transaction commits.
+demo), stamps the row with its transaction's id (`position_xid`, never below what the service
+set: a request's previous event) and sends `pg_notify(<its feed's channel>, seq)` inside the
+committing transaction; the notification is delivered only if, and when, the transaction
+commits. No lock: readers deliver rows in (position_xid, seq) order up to the commit-safe
+horizon (casehub.persistence.horizon), so a row committed late is never skipped.
 
 Readers: `EventListener` keeps one autocommit connection per process and feed on
 `LISTEN <channel>` and hands every sequence number to a callback; it reconnects with backoff
@@ -27,7 +27,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 
-from casehub.persistence.audit.queries import AUDIT_CHAIN_LOCK
 from casehub.persistence.tables import HitNoticeRow, RequestEventRow
 
 if TYPE_CHECKING:
@@ -53,25 +52,23 @@ REQUEST_EVENTS = Feed("casehub_request_events", RequestEventRow.__tablename__)
 HIT_NOTICES = Feed("casehub_hit_notices", HitNoticeRow.__tablename__)
 _FEED_OF: dict[type[Any], Feed] = {RequestEventRow: REQUEST_EVENTS, HitNoticeRow: HIT_NOTICES}
 LISTENER_NAME = "casehub-event-listener"  # application_name of the LISTEN connections
-# The audit chain's lock (AuditQueries.last_audit_hash): every transaction that records a feed
-# row extends the audit chain at its end anyway, so taking the same lock a little earlier adds
-# no lock-ordering (deadlock) risk and only a few statements of extra serialisation.
-EVENT_ORDER_LOCK = AUDIT_CHAIN_LOCK
-_LOCKED_IN = "casehub_feed_lock_transaction"  # connection.info: the transaction holding it
+_STAMPED_IN = "casehub_feed_stamp"  # connection.info: (transaction, its id)
 
 
 def _postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _serialise(_mapper: Mapper[Any], connection: Connection, _target: Any) -> None:
+def _stamp(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
     if not _postgres(connection):
         return
     transaction = connection.get_transaction()
-    # A transaction-level lock is held until the transaction ends: take it once, not per row.
-    if transaction is None or connection.info.get(_LOCKED_IN) is not transaction:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
-        connection.info[_LOCKED_IN] = transaction
+    stamped = connection.info.get(_STAMPED_IN)
+    # One transaction id per transaction: ask once, not per row.
+    if stamped is None or stamped[0] is not transaction:
+        xid = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+        connection.info[_STAMPED_IN] = stamped = (transaction, int(xid))
+    target.position_xid = max(target.position_xid or 0, stamped[1])
 
 
 def _notify(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
@@ -83,10 +80,10 @@ def _notify(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
 
 
 def install_event_hooks() -> None:
-    """Serialise and announce feed-row inserts on PostgreSQL (idempotent; no-op on SQLite)."""
+    """Stamp and announce feed-row inserts on PostgreSQL (idempotent; no-op on SQLite)."""
     for model in _FEED_OF:
-        if not event.contains(model, "before_insert", _serialise):
-            event.listen(model, "before_insert", _serialise)
+        if not event.contains(model, "before_insert", _stamp):
+            event.listen(model, "before_insert", _stamp)
         if not event.contains(model, "after_insert", _notify):
             event.listen(model, "after_insert", _notify)
 

@@ -7,11 +7,18 @@ from casehub.persistence.agencies.queries import AgencyQueries
 from casehub.persistence.audit.queries import AuditQueries
 from casehub.persistence.cases.queries import CaseQueries
 from casehub.persistence.deconfliction.queries import DeconflictionQueries
+from casehub.persistence.documents.queries import DocumentQueries
 from casehub.persistence.keys.queries import KeyQueries
 from casehub.persistence.requests.queries import RequestQueries
 
 
 class Store(
-    AgencyQueries, CaseQueries, KeyQueries, RequestQueries, DeconflictionQueries, AuditQueries
+    AgencyQueries,
+    CaseQueries,
+    KeyQueries,
+    RequestQueries,
+    DeconflictionQueries,
+    AuditQueries,
+    DocumentQueries,
 ):
     """The persistence operations of one session; services own the transactions."""

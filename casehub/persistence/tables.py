@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -57,7 +66,11 @@ class CaseRow(SQLModel, table=True):
     """A case; `summary` is an envelope under the case's data key."""
 
     __tablename__ = "case_file"
-    __table_args__ = (UniqueConstraint("owner_agency_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("owner_agency_id", "reference"),
+        # An agency's own cases newest first: the owned leg of the cases page walks it.
+        Index("ix_case_file_owner_id", "owner_agency_id", "id"),
+    )
     id: UUID = Field(primary_key=True)
     owner_agency_id: UUID = Field(foreign_key="agency.id", index=True)
     reference: str = Field(max_length=100)
@@ -154,7 +167,10 @@ class HitNoticeRow(SQLModel, table=True):
     """Tells an agency that another one checked an identifier its subjects hold."""
 
     __tablename__ = "hit_notice"
-    __table_args__ = (Index("ix_hit_notice_agency_seq", "agency_id", "seq"),)
+    __table_args__ = (
+        Index("ix_hit_notice_agency_seq", "agency_id", "seq"),
+        Index("ix_hit_notice_position", "position_xid", "seq"),
+    )
     seq: int | None = Field(default=None, primary_key=True)
     id: UUID = Field(unique=True)
     hit_check_id: UUID = Field(foreign_key="hit_check.id")
@@ -163,6 +179,9 @@ class HitNoticeRow(SQLModel, table=True):
     identifier_kind: str = Field(max_length=32)
     case_ids: str = Field(default="[]")  # JSON list: the notified agency's matching cases
     created_at: datetime = Field(sa_column=_ts())
+    # The feed position's first part (see casehub.persistence.horizon): delivered in
+    # (position_xid, seq) order once no transaction that could commit before it is running.
+    position_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class EvidenceRow(SQLModel, table=True):
@@ -220,6 +239,15 @@ class AuditEventRow(SQLModel, table=True):
     """One link of the audit hash chain; never holds plaintext of protected fields."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        Index(
+            "ix_audit_event_pending",
+            "txid",
+            "seq",
+            postgresql_where=text("leaf_index IS NULL"),
+            sqlite_where=text("leaf_index IS NULL"),
+        ),
+    )
     seq: int | None = Field(default=None, primary_key=True)
     id: UUID = Field(unique=True)
     occurred_at: datetime = Field(sa_column=_ts(index=True))
@@ -231,8 +259,33 @@ class AuditEventRow(SQLModel, table=True):
     object_agency_id: UUID | None = Field(default=None, index=True)
     outcome: str = Field(max_length=32)
     details: str = Field(default="{}")
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    # The writing transaction's id on PostgreSQL (0 on SQLite): the sequencer integrates an
+    # entry only once every transaction that could still commit an older one has ended.
+    txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # Its place in the Merkle log, set by the sequencer (None: not integrated yet).
+    leaf_index: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, unique=True)
+    )
+
+
+class AuditNodeRow(SQLModel, table=True):
+    """The hash of one perfect subtree of the audit log's Merkle tree (level 0: a leaf)."""
+
+    __tablename__ = "audit_node"
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditTreeHeadRow(SQLModel, table=True):
+    """A signed tree head: the hub's signature over the log's size and root at one moment."""
+
+    __tablename__ = "audit_tree_head"
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root_hash: str = Field(max_length=64)
+    timestamp_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    key_id: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
 
 
 class CooperationRequestRow(SQLModel, table=True):
@@ -242,6 +295,8 @@ class CooperationRequestRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_request_requested_status", "requested_agency_id", "status"),
         Index("ix_request_requester_status", "requester_agency_id", "status"),
+        # The cases linked to an agency's requests in case order: the cases page's linked leg.
+        Index("ix_request_requested_case", "requested_agency_id", "case_id"),
     )
     id: UUID = Field(primary_key=True)
     requester_agency_id: UUID = Field(foreign_key="agency.id")
@@ -273,7 +328,10 @@ class RequestEventRow(SQLModel, table=True):
     """One transition of a request, with the hub's signed receipt chained per request."""
 
     __tablename__ = "request_event"
-    __table_args__ = (UniqueConstraint("request_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "number"),
+        Index("ix_request_event_position", "position_xid", "seq"),
+    )
     seq: int | None = Field(default=None, primary_key=True)
     id: UUID = Field(unique=True)
     request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
@@ -293,6 +351,9 @@ class RequestEventRow(SQLModel, table=True):
     signature: str = Field(max_length=200)
     key_id: str = Field(max_length=64)
     payload: str = Field(default="{}")
+    # The feed position's first part (see casehub.persistence.horizon); never below the previous
+    # event's of the same request, so a request's events are delivered in their order.
+    position_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class RequestMessageRow(SQLModel, table=True):
@@ -319,4 +380,16 @@ class RequestEvidenceRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     description: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    added_at: datetime = Field(sa_column=_ts())
+
+
+class RegisteredDocumentRow(SQLModel, table=True):
+    """A GraphQL document agency tools may name by id (casehub.services.documents): hub-wide,
+    owned by no agency; its text is a query, not a secret."""
+
+    __tablename__ = "registered_document"
+    id: str = Field(primary_key=True, max_length=71)  # "sha256:" and 64 hex digits
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    name: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=16)
     added_at: datetime = Field(sa_column=_ts())

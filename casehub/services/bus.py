@@ -1,4 +1,4 @@
-"""Wake-ups for live subscribers of one feed: "rows up to seq N exist" (request events, hit
+"""Wake-ups for live subscribers of one feed: "new rows were committed" (request events, hit
 notices). Subscribers then read what they may see from the database, so a missed wake-up
 never loses an event."""
 
@@ -16,10 +16,14 @@ class EventBus(Protocol):
     """Tells subscribers that new request events were committed."""
 
     async def published(self, seq: int) -> None:
-        """Announce that events up to `seq` are committed."""
+        """Announce that the event numbered `seq` was committed."""
 
-    async def wait_after(self, seq: int) -> None:
-        """Return when an event after `seq` is announced (callers bound the wait)."""
+    @property
+    def generation(self) -> int:
+        """How many announcements this process heard so far."""
+
+    async def wait_past(self, generation: int) -> None:
+        """Return once an announcement after `generation` is heard (callers bound the wait)."""
 
     async def start(self) -> None:
         """Begin receiving announcements from other processes (at application start-up)."""
@@ -36,23 +40,28 @@ class LocalBus:
     """In-process bus: enough for one server process (and SQLite, which is one process)."""
 
     def __init__(self) -> None:
-        self._latest = 0
+        self._generation = 0
         self._changed = asyncio.Event()
 
     async def published(self, seq: int) -> None:
         """Wake every waiter."""
         self.announce(seq)
 
-    def announce(self, seq: int) -> None:
-        """Record the newest sequence number and wake waiters (also used by remote feeds)."""
-        if seq > self._latest:
-            self._latest = seq
+    def announce(self, _seq: int) -> None:
+        """Count the announcement and wake waiters (also used by remote feeds). Rows commit in
+        no particular order of `seq`, so waiters re-read rather than compare numbers."""
+        self._generation += 1
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
-    async def wait_after(self, seq: int) -> None:
-        """Sleep until something newer than `seq` is announced."""
-        while self._latest <= seq:
+    @property
+    def generation(self) -> int:
+        """How many announcements this process heard so far."""
+        return self._generation
+
+    async def wait_past(self, generation: int) -> None:
+        """Sleep until an announcement after `generation`."""
+        while self._generation <= generation:
             await self._changed.wait()
 
     async def start(self) -> None:

@@ -13,9 +13,10 @@ from cachetools import TTLCache
 from casehub.config import Settings
 from casehub.crypto import DataKey, KeyProvider
 from casehub.domain.enums import Access, Role
-from casehub.domain.errors import Forbidden, Unauthenticated
+from casehub.domain.errors import Forbidden, Unauthenticated, Unavailable
 from casehub.domain.roles import Operation, may, refusal
 from casehub.persistence import Database, Store
+from casehub.persistence.database import unreachable
 from casehub.services.bus import EventBus, LocalBus
 
 UNWRAPPED_KEYS = 4096
@@ -102,6 +103,13 @@ class Scope:
             (object_type, object_id), set()
         )
         fields.add(name)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot serve now (unreachable, or a pool with no
+    connection to give within its timeout), raised as such or already Unavailable: the caller
+    answers SERVICE_UNAVAILABLE with a time to retry, never an unexplained INTERNAL."""
+    return isinstance(error, Unavailable) or unreachable(error)
 
 
 @asynccontextmanager

@@ -36,7 +36,7 @@ async def _audit_rows(runtime: Runtime) -> int:
 
 async def _last_audit_events(runtime: Runtime, count: int) -> list[AuditEventRow]:
     async with open_scope(runtime) as scope:
-        return list((await scope.store.audit_chain())[-count:])
+        return list((await scope.store.audit_log())[-count:])
 
 
 async def _issue(

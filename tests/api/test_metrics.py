@@ -261,7 +261,7 @@ async def test_failed_authentications_by_reason(
         "invalid_token",
     }
     async with open_scope(runtime) as scope:
-        chain = await scope.store.audit_chain()
+        chain = await scope.store.audit_log()
     reasons = [event.details for event in chain[-5:]]
     for reason in ("unknown", "revoked", "expired"):
         assert any(f'"{reason}"' in details for details in reasons), (reason, reasons)

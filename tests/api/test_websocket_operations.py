@@ -95,13 +95,13 @@ async def closed_with(app: Starlette, headers: dict[str, str] | None, init: dict
 
 async def latest_seq(runtime: Runtime) -> int:
     async with open_scope(runtime) as scope:
-        chain = await scope.store.audit_chain()
+        chain = await scope.store.audit_log()
         return (chain[-1].seq or 0) if chain else 0
 
 
 async def events_since(runtime: Runtime, seq: int) -> list[AuditEventRow]:
     async with open_scope(runtime) as scope:
-        return list(await scope.store.audit_chain(after_seq=seq))
+        return list(await scope.store.audit_log(after_seq=seq))
 
 
 def of_agency(events: list[AuditEventRow], agency: Any) -> list[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from casehub.config import Settings
 from casehub.crypto import hash_token
 from casehub.domain.enums import Role
 from casehub.services.agencies import auth
+from casehub.services.audit import log
 from casehub.services.runtime import open_scope
 from tests.support import register
 
@@ -542,67 +544,124 @@ def test_schema_export_matches_committed_sdl(home: Home) -> None:
 # audit
 
 
+def _audit_sql(home: Home, *statements: str) -> None:
+    """Statements straight to a home's database, as an intruder with file access would."""
+    with sqlite3.connect(home.db) as db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+
+
+def _audit_entries(home: Home) -> int:
+    with sqlite3.connect(home.db) as db:
+        (entries,) = db.execute("SELECT count(*) FROM audit_event").fetchone()
+    db.close()
+    return int(entries)
+
+
 def test_audit_verify_detects_tampering_and_deletion(agency_home: Home) -> None:
     home = agency_home
-    intact = home.run("audit", "verify")
-    assert intact.returncode == 0, intact.stderr
-    assert "intact" in intact.stdout
-    with sqlite3.connect(home.db) as db:
-        (events,) = db.execute("SELECT count(*) FROM audit_event").fetchone()
-    db.close()
-    assert events >= 3
-    assert re.search(rf"\b{events} events\b", intact.stdout), intact.stdout
+    entries = _audit_entries(home)
+    assert entries >= 3
+    before = clone(home, home.root / "before")
+    waiting, integrated = run_all((before, ("audit", "verify")), (home, ("audit", "integrate")))
+    assert waiting.returncode == 0, waiting.stderr
+    assert waiting.stdout.strip() == (
+        f"audit log intact: 0 entries, 0 signed tree heads (newest covers 0), "
+        f"{entries} not yet integrated"
+    )
+    assert integrated.returncode == 0, integrated.stderr
+    assert integrated.stdout.strip() == f"integrated {entries} entries; tree size {entries}"
 
+    untouched = clone(home, home.root / "untouched")
     deleted = clone(home, home.root / "deleted")
-    with sqlite3.connect(home.db) as db:
-        db.execute("UPDATE audit_event SET action='x' WHERE seq=2")
-    db.close()
-    with sqlite3.connect(deleted.db) as db:
-        db.execute("DELETE FROM audit_event WHERE seq=2")
-    db.close()
-
-    tampered, gap = run_all((home, ("audit", "verify")), (deleted, ("audit", "verify")))
-    assert tampered.returncode != 0
-    assert re.search(r"\bevent 2\b", tampered.stderr), tampered.stderr
-    assert "intact" not in tampered.stdout
-
-    assert gap.returncode != 0, gap.stdout
-    assert "intact" not in gap.stdout
-    assert "broken" in gap.stderr, gap.stderr
-
-
-def test_audit_verify_prints_the_head_and_checks_an_anchor(agency_home: Home) -> None:
-    home = agency_home
-    intact = home.ok("audit", "verify")
-    found = re.search(r"(\d+) events, head (\d+):([0-9a-f]{64})$", intact.strip())
-    assert found, intact
-    events, seq, digest = int(found[1]), int(found[2]), found[3]
-    with sqlite3.connect(home.db) as db:
-        assert db.execute("SELECT max(seq), hash FROM audit_event").fetchone() == (seq, digest)
-        db.execute("DELETE FROM audit_event WHERE seq = ?", (seq,))
-    db.close()
-    anchor = f"{seq}:{digest}"
-    empty = clone(home, home.root / "empty")
-    with sqlite3.connect(empty.db) as db:
-        db.execute("DELETE FROM audit_event")
-    db.close()
-
-    alone, anchored, emptied, malformed = run_all(
+    _audit_sql(home, "UPDATE audit_event SET action = 'x' WHERE seq = 2")
+    _audit_sql(deleted, "DELETE FROM audit_event WHERE seq = 2")
+    intact, tampered, gap, as_json = run_all(
+        (untouched, ("audit", "verify")),
         (home, ("audit", "verify")),
-        (home, ("audit", "verify", "--anchor", anchor)),
-        (empty, ("audit", "verify")),
-        (home, ("audit", "verify", "--anchor", f"{seq}:{digest[:10]}")),
+        (deleted, ("audit", "verify")),
+        (home, ("audit", "verify", "--json")),
     )
-    # The cut-off chain is still a valid chain; only the anchor shows the event is gone.
+    assert intact.returncode == 0, intact.stderr
+    assert intact.stdout.strip() == (
+        f"audit log intact: {entries} entries, 1 signed tree heads (newest covers {entries}), "
+        "0 not yet integrated"
+    )
+    edited = "entry 2 (leaf 1) was edited after it was logged"
+    assert (tampered.returncode, tampered.stdout) == (1, ""), tampered.stdout
+    assert tampered.stderr.strip() == f"error: audit log broken: {edited}"
+    assert (gap.returncode, gap.stdout) == (1, ""), gap.stdout
+    assert gap.stderr.strip() == (
+        "error: audit log broken: leaf 1 is missing (the entry was deleted, or leaf indexes "
+        "rewritten)"
+    )
+    assert as_json.returncode == 1, as_json.stderr
+    assert json.loads(as_json.stdout) == {
+        "intact": False,
+        "entries": 1,
+        "signedSize": entries,
+        "treeHeads": 1,
+        "pending": 0,
+        "problem": edited,
+        "leaf": 1,
+        "seq": 2,
+    }
+
+
+async def test_audit_head_is_kept_and_verify_checks_the_log_against_it(
+    agency_home: Home,
+) -> None:
+    home = agency_home
+    entries = _audit_entries(home)
+    before = clone(home, home.root / "before")
+    runtime = build_runtime(home.settings())
+    try:
+        await log.integrate_all(runtime)
+    finally:
+        await runtime.database.dispose()
+    none_yet, printed = run_all((before, ("audit", "head")), (home, ("audit", "head")))
+    assert none_yet.returncode == 1, none_yet.stdout
+    assert none_yet.stderr.strip() == (
+        "error: no signed tree head yet: run `casehub audit integrate` first"
+    )
+    assert printed.returncode == 0, printed.stderr
+    head = json.loads(printed.stdout)
+    assert sorted(head) == ["keyId", "rootHash", "signature", "timestamp", "treeSize"]
+    assert head["treeSize"] == entries
+    # Cut off the last entry, its tree nodes and every tree head: a shorter, valid-looking log.
+    size = entries - 1
+    intact = clone(home, home.root / "intact")
+    for where in (home, intact):
+        # Relative paths (the CLI runs in the home): short enough not to be wrapped in errors.
+        (where.root / "kept.json").write_text(printed.stdout, encoding="utf-8")
+    beyond = " OR ".join(f"(level = {level} AND idx >= {size >> level})" for level in range(8))
+    _audit_sql(
+        home,
+        f"DELETE FROM audit_event WHERE leaf_index >= {size}",
+        f"DELETE FROM audit_node WHERE {beyond}",
+        "DELETE FROM audit_tree_head",
+    )
+    (home.root / "bad.json").write_text(json.dumps({"treeSize": entries}), encoding="utf-8")
+    held, alone, truncated, bad = run_all(
+        (intact, ("audit", "verify", "--head", "kept.json")),
+        (home, ("audit", "verify")),
+        (home, ("audit", "verify", "--head", "kept.json")),
+        (home, ("audit", "verify", "--head", "bad.json")),
+    )
+    assert held.returncode == 0, held.stderr
+    assert f"audit log intact: {entries} entries" in held.stdout
+    # What the database alone cannot show: the shorter log is a valid log.
     assert alone.returncode == 0, alone.stderr
-    assert f"{events - 1} events, head {seq - 1}:" in alone.stdout
-    assert anchored.returncode == 1, anchored.stdout
-    assert anchored.stdout == ""
-    assert anchored.stderr.strip() == (
-        f"error: audit chain broken: the chain ends at event {seq - 1}, before the anchored "
-        f"event {seq}: events were deleted from its end; {events - 1} events verified"
+    assert alone.stdout.strip() == (
+        f"audit log intact: {size} entries, 0 signed tree heads (newest covers 0), "
+        "0 not yet integrated"
     )
-    assert emptied.returncode == 0, emptied.stderr
-    assert emptied.stdout.strip() == "audit chain intact: 0 events, no head yet"
-    assert malformed.returncode == 2, malformed.stderr
-    assert "an anchor is SEQ:HASH" in malformed.stderr
+    assert (truncated.returncode, truncated.stdout) == (1, ""), truncated.stdout
+    assert truncated.stderr.strip() == (
+        f"error: audit log broken: the tree head you hold has size {entries} but the log ends "
+        f"at {size}: entries were deleted from its end"
+    )
+    assert bad.returncode == 2, bad.stderr
+    unboxed = " ".join(line.strip("│ ") for line in bad.stderr.splitlines())
+    assert "--head: bad.json: a tree head lacks rootHash, timestamp, keyId, signature" in unboxed

@@ -1,5 +1,6 @@
-"""PostgreSQL LISTEN/NOTIFY of request events: sequence numbers commit in order, a notification
-is sent on commit only, and the listener reconnects when its connection is killed."""
+"""PostgreSQL LISTEN/NOTIFY of request events: writers never wait for each other, each row is
+stamped with its transaction's id (its feed position), a notification is sent on commit only,
+and the listener reconnects when its connection is killed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlmodel import col
 
 from casehub.app import build_runtime
@@ -100,14 +101,16 @@ class Seen:
                 await self._changed.wait()
 
 
-async def test_events_commit_in_sequence_order_and_notify_on_commit(pg_runtime: Runtime) -> None:
+async def test_writers_never_wait_each_carries_its_stamp_and_notify_is_on_commit(
+    pg_runtime: Runtime,
+) -> None:
     runtime = pg_runtime
     _request_id, event = await new_request(runtime)
     seen = Seen()
     listener = runtime.database.event_listener(seen)
     task = asyncio.create_task(listener.run())
     first, second = runtime.database.session(), runtime.database.session()
-    committed: int | None = None
+    committed: list[int] = []
     try:
         await asyncio.wait_for(listener.connected.wait(), WAIT)
         seen.values.clear()
@@ -116,31 +119,34 @@ async def test_events_commit_in_sequence_order_and_notify_on_commit(pg_runtime: 
         await first.flush()
         late = copy_of(event, 91)
         second.add(late)
-        blocked = asyncio.ensure_future(second.flush())
-        await asyncio.sleep(0.5)
-        # The later insert waits for the earlier transaction: seq order is commit order.
-        assert not blocked.done()
-        assert seen.values == []  # nothing is announced before the commit
-        await first.commit()
-        committed = early.seq
-        await asyncio.wait_for(blocked, WAIT)
+        # No lock among writers: the second insert does not wait for the first transaction.
+        await asyncio.wait_for(second.flush(), WAIT)
+        assert early.seq is not None
         assert late.seq is not None
-        assert committed is not None
-        assert late.seq > committed
-        await seen.until(lambda values: values == [committed])
-        await second.rollback()  # a rolled-back event is never announced
+        assert late.seq > early.seq
+        # Each row carries its transaction's id, the first part of its feed position.
+        xids = [
+            (await session.execute(text("SELECT pg_current_xact_id()::text::bigint"))).scalar()
+            for session in (first, second)
+        ]
+        assert [early.position_xid, late.position_xid] == xids
+        assert seen.values == []  # nothing is announced before the commit
+        await second.commit()
+        committed.append(late.seq)
+        await seen.until(lambda values: values == [late.seq])
+        await first.rollback()  # a rolled-back event is never announced
         await asyncio.sleep(0.3)
-        assert seen.values == [committed]
+        assert seen.values == [late.seq]
     finally:
         await second.close()
         await first.close()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        if committed is not None:
+        if committed:
             async with runtime.database.session() as cleanup:
                 await cleanup.execute(
-                    delete(RequestEventRow).where(col(RequestEventRow.seq) == committed)
+                    delete(RequestEventRow).where(col(RequestEventRow.seq).in_(committed))
                 )
                 await cleanup.commit()
 

@@ -65,12 +65,12 @@ async def _last_seq(runtime: Runtime) -> int:
 
 async def _events_after(runtime: Runtime, seq: int, sent: set[UUID]) -> list[dict[str, Any]]:
     """The audit events chained after `seq`, each as stored, less what differs by nature (its
-    own id, position, time and hashes), with the ids the caller sent replaced by a marker."""
+    own id, position, time and transaction), with the ids the caller sent replaced by a marker."""
     async with open_scope(runtime) as scope:
-        rows = await scope.store.audit_chain(after_seq=seq)
+        rows = await scope.store.audit_log(after_seq=seq)
     events = []
     for row in rows:
-        content = row.model_dump(exclude={"seq", "id", "occurred_at", "prev_hash", "hash"})
+        content = row.model_dump(exclude={"seq", "id", "occurred_at", "txid", "leaf_index"})
         text = json.dumps(content, default=str, sort_keys=True)
         for object_id in sent:
             text = text.replace(str(object_id), "<sent>").replace(object_id.hex, "<sent>")

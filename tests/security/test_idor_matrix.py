@@ -51,6 +51,7 @@ from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api, Sample
 from tests.conftest import ALL_ROLES, GraphQL, World
 from tests.request_support import Requests
+from tests.support import integrate_everything
 
 SCHEMA: GraphQLSchema = build_schema(development=True)._schema
 CALLERS = ("unrelated", "metadata", "expired", "revoked")
@@ -313,6 +314,7 @@ async def matrix(runtime: Runtime, client_of_matrix: httpx.AsyncClient) -> Matri
     await _expire(runtime, expired)
     callers["expired"] = Caller("expired", owner, expired)
     callers["revoked"] = Caller("revoked", owner, revoked)
+    await integrate_everything(runtime)  # so that there is a signed tree head to read
     return Matrix(victim, callers, gql, api, req)
 
 
@@ -365,6 +367,12 @@ QUERIES: dict[str, Callable[[Victim, Caller], Document]] = {
     "cases": lambda v, c: _page("cases"),
     "cooperationRequests": lambda v, c: _page("cooperationRequests"),
     "auditEvents": lambda v, c: _page("auditEvents"),
+    # Hub-wide, naming no agency's object: any agency's administrator reads the same.
+    "auditTreeHead": lambda v, c: ("{ auditTreeHead { treeSize rootHash statement } }", {}),
+    "auditConsistencyProof": lambda v, c: (
+        "{ auditConsistencyProof(fromSize: 1, toSize: 1) { hashes } }",
+        {},
+    ),
     "hitNotices": lambda v, c: _page("hitNotices"),
     "hitCheck": lambda v, c: _hit_check("query"),
 }

@@ -39,6 +39,7 @@ from tests.request_support import STEPS, Requests, request_input
 from tests.security.gate_support import socket
 from tests.security.test_idor_matrix import SCHEMA
 from tests.security.test_idor_matrix import select as every_field
+from tests.support import integrate_everything
 
 
 def selection(type_name: str, depth: int = 2) -> str:
@@ -66,6 +67,8 @@ QUERY_TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "cooperationRequests": (OK, OK, OK, OK, NO),
     "hitNotices": (OK, OK, OK, OK, NO),
     "auditEvents": (NO, NO, NO, OK, NO),
+    "auditTreeHead": (NO, NO, NO, OK, NO),
+    "auditConsistencyProof": (NO, NO, NO, OK, NO),
     "hitCheck": (NO, OK, OK, NO, NO),
 }
 
@@ -185,6 +188,7 @@ async def role_world(
     checked = await gql(partner.tokens["LIAISON_OFFICER"], HIT_CHECK, {"i": [PHONE]})
     assert "errors" not in checked, checked
     protected = [*(v for k, v in vars(Sample()).items() if k != "evidence_title"), body, message]
+    await integrate_everything(runtime)  # so that there is a signed tree head to read
     return RoleWorld(
         owner, partner, case["id"], request, gql, api, req, runtime, role_app, [*protected, title]
     )
@@ -224,6 +228,15 @@ def _nonempty(_w: RoleWorld, data: Any) -> None:
 def _hit(w: RoleWorld, data: Any) -> None:
     (result,) = data["results"]
     assert w.partner.id in {hit["agency"]["id"] for hit in result["hits"]}, data
+
+
+def _signed(_w: RoleWorld, data: Any) -> None:
+    assert data["treeSize"] > 0, data
+    assert len(data["signature"]) == 86, data
+
+
+def _empty_proof(_w: RoleWorld, data: Any) -> None:
+    assert data == {"hashes": []}, data  # a log is consistent with itself
 
 
 def _own_agency(w: RoleWorld, data: Any) -> None:
@@ -269,6 +282,11 @@ READS: dict[str, Read] = {
     ),
     "hitNotices": Read(lambda w: (_page("hitNotices"), {}), _nonempty),
     "auditEvents": Read(lambda w: (_page("auditEvents"), {}), _nonempty),
+    "auditTreeHead": Read(lambda w: ("{ auditTreeHead { treeSize signature } }", {}), _signed),
+    "auditConsistencyProof": Read(
+        lambda w: ("{ auditConsistencyProof(fromSize: 1, toSize: 1) { hashes } }", {}),
+        _empty_proof,
+    ),
     "hitCheck": Read(
         lambda w: (HIT_CHECK, {"i": [{"kind": "PHONE", "value": PARTNER_PHONE}]}), _hit
     ),

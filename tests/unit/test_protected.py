@@ -22,6 +22,7 @@ NOT_ENVELOPES = {
     ("data_key_wrap", "wrapped"): "a data key wrapped under an agency's KEK",
     ("identifier_index", "blind_index"): "a keyed digest, not a ciphertext",
     ("identifier_index", "match_token"): "a keyed digest, not a ciphertext",
+    ("audit_node", "hash"): "a Merkle tree node of the audit log, public to administrators",
 }
 
 

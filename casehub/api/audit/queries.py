@@ -8,10 +8,16 @@ from functools import partial
 
 import strawberry
 
-from casehub.api.audit.types import AuditEvent, AuditEventFilter
+from casehub.api.audit.types import (
+    AuditConsistencyProof,
+    AuditEvent,
+    AuditEventFilter,
+    AuditTreeHead,
+)
 from casehub.api.context import Info
 from casehub.api.relay import CountedConnection, counted_page
 from casehub.domain.errors import ValidationFailed
+from casehub.services.audit import log as audit_log
 from casehub.services.audit import reads as audit_reads
 
 _CURSOR = "AuditEvent:"
@@ -67,4 +73,30 @@ class AuditQuery:
             AuditEvent.of,
             partial(audit_reads.count_audit_events, audit_filter=audit_filter),
             cursor=lambda item: _to_cursor(item.seq),
+        )
+
+    @strawberry.field(
+        description=(
+            "AGENCY_ADMIN only: the newest signed tree head of the audit log (null before the "
+            "first entry is integrated). Verify its signature with the hub's receipt keys."
+        )
+    )
+    async def audit_tree_head(self, info: Info) -> AuditTreeHead | None:
+        head = await audit_log.latest_head(info.context.scope)
+        return AuditTreeHead.of(head) if head else None
+
+    @strawberry.field(
+        description=(
+            "AGENCY_ADMIN only: the proof that the log at `toSize` entries extends the one at "
+            "`fromSize` (sizes of signed tree heads, up to the newest)."
+        )
+    )
+    async def audit_consistency_proof(
+        self, info: Info, from_size: int, to_size: int
+    ) -> AuditConsistencyProof:
+        hashes = await audit_log.consistency(
+            info.context.scope, from_size=from_size, to_size=to_size
+        )
+        return AuditConsistencyProof(
+            from_size=from_size, to_size=to_size, hashes=[node.hex() for node in hashes]
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import strawberry
@@ -10,6 +10,8 @@ import strawberry
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.context import Info
 from casehub.api.ids import to_global_id
+from casehub.domain.audit.tree_head import TreeHead, head_statement
+from casehub.services.audit import log as audit_log
 from casehub.services.audit import reads as audit_reads
 
 
@@ -44,13 +46,87 @@ class AuditDetail:
 
 @strawberry.type(
     description=(
-        "One link of the tamper-evident audit chain: who did what, to which object, when, "
+        "Proof that an event is in the audit log (RFC 9162 §2.1.3): the audit path from the "
+        "event's leaf to the root of the signed tree head of `treeSize` entries."
+    )
+)
+class AuditInclusionProof:
+    leaf_index: int = strawberry.field(description="The event's place in the log, from 0.")
+    leaf_hash: str = strawberry.field(
+        description="The event's leaf hash (hex SHA-256 of 0x00 and the entry as logged), where "
+        "the path starts; it covers fields this view does not show (the acting principal)."
+    )
+    tree_size: int = strawberry.field(description="Size of the signed tree head proved against.")
+    root_hash: str = strawberry.field(description="That tree head's root (hex SHA-256).")
+    hashes: list[str] = strawberry.field(description="The audit path, leaf upwards (hex).")
+
+    @classmethod
+    def of(cls, proof: audit_log.Inclusion) -> AuditInclusionProof:
+        """Render a proof."""
+        return cls(
+            leaf_index=proof.leaf_index,
+            leaf_hash=proof.leaf_hash.hex(),
+            tree_size=proof.tree_size,
+            root_hash=proof.root.hex(),
+            hashes=[node.hex() for node in proof.hashes],
+        )
+
+
+@strawberry.type(
+    description=(
+        "The hub's signature over the audit log's size and Merkle root at one moment. Keep "
+        "it: a later `auditConsistencyProof` from its size shows the log only grew, and a hub "
+        "that rewrote or cut its history cannot produce one."
+    )
+)
+class AuditTreeHead:
+    tree_size: int = strawberry.field(description="Entries the tree holds.")
+    root_hash: str = strawberry.field(description="Merkle root (RFC 9162), hex SHA-256.")
+    signed_at: datetime = strawberry.field(description="When the hub signed it (UTC).")
+    key_id: str = strawberry.field(
+        description="Hub key that signed; see /.well-known/casehub-receipts.json."
+    )
+    statement: str = strawberry.field(
+        description="The exact JSON the signature covers (RFC 8785 canonical form)."
+    )
+    signature: str = strawberry.field(
+        description="Ed25519 over SHA-256 of `statement`, unpadded base64url."
+    )
+
+    @classmethod
+    def of(cls, head: TreeHead) -> AuditTreeHead:
+        """Render a signed tree head."""
+        return cls(
+            tree_size=head.size,
+            root_hash=head.root.hex(),
+            signed_at=datetime.fromtimestamp(head.timestamp_ms / 1000, tz=UTC),
+            key_id=head.key_id,
+            statement=head_statement(head).decode("ascii"),
+            signature=head.signature,
+        )
+
+
+@strawberry.type(
+    description="Proof that the log of `toSize` entries extends the one of `fromSize` "
+    "(RFC 9162 §2.1.4)."
+)
+class AuditConsistencyProof:
+    from_size: int = strawberry.field(description="The older tree head's size.")
+    to_size: int = strawberry.field(description="The newer tree head's size.")
+    hashes: list[str] = strawberry.field(description="The proof's hashes, in order (hex).")
+
+
+@strawberry.type(
+    description=(
+        "One entry of the tamper-evident audit log: who did what, to which object, when, "
         "with what outcome. Never holds the values of protected fields."
     )
 )
 class AuditEvent:
     id: strawberry.ID = strawberry.field(description="Opaque id of the event.")
-    sequence: int = strawberry.field(description="Position of the event in the chain.")
+    sequence: int = strawberry.field(
+        description="Order in which events were written (the log's order is `inclusion`'s)."
+    )
     at: datetime = strawberry.field(description="When it happened (UTC).")
     action: str = strawberry.field(description="What was done, e.g. case.update.")
     outcome: str = strawberry.field(description="OK, or the error code of a refusal.")
@@ -68,12 +144,21 @@ class AuditEvent:
         description="What else the event records, where it carries no protected value."
     )
     _actor_agency_id: strawberry.Private[UUID | None]
+    _id: strawberry.Private[UUID]
 
     @strawberry.field(description="The agency of the principal who acted; null for operators.")
     async def actor_agency(self, info: Info) -> Agency | None:
         if self._actor_agency_id is None:
             return None
         return await agency_of(info, self._actor_agency_id)
+
+    @strawberry.field(
+        description="Where the event sits in the log, with its proof to the newest signed tree "
+        "head; null until the sequencer has integrated it (within seconds)."
+    )
+    async def inclusion(self, info: Info) -> AuditInclusionProof | None:
+        proof = await info.context.loaders.audit_inclusion.load(self._id)
+        return AuditInclusionProof.of(proof) if proof else None
 
     @classmethod
     def of(cls, view: audit_reads.AuditEventView) -> AuditEvent:
@@ -101,4 +186,5 @@ class AuditEvent:
             ],
             details=[AuditDetail(key=key, value=value) for key, value in view.details],
             _actor_agency_id=view.actor_agency_id,
+            _id=view.id,
         )

@@ -20,11 +20,17 @@ from casehub.api.execution import limits, list_bounds
 from casehub.api.execution.limits import QueryLimits
 from casehub.domain.errors import DomainError, RateLimited, Unauthenticated
 from casehub.services.audit import trail as audit
+from casehub.services.runtime import unavailable
 
 log = logging.getLogger("casehub.api")
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 UNEXPECTED = "Unexpected error."
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is unavailable: retry later."
+# Whole seconds a caller waits before retrying when the database could not serve it: a full
+# pool frees up as operations end (each holds a connection only while it talks to the database).
+RETRY_SECONDS = 5
 
 
 def retry_after(seconds: float) -> int:
@@ -49,6 +55,40 @@ def masked(error: GraphQLError, request_id: str) -> GraphQLError:
         error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
     )
+
+
+def retry_later(error: GraphQLError, request_id: str) -> GraphQLError:
+    """A failure of the database to serve (unreachable, or no pooled connection free in time)
+    as the caller sees it: SERVICE_UNAVAILABLE with `retryAfter` seconds and the request id,
+    nothing of the cause, which the log line (a warning: overload is no bug) carries."""
+    cause = error.original_error or error
+    log.warning(
+        "database unavailable (request %s): %s",
+        request_id,
+        cause.__cause__ or cause,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        UNAVAILABLE_MESSAGE,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={
+            "code": SERVICE_UNAVAILABLE,
+            "retryAfter": RETRY_SECONDS,
+            "requestId": request_id,
+        },
+    )
+
+
+def unexpected(error: GraphQLError, request_id: str) -> GraphQLError:
+    """An error without a code as the caller sees it: SERVICE_UNAVAILABLE when the database
+    could not serve (see `retry_later`), masked INTERNAL otherwise."""
+    original = error.original_error
+    if original is not None and unavailable(original):
+        return retry_later(error, request_id)
+    return masked(error, request_id)
 
 
 class ErrorPolicy(MaskErrors):
@@ -102,7 +142,7 @@ class ErrorPolicy(MaskErrors):
                 error.path,
                 extensions={"code": "UNAUTHENTICATED"},
             )
-        return masked(error, self._request_id())
+        return unexpected(error, self._request_id())
 
 
 class Parsing(ParserCache):

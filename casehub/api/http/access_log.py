@@ -69,7 +69,7 @@ Spans = Callable[[Scope, Exchange], AbstractContextManager[object]]
 
 class AccessLog:
     """ASGI middleware in front of /graphql (HTTP and websocket): one access line and the
-    metrics of each request or connection once it ends; audit events chained meanwhile are
+    metrics of each request or connection once it ends; audit events recorded meanwhile are
     counted into this app's metrics."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, spans: Spans | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
-from casehub.api.execution.extensions import masked
+from casehub.api.execution.extensions import unexpected
 from casehub.api.http.gate import error_body
 from casehub.api.loaders import Loaders
 
@@ -48,9 +48,10 @@ async def within_budget(
 def coded(errors: list[GraphQLError] | None, request_id: str) -> list[GraphQLError] | None:
     """The errors of a result, each with a code. An error raised by an extension's hook skips
     the error policy (strawberry catches it outside the operation): it has no code, and is
-    masked here rather than show its message."""
+    masked here rather than show its message (SERVICE_UNAVAILABLE when the database could not
+    serve, e.g. the audit of decrypted fields found no free connection)."""
     return [
-        error if (error.extensions or {}).get("code") else masked(error, request_id)
+        error if (error.extensions or {}).get("code") else unexpected(error, request_id)
         for error in errors or []
     ] or None
 

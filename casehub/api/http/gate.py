@@ -198,7 +198,7 @@ class Gate:
 
 
 def _wants_ide(scope: Scope) -> bool:
-    # GraphiQL keeps its editors in the page's query string (?q=...): only `query` runs.
+    # A page request; with `query` in the address it is an operation (GET queries).
     asked = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     accept = _header(scope, b"accept") or ""
     return scope["method"] == "GET" and "query" not in asked and "text/html" in accept

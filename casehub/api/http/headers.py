@@ -1,11 +1,8 @@
-"""Response headers: the security headers every response carries, the GraphiQL page's own
-content security policy, and CORS for the origins the settings allow (none by default)."""
+"""Response headers: the security headers every response carries (the GraphiQL page sets its
+own policy, casehub.api.http.ide.POLICY) and CORS for the origins the settings allow (none by
+default)."""
 
 from __future__ import annotations
-
-import base64
-import hashlib
-import re
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,13 +22,11 @@ SECURITY_HEADERS = (
 )
 # Headers a browser tool may send: the token, JSON, and the CSRF headers of uploads.
 CORS_HEADERS = ("authorization", "content-type", "apollo-require-preflight", "x-casehub-csrf")
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
-_SOURCES = re.compile(r"""(?:src|href)="(https://[^/"]+)/""")
 
 
 class SecurityHeaders:
     """ASGI middleware: each header above goes on every HTTP response that did not set its own
-    (the GraphiQL page sets its policy, the receipt keys their cache lifetime)."""
+    (the GraphiQL page sets its policy, its files and the receipt keys their cache lifetime)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,22 +47,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def ide_policy(html: str) -> str:
-    """A content security policy under which this GraphiQL page works and nothing else runs:
-    its inline scripts by hash, its CDN, and requests to this origin only."""
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
-        for script in _INLINE_SCRIPT.findall(html)
-    )
-    cdns = " ".join(sorted(set(_SOURCES.findall(html))))
-    return (
-        f"default-src 'none'; script-src {hashes} {cdns}; "
-        # GraphiQL styles its editors inline.
-        f"style-src 'unsafe-inline' {cdns}; font-src {cdns} data:; img-src {cdns} data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    )
 
 
 def middleware(settings: Settings) -> list[Middleware]:

@@ -73,7 +73,7 @@ class Metrics:
         )
         self.decryptions = Counter(
             "casehub_field_decryptions",
-            "Protected fields decrypted for readers (counted as their audit events are chained).",
+            "Protected fields decrypted for readers (counted as their audit events are recorded).",
             registry=registry,
         )
         self.hit_checks = Counter(
@@ -96,7 +96,7 @@ class Metrics:
         )
         self.audit_events = Counter(
             "casehub_audit_events",
-            "Audit events chained, by action and outcome (OK or the refusal's code).",
+            "Audit events recorded, by action and outcome (OK or the refusal's code).",
             ["action", "outcome"],
             registry=registry,
         )
@@ -122,7 +122,7 @@ class Metrics:
         counter.inc()
 
     def audited(self, entry: AuditEntry) -> None:
-        """Count a chained audit event, and what it tells of decryptions, hit checks and
+        """Count a recorded audit event, and what it tells of decryptions, hit checks and
         failed authentications (casehub.services.audit.trail.OBSERVER)."""
         self.audit_events.labels(entry.action, entry.outcome).inc()
         if entry.action == "field.decrypt":

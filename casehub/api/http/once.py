@@ -17,7 +17,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from casehub.api.context import Context, SocketContext
-from casehub.api.execution.extensions import masked, retry_after
+from casehub.api.execution.extensions import retry_after, unexpected
 from casehub.api.execution.limits import QueryLimits
 from casehub.api.http import metrics
 from casehub.api.http.answers import coded, too_large, within_budget
@@ -91,8 +91,9 @@ async def serve_once(handler: TransportWSHandler, operation: Operation[Context, 
         await operation.send_initial_errors([refusal(refused.message, refused.retry_after)])
         return
     except Exception as error:  # strawberry would only log it, and complete
-        unexpected = masked(GraphQLError(str(error), original_error=error), request_id)
-        await operation.send_initial_errors([unexpected])
+        # SERVICE_UNAVAILABLE (retryAfter) when the database could not serve, else INTERNAL.
+        failed = unexpected(GraphQLError(str(error), original_error=error), request_id)
+        await operation.send_initial_errors([failed])
         return
     errors = coded(result.errors, request_id)
     if errors and isinstance(result, PreExecutionError):

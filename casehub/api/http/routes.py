@@ -12,10 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from casehub.api.http import ide
 from casehub.api.http.access_log import AccessLog, Spans
 from casehub.api.http.failsafe import Failsafe
 from casehub.api.http.gate import Gate
-from casehub.api.http.headers import ide_policy
 from casehub.api.http.metrics import Metrics
 from casehub.api.http.negotiation import Negotiation
 from casehub.api.http.view import GraphQLView
@@ -31,13 +31,15 @@ CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 def graphql_app(
     runtime: Runtime, schema: Any, limiters: Limiters, metrics: Metrics, spans: Spans | None
 ) -> ASGIApp:
-    """The /graphql endpoint behind its access log and gate: GraphiQL in development only, GET
-    queries only when the settings allow them, graphql-transport-ws only."""
+    """The /graphql endpoint behind its access log and gate: GraphiQL (casehub.api.http.ide) in
+    development only, GET queries only when the settings allow them, graphql-transport-ws
+    only."""
     settings = runtime.settings
     view = GraphQLView(
         schema,
         sockets=Sockets(runtime, limiters, metrics),
-        graphql_ide="graphiql" if settings.is_development else None,
+        # The IDE is ours (casehub.api.http.ide), served by the gate: never strawberry's page.
+        graphql_ide=None,
         allow_queries_via_get=settings.allow_get_queries,
         # graphql-transport-ws only: a client asking for the legacy graphql-ws is closed (4406).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -45,9 +47,8 @@ def graphql_app(
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         multipart_uploads_enabled=True,
     )
-    page = view.graphql_ide_html
-    ide = (page, ide_policy(page)) if settings.is_development else None
-    gated = Failsafe(Gate(view, runtime, limiters, metrics, ide))
+    page = (ide.page(), ide.POLICY) if settings.is_development else None
+    gated = Failsafe(Gate(view, runtime, limiters, metrics, page))
     return AccessLog(Negotiation(gated), metrics, spans)
 
 

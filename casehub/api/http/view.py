@@ -4,6 +4,7 @@ casehub.api.http.websocket's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
@@ -23,6 +24,8 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from casehub.api.context import Context, SocketContext
+from casehub.api.execution.extensions import RETRY_SECONDS, SERVICE_UNAVAILABLE
+from casehub.api.http import documents
 from casehub.api.http.access_log import EXCHANGE
 from casehub.api.http.answers import (
     OPERATION_TIMEOUT,
@@ -35,7 +38,15 @@ from casehub.api.http.gate import SCOPE_KEY, error_body
 from casehub.api.http.negotiation import GRAPHQL_RESPONSE_JSON, of_request
 from casehub.api.http.websocket import Sockets, TextWebSocketAdapter, TransportWSHandler
 from casehub.api.loaders import Loaders
+from casehub.domain.documents import DocumentRefused
 from casehub.services.runtime import Scope as RequestScope
+
+
+@dataclass
+class RequestData(GraphQLRequestData):
+    """strawberry's reading of a request, with GraphQL over HTTP's `documentId`."""
+
+    document_id: object = None
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -51,6 +62,8 @@ class GraphQLView(GraphQL[Context, None]):
         settings = sockets.runtime.settings
         self.budget = settings.operation_time_budget_seconds
         self.max_response = settings.max_response_bytes
+        self.registry = sockets.registry
+        self.documents = sockets.documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -75,6 +88,13 @@ class GraphQLView(GraphQL[Context, None]):
                 status_code=error.status_code,
                 headers={"allow": "POST"} if error.status_code == 405 else None,
             )
+        except DocumentRefused as refused:
+            scope[EXCHANGE].outcome = refused.code.value
+            graphql_response = of_request(scope) == GRAPHQL_RESPONSE_JSON
+            response = JSONResponse(
+                error_body(refused.message, refused.code.value),
+                status_code=documents.status_of(refused, graphql_response),
+            )
         except StarletteHTTPException as error:
             # e.g. a malformed multipart body, refused by Starlette's form parser
             scope[EXCHANGE].outcome = "BAD_REQUEST"
@@ -97,13 +117,24 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Run the operation within the time budget (see `within_budget`; the gate closes
-        its session)."""
+        """Run the document the request names (casehub.api.http.documents; DocumentRefused
+        when none) within the time budget (see `within_budget`; the gate closes its session);
+        register it afterwards when it came by Apollo's register-on-retry and ran."""
+        given_id = request_data.document_id if isinstance(request_data, RequestData) else None
+        resolved = await documents.resolve(
+            self.registry,
+            self.documents,
+            request_data.query,
+            request_data.extensions,
+            given_id,
+        )
+        request_data.query = resolved.query
+        context.registered = resolved.registered
         operation = super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
         try:
-            return await within_budget(self.budget, operation, context.loaders)
+            result = await within_budget(self.budget, operation, context.loaders)
         except HTTPException as error:
             refused = error.__cause__
             if (
@@ -115,6 +146,10 @@ class GraphQLView(GraphQL[Context, None]):
                     405, "Send mutations with POST: GET serves queries only."
                 ) from None
             raise
+        principal = context.scope.principal
+        if resolved.register and resolved.query and principal and not _not_started(result):
+            await self.registry.register_apq(principal, resolved.register, resolved.query)
+        return result
 
     def parse_json(self, data: str | bytes) -> Any:
         """One JSON object per request: invalid JSON or UTF-8, arrays (batches) are refused."""
@@ -162,11 +197,17 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         """GraphQL over HTTP's status codes: an answer without a data entry (only a request
-        error under graphql-response+json has none) is 400, or 500 where the server failed;
-        an operation that ran is 200, field errors or not. JSON answers keep their 200."""
+        error under graphql-response+json has none) is 400, 503 with a Retry-After where the
+        database could not serve, or 500 where the server failed; an operation that ran is
+        200, field errors (SERVICE_UNAVAILABLE with its retryAfter among them) or not. JSON
+        answers keep their 200."""
         if isinstance(response_data, dict) and "data" not in response_data:
             codes = [_code(error) for error in response_data.get("errors") or []]
-            sub_response.status_code = 500 if "INTERNAL" in codes else 400
+            if SERVICE_UNAVAILABLE in codes:
+                sub_response.status_code = 503
+                sub_response.headers["retry-after"] = str(RETRY_SECONDS)
+            else:
+                sub_response.status_code = 500 if "INTERNAL" in codes else 400
         return super().create_response(response_data, sub_response)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
@@ -178,7 +219,29 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(
                 400, "The GraphQL operation's `operationName` must be a string or null."
             )
-        return data
+        given_id = await self._document_id(request)
+        if given_id is None:
+            return data
+        return RequestData(
+            query=data.query,
+            variables=data.variables,
+            operation_name=data.operation_name,
+            extensions=data.extensions,
+            protocol=data.protocol,
+            document_id=given_id,
+        )
+
+    async def _document_id(self, request: AsyncHTTPRequestAdapter) -> object:
+        """GraphQL over HTTP's `documentId` (URL parameter or JSON body member), else None."""
+        if request.method == "GET":
+            return request.query_params.get("documentId")
+        if "json" not in (request.content_type or ""):
+            return None  # a multipart upload sends its document as text
+        body = await request.get_body()  # read once already: Starlette keeps it
+        if b"documentId" not in body:
+            return None  # most requests: no second parse
+        value = self.parse_json(body)
+        return value.get("documentId")
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # Without an IDE (production), a GET without a query is a request that lacks one (400).

@@ -13,6 +13,7 @@ from typing import Protocol, cast
 from uuid import UUID
 
 import orjson
+from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
@@ -28,20 +29,23 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from casehub.api.context import Context, SocketContext
 from casehub.api.execution.limits import QueryLimits
-from casehub.api.http import metrics
+from casehub.api.http import documents, metrics
 from casehub.api.http.access_log import EXCHANGE, Exchange
 from casehub.api.http.metrics import Metrics
 from casehub.api.http.once import refusal, runs_once, serve_once
+from casehub.domain.documents import DocumentRefused
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import feeds as inbox
 from casehub.services import ratelimit
 from casehub.services.audit import trail as audit
+from casehub.services.documents import DocumentRegistry
 from casehub.services.ratelimit import Limiters
-from casehub.services.runtime import Runtime, open_scope
+from casehub.services.runtime import Runtime, open_scope, unavailable
 from casehub.services.runtime import Scope as RequestScope
 
 CLOSE_UNAUTHORIZED = 4401  # no valid token, or two different ones (4403: no agency role)
 CLOSE_RATE_LIMITED = 4429  # too many failed authentications, or sockets open with the token
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455's code: the database could not serve the connection_init
 
 
 class Sockets:
@@ -57,6 +61,9 @@ class Sockets:
         self.open: dict[UUID, int] = {}  # open websockets per token, in this process
         self.query_limits = QueryLimits.of(settings)
         self.budget = settings.operation_time_budget_seconds
+        # The documents /graphql runs (casehub.api.http.documents), over HTTP and websocket.
+        self.registry = DocumentRegistry(runtime)
+        self.documents = settings.documents
         self.max_response = settings.max_response_bytes
 
     @contextlib.asynccontextmanager
@@ -152,8 +159,9 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate
-    and with 4429 when its address failed too often or its token holds too many sockets;
+    """graphql-transport-ws, closing with 4401 when `connection_init` does not authenticate,
+    with 4429 when its address failed too often or its token holds too many sockets and with
+    1013 (try again later) when the database could not serve the authentication;
     queries and mutations run once each as over HTTP (casehub.api.http.once)."""
 
     @property
@@ -168,6 +176,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.close_unauthorized()
         except RateLimited:
             await self.websocket.close(code=CLOSE_RATE_LIMITED, reason="Rate limited")
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # The database could not authenticate the socket now: the client may come back.
+            await self.websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="Try again later")
 
     async def close_unauthorized(self) -> None:
         """Close the socket: its token does not (or no longer) authenticate."""
@@ -190,7 +203,35 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": message["id"], "type": "error", "payload": [refused.formatted]}
             )
             return
+        if self.connection_acknowledged and not await self._named_document(message):
+            return
         await super().handle_subscribe(message)
+
+    async def _named_document(self, message: SubscribeMessage) -> bool:
+        """Put the document the payload names (documentId or a persistedQuery hash) in its
+        `query`, and hold CASEHUB_DOCUMENTS=registered, as over HTTP; False when refused (an
+        `error` message says why). Nothing is registered over the websocket."""
+        payload = message.get("payload")
+        if not isinstance(payload, dict):
+            return True  # strawberry refuses it
+        query, extensions = payload.get("query"), payload.get("extensions")
+        try:
+            resolved = await documents.resolve(
+                self.sockets.registry,
+                self.sockets.documents,
+                query if isinstance(query, str) else None,
+                extensions if isinstance(extensions, dict) else None,
+                payload.get("documentId"),
+            )
+        except DocumentRefused as refused:
+            error = GraphQLError(refused.message, extensions={"code": refused.code.value})
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return False
+        if resolved.query is not None:
+            payload["query"] = resolved.query
+        return True
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Run a query or mutation once (casehub.api.http.once); a subscription as strawberry

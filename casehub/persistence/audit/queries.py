@@ -1,59 +1,176 @@
-"""Queries on the audit chain: its head under the writers' lock, the chain in order, and the
-events one agency may read."""
+"""Queries on the audit log: entries appended without coordination, the sequencer's reads and
+writes of the Merkle tree (pending entries below the commit-safe horizon, perfect-subtree nodes,
+signed tree heads), and the events one agency may read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, tuple_, update
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
-from casehub.persistence.tables import AuditEventRow, PrincipalRow
+from casehub.persistence.horizon import horizon, stamp
+from casehub.persistence.tables import AuditEventRow, AuditNodeRow, AuditTreeHeadRow, PrincipalRow
 
-# The key of the transaction-level advisory lock that serialises writers of the chain on
-# PostgreSQL (persistence/notify.py takes the same one for request events).
-AUDIT_CHAIN_LOCK = 7426584219
+# The key of the advisory lock that keeps one sequencer integrating at a time on PostgreSQL.
+# Only the sequencer takes it, never a request.
+SEQUENCER_LOCK = 7426584220
 
 Event = AuditEventRow
+Node = AuditNodeRow
+Head = AuditTreeHeadRow
+NodeId = tuple[int, int]
 
 
 class AuditQueries(StoreBase):
-    """Reads and appends of the audit chain; who may read which events is the services' rule."""
-
-    async def last_audit_hash(self) -> str | None:
-        """The newest link's hash, read under the chain's write lock (held to the end of the
-        transaction), so that two writers never chain onto the same link."""
-        if self.dialect == "postgresql":
-            await self._execute(text(f"SELECT pg_advisory_xact_lock({AUDIT_CHAIN_LOCK})"))
-        else:
-            # SQLite starts a transaction lazily and takes its one write lock at the first
-            # write: a no-op write makes the head below the newest committed one, and keeps
-            # other writers (any process on the file) out until the commit.
-            await self._execute(
-                update(Event)
-                .where(col(Event.seq) < 0)
-                .values(seq=col(Event.seq))
-                .execution_options(synchronize_session=False)
-            )
-        statement = select(col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
-        return await self._one_or_none(statement)
+    """Appends to the audit log and the sequencer's tree; who may read which events is the
+    services' rule."""
 
     async def add_audit_events(self, rows: Sequence[AuditEventRow]) -> None:
-        """Insert chain links in one statement (their sequence numbers are not read back)."""
-        values = [row.model_dump(exclude={"seq"}) for row in rows]
+        """Insert entries in one statement, stamped with this transaction (no lock, no read:
+        the sequencer orders them later)."""
+        values = [row.model_dump(exclude={"seq", "txid", "leaf_index"}) for row in rows]
         async with self._lock:
-            await self.session.execute(insert(AuditEventRow), values)
+            await self.session.execute(insert(Event).values(txid=stamp(self.dialect)), values)
 
-    async def audit_chain(
+    async def audit_log(
         self, *, after_seq: int = 0, limit: int | None = None
     ) -> Sequence[AuditEventRow]:
-        """The chain in order, from after a sequence number (all of it by default)."""
+        """Entries in the order they were written, from after a sequence number."""
         statement = select(Event).where(col(Event.seq) > after_seq).order_by(col(Event.seq))
         return await self._all(statement.limit(limit))
+
+    # The sequencer
+
+    async def take_sequencer_lock(self) -> bool:
+        """Become the one integrating sequencer until the transaction ends; False when another
+        holds it. SQLite: take its single write lock (a no-op write), waiting for it."""
+        if self.dialect == "postgresql":
+            taken = await self._execute(text(f"SELECT pg_try_advisory_xact_lock({SEQUENCER_LOCK})"))
+            return bool(taken.scalar_one())
+        await self._execute(
+            update(Head)
+            .where(col(Head.tree_size) < 0)
+            .values(tree_size=col(Head.tree_size))
+            .execution_options(synchronize_session=False)
+        )
+        return True
+
+    async def pending_audit_events(self, limit: int) -> list[AuditEventRow]:
+        """Entries not yet in the tree whose transactions have all ended, oldest first."""
+        statement = (
+            select(Event)
+            .where(col(Event.leaf_index).is_(None), col(Event.txid) < horizon(self.dialect))
+            .order_by(col(Event.seq))
+            .limit(limit)
+        )
+        return await self._all(statement)
+
+    async def count_pending_audit_events(self) -> int:
+        """Entries written but not yet integrated (committed ones, as this snapshot sees)."""
+        statement = select(func.count()).where(col(Event.leaf_index).is_(None))
+        return int(await self._one(statement))
+
+    async def place_audit_events(self, places: Mapping[int, int]) -> None:
+        """Give entries (by sequence number) their leaf indexes."""
+        if not places:
+            return
+        statement = (
+            update(Event)
+            .where(col(Event.seq) == bindparam("s"))
+            .values(leaf_index=bindparam("leaf"))
+            .execution_options(synchronize_session=False)
+        )
+        params = [{"s": seq, "leaf": leaf} for seq, leaf in places.items()]
+        async with self._lock:
+            # On the connection: the session would read a list of parameters as an ORM bulk
+            # update by primary key.
+            connection = await self.session.connection()
+            await connection.execute(statement, params)
+
+    async def audit_nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes by (level, index); missing ones are left out."""
+        wanted = sorted(set(ids))
+        found: dict[NodeId, bytes] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            statement = select(col(Node.level), col(Node.idx), col(Node.hash)).where(
+                tuple_(col(Node.level), col(Node.idx)).in_(chunk)
+            )
+            rows: list[Any] = list((await self._execute(statement)).all())
+            found.update({(level, index): bytes(digest) for level, index, digest in rows})
+        return found
+
+    async def audit_nodes_in(self, ranges: Iterable[tuple[int, int, int]]) -> dict[NodeId, bytes]:
+        """Stored node hashes in (level, first index, last index) ranges, in one query."""
+        wanted = [
+            and_(col(Node.level) == level, col(Node.idx) >= first, col(Node.idx) <= last)
+            for level, first, last in ranges
+        ]
+        if not wanted:
+            return {}
+        statement = select(col(Node.level), col(Node.idx), col(Node.hash)).where(or_(*wanted))
+        rows: list[Any] = list((await self._execute(statement)).all())
+        return {(level, index): bytes(digest) for level, index, digest in rows}
+
+    async def add_audit_nodes(self, nodes: Mapping[NodeId, bytes]) -> None:
+        """Store newly complete subtrees."""
+        if not nodes:
+            return
+        values = [
+            {"level": level, "idx": index, "hash": digest}
+            for (level, index), digest in nodes.items()
+        ]
+        async with self._lock:
+            await self.session.execute(insert(Node), values)
+
+    async def add_tree_head(self, head: AuditTreeHeadRow) -> None:
+        """Store a signed tree head."""
+        async with self._lock:
+            await self.session.execute(insert(Head).values(head.model_dump()))
+
+    async def latest_tree_head(self) -> AuditTreeHeadRow | None:
+        """The newest signed tree head (None before the first integration)."""
+        statement = select(Head).order_by(col(Head.tree_size).desc()).limit(1)
+        return await self._one_or_none(statement)
+
+    async def tree_heads(
+        self, *, after_size: int = -1, up_to: int | None = None, limit: int = 1000
+    ) -> list[Head]:
+        """Signed tree heads by size, from after a size (up to one, inclusive, if given)."""
+        statement = select(Head).where(col(Head.tree_size) > after_size)
+        if up_to is not None:
+            statement = statement.where(col(Head.tree_size) <= up_to)
+        return await self._all(statement.order_by(col(Head.tree_size)).limit(limit))
+
+    async def tree_head_of_size(self, size: int) -> AuditTreeHeadRow | None:
+        """The signed tree head of exactly this size, if one was issued."""
+        return await self._one_or_none(select(Head).where(col(Head.tree_size) == size))
+
+    async def audit_leaf_indexes(self, event_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The leaf indexes of these entries (those integrated)."""
+        wanted = list(set(event_ids))
+        if not wanted:
+            return {}
+        statement = select(col(Event.id), col(Event.leaf_index)).where(
+            col(Event.id).in_(wanted), col(Event.leaf_index).is_not(None)
+        )
+        rows: list[Any] = list((await self._execute(statement)).all())
+        return {event_id: int(leaf) for event_id, leaf in rows}
+
+    async def audit_leaves(self, *, after_index: int, limit: int) -> list[AuditEventRow]:
+        """Integrated entries in leaf order, from after a leaf index."""
+        statement = (
+            select(Event)
+            .where(col(Event.leaf_index) > after_index)
+            .order_by(col(Event.leaf_index))
+            .limit(limit)
+        )
+        return await self._all(statement)
 
     @staticmethod
     def _concerning(

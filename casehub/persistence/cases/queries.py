@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import col
 
 from casehub.persistence.base import Row, StoreBase
-from casehub.persistence.cases.sight import Sight, sees, sees_shares
+from casehub.persistence.cases.sight import Keyset, Sight, newest_seen, sees, sees_shares
 from casehub.persistence.tables import (
     CaseRow,
     CaseShareRow,
@@ -50,15 +50,22 @@ class CaseQueries(StoreBase):
         """Newest-first cases the agency owns, holds an active share of, or is asked about
         through a request in one of `link_statuses` (keyset on id), those marked one of
         `owner_only` to their owner alone; only those `among` ids when given."""
-        statement = select(CaseRow).where(
-            self._visible(viewer_agency_id, now, link_statuses, owner_only)
+        sight = Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only))
+        keyset = Keyset(after, None if among is None else tuple(set(among)))
+        # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
+        # grow with the shares the agency holds.
+        page = newest_seen(
+            sight,
+            limit=first,
+            keyset=keyset,
+            where=self._case_filters(filters, viewer_agency_id, owned_only, None),
+            owned=owned_only,
         )
-        statement = statement.where(
-            *self._case_filters(filters, viewer_agency_id, owned_only, among)
+        statement = (
+            select(CaseRow)
+            .join(page, page.c.id == col(CaseRow.id))
+            .order_by(col(CaseRow.id).desc())
         )
-        if after is not None:
-            statement = statement.where(col(CaseRow.id) < after)
-        statement = statement.order_by(col(CaseRow.id).desc()).limit(first)
         return await self._all(statement)
 
     async def count_visible_cases(

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, true
+from sqlalchemy import and_, delete, or_, select, true, tuple_
 from sqlmodel import col
 
-from casehub.persistence.base import StoreBase
+from casehub.persistence.base import Position, StoreBase
 from casehub.persistence.cases.sight import Sight, reads
 from casehub.persistence.tables import (
     CaseRow,
@@ -139,18 +139,20 @@ class DeconflictionQueries(StoreBase):
             statement = statement.where(col(HitNoticeRow.id) < after)
         return await self._all(statement.order_by(col(HitNoticeRow.id).desc()).limit(first))
 
-    async def hit_notices_after(
-        self, agency_id: UUID, *, after_seq: int, limit: int
-    ) -> list[HitNoticeRow]:
-        """The agency's hit notices after a sequence number, oldest first."""
+    async def hit_notices_between(
+        self, agency_id: UUID, after: Position, before: Position, limit: int
+    ) -> list[tuple[Position, HitNoticeRow]]:
+        """The agency's hit notices with feed positions after `after` and before `before`, in
+        feed order, each with its position."""
+        position = tuple_(col(HitNoticeRow.position_xid), col(HitNoticeRow.seq))
         statement = (
             select(HitNoticeRow)
-            .where(col(HitNoticeRow.agency_id) == agency_id, col(HitNoticeRow.seq) > after_seq)
-            .order_by(col(HitNoticeRow.seq))
+            .where(
+                col(HitNoticeRow.agency_id) == agency_id,
+                position > tuple_(*after),
+                position < tuple_(*before),
+            )
+            .order_by(col(HitNoticeRow.position_xid), col(HitNoticeRow.seq))
             .limit(limit)
         )
-        return await self._all(statement)
-
-    async def latest_notice_seq(self) -> int:
-        """The newest hit notice's sequence number (0 when there is none)."""
-        return int(await self._one(select(func.coalesce(func.max(col(HitNoticeRow.seq)), 0))))
+        return [((row.position_xid, row.seq or 0), row) for row in await self._all(statement)]

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlmodel import col
 
-from casehub.persistence.base import StoreBase
+from casehub.persistence.base import Position, StoreBase
 from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestEventRow,
@@ -198,22 +198,27 @@ class RequestQueries(StoreBase):
         )
         return await self._one_or_none(statement)
 
-    async def events_since(self, agency_id: UUID, since: int, limit: int) -> list[RequestEventRow]:
-        """Events after a sequence number that this agency may see, oldest first."""
+    async def events_between(
+        self, agency_id: UUID, after: Position, before: Position, limit: int
+    ) -> list[tuple[Position, RequestEventRow]]:
+        """Events this agency may see with feed positions after `after` and before `before`,
+        in feed order, each with its position."""
+        position = tuple_(col(RequestEventRow.position_xid), col(RequestEventRow.seq))
         statement = (
             select(RequestEventRow)
             .where(
-                col(RequestEventRow.seq) > since,
+                position > tuple_(*after),
+                position < tuple_(*before),
                 or_(
                     col(RequestEventRow.requester_agency_id) == agency_id,
                     (col(RequestEventRow.requested_agency_id) == agency_id)
                     & col(RequestEventRow.visible_to_requested),
                 ),
             )
-            .order_by(col(RequestEventRow.seq))
+            .order_by(col(RequestEventRow.position_xid), col(RequestEventRow.seq))
             .limit(limit)
         )
-        return await self._all(statement)
+        return [((row.position_xid, row.seq or 0), row) for row in await self._all(statement)]
 
     async def latest_event_seq(self) -> int:
         """The newest event sequence number (0 when there is none)."""

@@ -1,4 +1,6 @@
-"""Audit trail: every mutation, refusal, decryption and failed authentication is a chain link."""
+"""Audit trail: every mutation, refusal, decryption and failed authentication is an entry of the
+audit log, appended by the transaction that did it with no lock and no read (the sequencer in
+casehub.services.audit.log puts entries into the Merkle tree once they are committed)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,9 @@ from itertools import groupby, islice
 from typing import Any, TypeVar
 from uuid import UUID
 
-from casehub.domain.audit.chain import GENESIS, Anchor, ChainCheck, Link, Verdict, link_hash
 from casehub.domain.errors import Conflict, DomainError
 from casehub.domain.ids import new_id
-from casehub.persistence import DuplicateError, Store
+from casehub.persistence import DuplicateError
 from casehub.persistence.tables import AuditEventRow
 from casehub.services.runtime import Runtime, Scope, open_scope
 
@@ -44,15 +45,16 @@ def batched(items: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
         yield chunk
 
 
-# Told of every event chained in the current request or connection (the API's metrics count
+# Told of every event recorded in the current request or connection (the API's metrics count
 # decryptions, hit checks and failed authentications from them); None elsewhere.
 OBSERVER: ContextVar[Callable[[AuditEntry], None] | None] = ContextVar(
     "casehub_audit_observer", default=None
 )
 
 
-def link_content(row: AuditEventRow) -> dict[str, Any]:
-    """What a link's hash covers: every column but the sequence number and the hashes."""
+def entry_content(row: AuditEventRow) -> dict[str, Any]:
+    """What an entry's leaf hash covers: every column but the sequence number, the writer's
+    transaction id and the leaf index (the sequencer's bookkeeping)."""
     return {
         "id": str(row.id),
         "occurred_at": row.occurred_at.isoformat(),
@@ -68,15 +70,13 @@ def link_content(row: AuditEventRow) -> dict[str, Any]:
 
 
 async def append(scope: Scope, entries: list[AuditEntry]) -> None:
-    """Chain the entries onto the log inside the caller's transaction."""
+    """Add the entries to the log inside the caller's transaction."""
     if not entries:
         return
     principal = scope.principal
-    prev = await scope.store.last_audit_hash() or GENESIS
     now = scope.now
-    rows = []
-    for entry in entries:
-        row = AuditEventRow(
+    rows = [
+        AuditEventRow(
             id=new_id(),
             occurred_at=now,
             actor_principal_id=principal.id if principal else None,
@@ -87,12 +87,9 @@ async def append(scope: Scope, entries: list[AuditEntry]) -> None:
             object_agency_id=entry.object_agency_id,
             outcome=entry.outcome,
             details=json.dumps(entry.details, sort_keys=True, separators=(",", ":")),
-            prev_hash=prev,
-            hash="",
         )
-        row.hash = link_hash(link_content(row), prev)
-        prev = row.hash
-        rows.append(row)
+        for entry in entries
+    ]
     await scope.store.add_audit_events(rows)
     if (observe := OBSERVER.get()) is not None:
         for entry in entries:
@@ -162,16 +159,3 @@ async def record_alone(runtime: Runtime, entry: AuditEntry) -> None:
     or an anonymous caller)."""
     async with open_scope(runtime) as scope, scope.store.transaction():
         await append(scope, [entry])
-
-
-async def verify_chain(store: Store, *, anchor: Anchor | None = None, batch: int = 1000) -> Verdict:
-    """Walk the chain in order, a batch at a time, up to its first bad link; with an anchor, also
-    insist on finding that link (which catches events deleted from the end)."""
-    check = ChainCheck(anchor)
-    after = 0
-    while rows := await store.audit_chain(after_seq=after, limit=batch):
-        links = (Link(row.seq or 0, link_content(row), row.prev_hash, row.hash) for row in rows)
-        if not check.feed(links):
-            break
-        after = rows[-1].seq or 0
-    return check.verdict()

@@ -26,6 +26,7 @@ from casehub.services import feeds as inbox
 from casehub.services.audit import trail as audit
 from casehub.services.bus import EventBus
 from casehub.services.cases.identifier_index import jurisdictions
+from casehub.services.feeds import Position
 from casehub.services.runtime import Principal, Runtime, Scope, detached
 from casehub.services.views import AgencyHitView, HitNoticeView, HitResultView
 
@@ -172,25 +173,18 @@ class HitNoticeFeed:
     """The live feed of an agency's hit notices."""
 
     operation = Operation.READ_NOTICES
+    table = HitNoticeRow
 
     def bus(self, runtime: Runtime) -> EventBus:
         """Hit notices are announced on their own bus."""
         return runtime.notices
 
-    async def latest(self, scope: Scope) -> int:
-        """The newest hit notice's sequence number."""
-        return await scope.store.latest_notice_seq()
-
-    async def read(self, scope: Scope, *, after: int, limit: int) -> list[HitNoticeView]:
-        """The caller's agency's notices after `after`."""
-        rows = await scope.store.hit_notices_after(
-            scope.caller().agency_id, after_seq=after, limit=limit
-        )
-        return [notice_view(row) for row in rows]
-
-    def seq(self, item: HitNoticeView) -> int:
-        """A notice's sequence number."""
-        return item.seq
+    async def read(
+        self, scope: Scope, *, after: Position, before: Position, limit: int
+    ) -> list[tuple[Position, HitNoticeView]]:
+        """The caller's agency's notices between two feed positions."""
+        rows = await scope.store.hit_notices_between(scope.caller().agency_id, after, before, limit)
+        return [(position, notice_view(row)) for position, row in rows]
 
 
 def follow_notices(

@@ -70,6 +70,8 @@ async def record_event(
         signature=receipt.signature,
         key_id=receipt.key_id,
         payload=json.dumps(receipt.event, sort_keys=True, separators=(",", ":")),
+        # Not before the previous event in the feed, whichever transaction id this one has.
+        position_xid=previous.position_xid if previous else 0,
     )
     scope.store.add(row)
     await scope.store.flush()

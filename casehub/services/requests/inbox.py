@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from casehub.domain.roles import Operation
+from casehub.persistence.tables import RequestEventRow
 from casehub.services.bus import EventBus
-from casehub.services.feeds import BATCH, RECHECK_SECONDS, follow_feed
+from casehub.services.feeds import BATCH, RECHECK_SECONDS, Position, follow_feed
 from casehub.services.requests import reads as request_reads
 from casehub.services.runtime import Principal, Runtime, Scope
 from casehub.services.views import RequestEventView
@@ -23,22 +24,17 @@ class RequestEventFeed:
     """The cooperation-request events of an agency's requests."""
 
     operation = Operation.READ_REQUESTS
+    table = RequestEventRow
 
     def bus(self, runtime: Runtime) -> EventBus:
         """Request events are announced on the runtime's main bus."""
         return runtime.bus
 
-    async def latest(self, scope: Scope) -> int:
-        """The newest request event's sequence number."""
-        return await latest_seq(scope)
-
-    async def read(self, scope: Scope, *, after: int, limit: int) -> list[RequestEventView]:
-        """The events after `after` the caller's agency may see."""
-        return await request_reads.events_since(scope, since=after, limit=limit)
-
-    def seq(self, item: RequestEventView) -> int:
-        """An event's sequence number."""
-        return item.seq
+    async def read(
+        self, scope: Scope, *, after: Position, before: Position, limit: int
+    ) -> list[tuple[Position, RequestEventView]]:
+        """The events between two feed positions that the caller's agency may see."""
+        return await request_reads.events_between(scope, after=after, before=before, limit=limit)
 
 
 async def follow(

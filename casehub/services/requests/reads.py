@@ -286,8 +286,11 @@ async def evidence_of(
     return grouped
 
 
-async def events_since(scope: Scope, *, since: int, limit: int = 100) -> list[RequestEventView]:
-    """Events after `since` that the caller's agency may see, oldest first (for live inboxes)."""
+async def events_between(
+    scope: Scope, *, after: tuple[int, int], before: tuple[int, int], limit: int = 100
+) -> list[tuple[tuple[int, int], RequestEventView]]:
+    """Events between two feed positions that the caller's agency may see, in feed order, each
+    with its position (for live inboxes)."""
     scope.require(Operation.READ_REQUESTS)
-    rows = await scope.store.events_since(scope.caller().agency_id, since, limit)
-    return [event_view(row) for row in rows]
+    rows = await scope.store.events_between(scope.caller().agency_id, after, before, limit)
+    return [(position, event_view(row)) for position, row in rows]

@@ -233,15 +233,28 @@ def audit_integrate(as_json: JsonFlag = False) -> None:
     """Integrate every committed audit entry into the Merkle tree and sign the new tree head
     (what the sequencer in `casehub serve` does every few seconds)."""
 
-    async def work(runtime: Runtime) -> log.Integration:
-        return await log.integrate_all(runtime)
+    async def work(runtime: Runtime) -> tuple[log.Integration, int]:
+        done = await log.integrate_all(runtime)
+        async with open_scope(runtime) as scope:
+            return done, await scope.store.count_pending_audit_events()
 
-    done = run(Settings(), work)
-    summary = {"leader": done.leader, "integrated": done.integrated, "treeSize": done.size}
+    done, pending = run(Settings(), work)
+    summary = {
+        "leader": done.leader,
+        "integrated": done.integrated,
+        "treeSize": done.size,
+        "pending": pending,
+    }
     if not done.leader:
         emit(summary, as_json, lambda: "another sequencer is integrating; nothing done")
         return
-    emit(summary, as_json, lambda: f"integrated {done.integrated} entries; tree size {done.size}")
+    # Committed entries behind the horizon wait for an older writing transaction to end.
+    waiting = f"; {pending} wait for an older writing transaction to end" if pending else ""
+    emit(
+        summary,
+        as_json,
+        lambda: f"integrated {done.integrated} entries; tree size {done.size}{waiting}",
+    )
 
 
 @audit_app.command("head")

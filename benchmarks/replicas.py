@@ -22,7 +22,7 @@ def _start(kind: str, target: Target, number: int) -> tuple[subprocess.Popen[byt
     log = target.workdir / f"scaling-{kind}-{number}.log"
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.scaling_server", kind, str(listener.fileno())],
+            [sys.executable, "-m", "benchmarks.server", kind, str(listener.fileno())],
             cwd=ROOT,
             env={**os.environ, **target.environment()},
             pass_fds=[listener.fileno()],

@@ -24,7 +24,7 @@ from benchmarks.runner import WARM_UP
 from benchmarks.workloads import WORKLOADS, Fixture
 
 CASEHUB = "casehub"
-FLOOR = "floor"  # benchmarks.floor, as benchmarks.scaling_server serves it
+FLOOR = "floor"  # benchmarks.floor, as benchmarks.server serves it
 SERVERS = (CASEHUB, FLOOR)
 REPLICAS = (1, 2)
 CONNECTIONS = (16, 64)

@@ -7,68 +7,25 @@ why; under CI=true it fails instead."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
+from tests import node_packages
 
 # Pinned: the link's retry rules are what is tested. graphql as graphql-http's pin.
 APOLLO_CLIENT = "4.3.8"
 RXJS = "7.8.2"
 GRAPHQL_JS = "16.15.0"
 SCRIPT = Path(__file__).with_name("apollo_apq.cjs")
-CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "casehub-tests"
-    / f"apollo-client-{APOLLO_CLIENT}-rxjs-{RXJS}-graphql-{GRAPHQL_JS}"
-)
-INSTALL_SECONDS = 300
 RUN_SECONDS = 60
 
 
-def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Apollo Client's persisted-query test cannot run, and CI requires it: {why}")
-    pytest.skip(f"Apollo Client's persisted-query test cannot run here: {why}")
-
-
 def install() -> tuple[str, Path]:
-    """The node command and the node_modules holding @apollo/client, installed when missing
-    (under a lock: xdist workers may ask at the same time)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("no node or npm on PATH")
+    """The node command and the node_modules holding @apollo/client."""
     packages = [f"@apollo/client@{APOLLO_CLIENT}", f"rxjs@{RXJS}", f"graphql@{GRAPHQL_JS}"]
-    done = CACHE / ".installed"  # written last: a half-finished install is redone
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            command = [
-                npm,
-                "install",
-                "--prefix",
-                str(CACHE),
-                "--no-audit",
-                "--no-fund",
-                "--ignore-scripts",
-                *packages,
-            ]
-            try:
-                result = subprocess.run(
-                    command, capture_output=True, text=True, timeout=INSTALL_SECONDS, check=False
-                )
-            except subprocess.TimeoutExpired:
-                _unavailable(f"npm install took more than {INSTALL_SECONDS} s")
-            if result.returncode != 0:
-                _unavailable(f"npm install failed: {result.stderr.strip()[-500:]}")
-            done.write_text(" ".join(packages) + "\n")
-    return node, CACHE / "node_modules"
+    return node_packages.install(packages, "Apollo Client's persisted-query test")
 
 
 async def run_link(

@@ -7,74 +7,30 @@ fails instead."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
 import uvicorn
 
 from casehub.services.runtime import Runtime
+from tests import node_packages
 from tests.security.gate_support import app_of
 
 # The audit's list of checks changes between releases: pinned, as is its peer dependency.
 GRAPHQL_HTTP = "1.23.1"
 GRAPHQL_JS = "16.15.0"
 SCRIPT = Path(__file__).with_name("graphql_http_audit.cjs")
-CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "casehub-tests"
-    / f"graphql-http-{GRAPHQL_HTTP}-graphql-{GRAPHQL_JS}"
-)
-INSTALL_SECONDS = 300
 AUDIT_SECONDS = 120
-
-
-def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"graphql-http's audit cannot run, and CI requires it: {why}")
-    pytest.skip(f"graphql-http's audit cannot run here: {why}")
+WHAT = "graphql-http's audit"
 
 
 def install() -> tuple[str, Path]:
-    """The node command and the node_modules holding graphql-http, installed when missing
-    (under a lock: xdist workers may ask at the same time)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("no node or npm on PATH")
-    modules = CACHE / "node_modules"
-    done = CACHE / ".installed"  # written last: a half-finished install is redone
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            command = [
-                npm,
-                "install",
-                "--prefix",
-                str(CACHE),
-                "--no-audit",
-                "--no-fund",
-                "--ignore-scripts",
-                f"graphql-http@{GRAPHQL_HTTP}",
-                f"graphql@{GRAPHQL_JS}",
-            ]
-            try:
-                result = subprocess.run(
-                    command, capture_output=True, text=True, timeout=INSTALL_SECONDS, check=False
-                )
-            except subprocess.TimeoutExpired:
-                _unavailable(f"npm install took more than {INSTALL_SECONDS} s")
-            if result.returncode != 0:
-                _unavailable(f"npm install failed: {result.stderr.strip()[-500:]}")
-            done.write_text(f"graphql-http@{GRAPHQL_HTTP} graphql@{GRAPHQL_JS}\n")
-    return node, modules
+    """The node command and the node_modules holding graphql-http."""
+    return node_packages.install([f"graphql-http@{GRAPHQL_HTTP}", f"graphql@{GRAPHQL_JS}"], WHAT)
 
 
 @asynccontextmanager

@@ -12,15 +12,15 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from casehub.config import Environment
 from casehub.services.runtime import Runtime
+from tests import node_packages
 from tests.api import graphql_http_audit
 from tests.security.gate_support import with_settings
 
@@ -28,31 +28,9 @@ from tests.security.gate_support import with_settings
 PLAYWRIGHT_CORE = "1.64.1"
 CHROMIUM = Path(os.environ.get("CASEHUB_CHROMIUM", "/usr/bin/chromium"))
 SCRIPT = Path(__file__).with_name("ide_browser.cjs")
-CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "casehub-tests"
-    / f"playwright-core-{PLAYWRIGHT_CORE}"
-)
-INSTALL_SECONDS = 900
 RUN_SECONDS = 180
 LOOPBACK = "127.0.0.1"
-
-
-def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the IDE's browser test cannot run, and CI requires it: {why}")
-    pytest.skip(f"the IDE's browser test cannot run here: {why}")
-
-
-def _run(command: list[str], what: str) -> None:
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=INSTALL_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
-        _unavailable(f"{what} took more than {INSTALL_SECONDS} s")
-    if result.returncode != 0:
-        _unavailable(f"{what} failed: {(result.stderr or result.stdout).strip()[-500:]}")
+WHAT = "the IDE's browser test"
 
 
 def install_chromium() -> Path:
@@ -61,37 +39,26 @@ def install_chromium() -> Path:
         return CHROMIUM
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
-        _unavailable(f"{CHROMIUM} is missing and apt-get cannot install it (needs root)")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE.parent / ".chromium.lock").open("w") as lock:
+        node_packages.unavailable(
+            WHAT, f"{CHROMIUM} is missing and apt-get cannot install it (needs root)"
+        )
+    node_packages.ROOT.mkdir(parents=True, exist_ok=True)
+    with (node_packages.ROOT / ".chromium.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not CHROMIUM.exists():
             environment = ["env", "DEBIAN_FRONTEND=noninteractive"]
-            _run([*environment, apt, "update"], "apt-get update")
-            _run([*environment, apt, "install", "-y", "chromium"], "apt-get install chromium")
+            node_packages.run([*environment, apt, "update"], "apt-get update", WHAT)
+            install = [*environment, apt, "install", "-y", "chromium"]
+            node_packages.run(install, "apt-get install chromium", WHAT)
     if not CHROMIUM.exists():
-        _unavailable(f"apt-get installed chromium but {CHROMIUM} is missing")
+        node_packages.unavailable(WHAT, f"apt-get installed chromium but {CHROMIUM} is missing")
     return CHROMIUM
 
 
 def install_playwright() -> tuple[str, Path]:
     """The node command and the node_modules holding playwright-core (which downloads no
-    browser), installed when missing, under a lock as xdist workers may ask at once."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("no node or npm on PATH")
-    done = CACHE / ".installed"  # written last: a half-finished install is redone
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            package = f"playwright-core@{PLAYWRIGHT_CORE}"
-            _run(
-                [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", package],
-                "npm install playwright-core",
-            )
-            done.write_text(package + "\n")
-    return node, CACHE / "node_modules"
+    browser)."""
+    return node_packages.install([f"playwright-core@{PLAYWRIGHT_CORE}"], WHAT)
 
 
 async def drive(node: str, modules: Path, url: str, token: str, screenshot: Path) -> Any:

@@ -281,7 +281,8 @@ def welcome(tokens: dict[str, str], url: str) -> str:
     lines = [
         "",
         f"casehub demo is ready. GraphiQL: {url}",
-        'Set the header {"Authorization": "Bearer <token>"} in GraphiQL\'s Headers tab.',
+        "Open it in a browser and paste one of the tokens below when it asks (it keeps the "
+        "token in memory only).",
         "",
         "Tokens (valid 30 days; roles READER, INVESTIGATOR, LIAISON_OFFICER, AGENCY_ADMIN):",
     ]

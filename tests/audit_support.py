@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
@@ -25,7 +26,7 @@ from casehub.persistence.tables import AuditEventRow
 from casehub.services.audit import log
 from casehub.services.audit import trail as audit
 from casehub.services.runtime import Runtime, open_scope
-from tests.postgres import fresh_postgres
+from tests.postgres import fresh_postgres, require_postgres
 
 
 class Databases:
@@ -48,6 +49,24 @@ class Databases:
     def close(self) -> None:
         """Drop every PostgreSQL database made here."""
         self.made.close()
+
+
+def databases_fixture(directory: str, suite: str) -> Any:
+    """A module fixture: `Databases` of each engine in turn (PostgreSQL required under CI)."""
+
+    @pytest.fixture(
+        scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    )
+    def databases(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Databases]:
+        if request.param == "postgres":
+            require_postgres(suite)
+        made = Databases(request.param, tmp_path_factory.mktemp(directory))
+        yield made
+        made.close()
+
+    return databases
 
 
 def runtime_for(url: str, keyring: Path) -> Runtime:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,7 +23,8 @@ from benchmarks.runner import Measurement, Outcome
 from benchmarks.seeding import Tokens
 from benchmarks.workloads import WORKLOADS, Fixture, casehub_rows, peer_page_shape, peer_rows
 from casehub.api.ids import to_global_id
-from tests.postgres import PG_ADMIN_URL, require_postgres
+from tests.bench_support import cells, run_benchmark
+from tests.postgres import require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_RUN = [
@@ -44,29 +43,15 @@ def _installed_or_skip() -> None:
         pytest.skip(f"PostGraphile cannot run here: {error}")
 
 
-def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
 @pytest.mark.postgres
 def test_a_tiny_run_measures_the_cases_page_on_postgraphile_too() -> None:
     require_postgres("the PostGraphile peer run")
     _installed_or_skip()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", *TINY_RUN],
-        cwd=ROOT,
-        env={**os.environ, "CASEHUB_BENCH_POSTGRES_ADMIN": PG_ADMIN_URL},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    header, *lines = [_cells(line) for line in done.stdout.splitlines() if line.startswith("| ")]
-    rows = {row["server"]: row for row in (dict(zip(header, line, strict=True)) for line in lines)}
-    assert set(rows) == {"casehub", "floor", peer.NAME}, done.stdout
+    table, printed = run_benchmark(TINY_RUN)
+    rows = {row["server"]: row for row in table}
+    assert set(rows) == {"casehub", "floor", peer.NAME}, printed
     for row in rows.values():
-        assert row["errors"] == "0", done.stderr[-4000:]
+        assert row["errors"] == "0", printed
         assert float(row["CPU ms/req"].replace(",", "")) > 0
     assert float(rows[peer.NAME]["ops/s"].replace(",", "")) > 0
     assert rows[peer.NAME]["answer"] == "same rows"
@@ -78,7 +63,7 @@ def test_without_the_peer_the_table_has_no_peer_column() -> None:
     outcome = Outcome("sqlite", CASES, _measured(10.0), _measured(20.0))
     lines = report.table([outcome]).splitlines()
     assert "of PostGraphile" not in lines[0]
-    assert _cells(lines[2])[report.COLUMNS.index("of floor")] == "50%"
+    assert cells(lines[2])[report.COLUMNS.index("of floor")] == "50%"
 
 
 @pytest.mark.parametrize(
@@ -95,7 +80,7 @@ def test_the_peer_row_and_the_shares_of_it(
     outcome = Outcome(
         "postgres", CASES, _measured(10.0), _measured(20.0), peer=measured, peer_skipped=skipped
     )
-    header, _rule, *body = [_cells(line) for line in report.table([outcome]).splitlines()]
+    header, _rule, *body = [cells(line) for line in report.table([outcome]).splitlines()]
     rows = [dict(zip(header, cells, strict=True)) for cells in body]
     assert [row["server"] for row in rows] == servers
     assert [row["of PostGraphile"] for row in rows] == shares

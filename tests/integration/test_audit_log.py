@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from tests import rfc9162
 from tests.audit_support import (
     Databases,
     append_entries,
+    databases_fixture,
     heads,
     integrate_all_settled,
     integrate_settled,
@@ -54,17 +55,7 @@ ENTRIES = 40  # in the grown log
 SIZES = [1, 8, 15, 22, 29, 36, 40]  # its signed tree heads: one entry, then seven at a time
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
-    if request.param == "postgres":
-        require_postgres("the audit log suite")
-    made = Databases(request.param, tmp_path_factory.mktemp("audit_log"))
-    yield made
-    made.close()
+databases = databases_fixture("audit_log", "the audit log suite")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from casehub.services.runtime import Runtime, open_scope
 from tests import rfc9162
 from tests.audit_support import (
     Databases,
+    databases_fixture,
     heads,
     integrate_all_settled,
     integrate_settled,
@@ -40,7 +41,6 @@ from tests.audit_support import (
     runtime_for,
     verify,
 )
-from tests.postgres import require_postgres
 from tests.support import register
 
 EVENTS = 8  # seeded: two agencies, two tokens, four failed log-ins; sequence numbers 1 to 8
@@ -49,17 +49,7 @@ SIZES = [3, 6, 8]  # the signed tree heads of the seeded log (integrated three a
 LEVELS = range(8)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
-    if request.param == "postgres":
-        require_postgres("the audit tamper suite")
-    made = Databases(request.param, tmp_path_factory.mktemp("audit"))
-    yield made
-    made.close()
+databases = databases_fixture("audit", "the audit tamper suite")
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 
+# How long shutdown waits for the audit sequencer's round in progress before cancelling it.
+SEQUENCER_STOP_SECONDS = 10.0
+
+
 class StartupError(Exception):
     """The settings ask for something this installation cannot do."""
 
@@ -104,9 +108,12 @@ def create_app(
             await documents.add_manifest(runtime, shipped)
         await runtime.bus.start()
         await runtime.notices.start()
+        stop_sequencer = asyncio.Event()
         sequencer = (
             asyncio.create_task(
-                audit_log.run_sequencer(runtime, settings.audit_integrate_seconds),
+                audit_log.run_sequencer(
+                    runtime, settings.audit_integrate_seconds, stop_sequencer
+                ),
                 name="casehub-audit-sequencer",
             )
             if settings.audit_integrate_seconds > 0
@@ -116,9 +123,10 @@ def create_app(
             yield
         finally:
             if sequencer is not None:
-                sequencer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sequencer
+                # Let a round in progress commit; cancel it only when it hangs past the grace.
+                stop_sequencer.set()
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(sequencer, SEQUENCER_STOP_SECONDS)
             await runtime.notices.stop()
             await runtime.bus.stop()
             await runtime.database.dispose()

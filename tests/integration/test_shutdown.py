@@ -21,7 +21,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from casehub.app import build_runtime
+from casehub.app import build_runtime, create_app
+from casehub.persistence.audit.queries import AuditQueries
 from tests.integration.test_cli import CASEHUB, free_port
 from tests.integration.test_key_lifecycle import OPEN, READ, SUMMARY, KeyHome, make_home
 from tests.postgres import fresh_postgres, require_postgres
@@ -229,5 +230,39 @@ async def half_written(home: KeyHome) -> list[Any]:
                 )
             )
             return list(rows)
+    finally:
+        await runtime.database.dispose()
+
+
+async def test_stopping_lets_the_audit_sequencers_round_commit(
+    home: KeyHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutdown begins while the sequencer holds its transaction: the round commits, and the
+    database is free for another writer at once (a round cancelled inside a database call
+    could leave SQLite's write lock with an abandoned connection)."""
+    entered = asyncio.Event()
+    pending = AuditQueries.pending_audit_events
+
+    async def slow_round(self: AuditQueries, limit: int) -> list[Any]:
+        rows = await pending(self, limit)
+        entered.set()
+        await asyncio.sleep(0.3)
+        return rows
+
+    monkeypatch.setattr(AuditQueries, "pending_audit_events", slow_round)
+    app = create_app(home.settings())
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(entered.wait(), WAIT)
+    monkeypatch.undo()
+
+    runtime = build_runtime(home.settings())
+    try:
+        async with runtime.database.engine.begin() as connection:
+            entries = (await connection.execute(text("SELECT count(*) FROM audit_event"))).scalar()
+            head = await connection.execute(text("SELECT max(tree_size) FROM audit_tree_head"))
+            assert entries
+            assert head.scalar() == entries
+            # A write goes through at once: no lock is left behind.
+            await connection.execute(text("UPDATE audit_tree_head SET tree_size = tree_size"))
     finally:
         await runtime.database.dispose()

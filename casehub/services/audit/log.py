@@ -12,6 +12,7 @@ or truncates its history cannot show a consistency proof from a kept head to its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -133,16 +134,18 @@ async def integrate_all(runtime: Runtime, *, batch: int = BATCH, at_least: int =
             return Integration(round_.leader or total > 0, total, max(round_.size, at_least))
 
 
-async def run_sequencer(runtime: Runtime, every: float) -> None:
-    """Integrate every `every` seconds until cancelled; with several replicas, whichever holds
-    the lock in a round does the work and the others skip it."""
+async def run_sequencer(runtime: Runtime, every: float, stop: asyncio.Event) -> None:
+    """Integrate every `every` seconds until `stop` is set; with several replicas, whichever
+    holds the lock in a round does the work and the others skip it.
+
+    A round is never cancelled halfway: a task cancelled inside a database call can abandon
+    its connection mid-transaction, and on SQLite that connection keeps the write lock until
+    it is garbage collected, refusing every other writer ("database is locked")."""
     failing: str | None = None
     signed = 0  # the largest tree this process saw signed: the log never shrinks below it
-    while True:
+    while not stop.is_set():
         try:
             signed = max(signed, (await integrate_all(runtime, at_least=signed)).size)
-        except asyncio.CancelledError:
-            raise
         except Exception as error:
             # A missing key or a lost database: said when it starts (not every round), retried.
             if repr(error) != failing:
@@ -152,7 +155,8 @@ async def run_sequencer(runtime: Runtime, every: float) -> None:
             if failing is not None:
                 log.info("audit sequencer recovered")
             failing = None
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 # Reading the tree

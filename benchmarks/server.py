@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from benchmarks.instrument import Instrumented
 from casehub.config import Settings
+from casehub.heap import settle_heap
 
 KINDS = ("casehub", "floor")
 
@@ -41,6 +42,7 @@ def main(argv: list[str]) -> None:
     if kind not in KINDS:
         raise SystemExit(f"usage: python -m benchmarks.server {'|'.join(KINDS)} FD")
     app, engine = build(kind, Settings())
+    settle_heap()
     config = uvicorn.Config(
         Instrumented(app, engine),
         log_level="warning",

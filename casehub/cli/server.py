@@ -45,6 +45,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from casehub.app import StartupError, create_app
+    from casehub.heap import settle_heap
     from casehub.services.health import schema_problem
 
     runtime = runtime_for(settings)
@@ -62,6 +63,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
             "CASEHUB_FORWARDED_ALLOW_IPS.",
             err=True,
         )
+    settle_heap()
     # On SIGTERM uvicorn stops accepting, lets requests in flight finish (for at most the grace
     # period), closes websockets with 1012 (service restart), then runs the app's shutdown.
     uvicorn.run(

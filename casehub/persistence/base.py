@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Executable, Select, func, select, tuple_, update
+from sqlalchemy import Executable, Select, bindparam, func, select, tuple_, update
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,67 @@ class DuplicateError(Exception):
     """A unique constraint refused the write."""
 
 
+Params = Mapping[str, Any] | None
+S = TypeVar("S", bound=Executable)
+
+
+def bound(name: str, *, expanding: bool = False) -> Any:
+    """A named bind parameter, where a template takes a value (typed Any: it stands in for the
+    value in the builders that also take values)."""
+    return bindparam(name, expanding=expanding)
+
+
+class Templates:
+    """Statements of a hot read, built once per shape with bind parameters and reused.
+
+    Building a statement of subqueries and aliases, and computing its cache key, cost more CPU
+    than PostgreSQL spends running it; a statement object reused keeps its cache key, and its
+    compiled form stays in the engine's cache. Bounded: at most `size` shapes, least recently
+    used dropped."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._built: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, shape: Hashable, build: Callable[[], S]) -> S:
+        """The statement of this shape, built by `build` the first time."""
+        statement = self._built.get(shape)
+        if statement is None:
+            statement = self._built[shape] = build()
+            if len(self._built) > self._size:
+                self._built.popitem(last=False)
+        else:
+            self._built.move_to_end(shape)
+        return statement
+
+
+_PARENTS = Templates()
+_BY_IDS = Templates()
+
+
+def _ids_template(model: type[SQLModel]) -> Any:
+    column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+    statement = select(model).where(column.in_(bindparam("ids", expanding=True)))
+    # Refresh rows already in the session: a row read before a lock may have changed.
+    return statement.execution_options(populate_existing=True)
+
+
+def _parent_template(model: type[SQLModel], key: str, limited: bool, entities: bool) -> Any:
+    """The rows of a batch of parents (`_of_parents` binds them), in id order; at most the
+    first few of each parent when `limited` (a row number over each parent's rows)."""
+    table: Any = model.__table__  # type: ignore[attr-defined]  # every model is a table
+    parent = table.c[key]
+    among = parent.in_(bindparam("parents", expanding=True))
+    if not limited:
+        selected: Any = model if entities else table
+        return select(selected).where(among).order_by(table.c.id)
+    number = func.row_number().over(partition_by=parent, order_by=table.c.id).label("n")
+    ranked = select(table, number).where(among).subquery()
+    rows: Any = aliased(model, ranked) if entities else [ranked.c[each.key] for each in table.c]
+    chosen = select(rows) if entities else select(*rows)
+    return chosen.where(ranked.c.n <= bindparam("per_parent")).order_by(ranked.c.id)
+
+
 class StoreBase:
     """A session and its lock; services own the transactions."""
 
@@ -35,13 +97,13 @@ class StoreBase:
         # GraphQL runs sibling resolvers concurrently; one session must serve them one at a time.
         self._lock = asyncio.Lock()
 
-    async def _execute(self, statement: Executable) -> Result[Any]:
+    async def _execute(self, statement: Executable, params: Params = None) -> Result[Any]:
         async with self._lock:
-            return await self.session.execute(statement)
+            return await self.session.execute(statement, params)
 
-    async def _all(self, statement: Select[T]) -> list[T]:
+    async def _all(self, statement: Select[T], params: Params = None) -> list[T]:
         async with self._lock:
-            return list((await self.session.execute(statement)).scalars())
+            return list((await self.session.execute(statement, params)).scalars())
 
     async def _one_or_none(self, statement: Select[T]) -> T | None:
         async with self._lock:
@@ -85,10 +147,8 @@ class StoreBase:
         wanted = list(set(ids))
         if not wanted:
             return []
-        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        statement = select(model).where(column.in_(wanted))
-        # Refresh rows already in the session: a row read before a lock may have changed.
-        return await self._all(statement.execution_options(populate_existing=True))
+        statement = _BY_IDS.get(model, lambda: _ids_template(model))
+        return await self._all(statement, {"ids": wanted})
 
     async def _by_parent(
         self,
@@ -99,22 +159,40 @@ class StoreBase:
     ) -> list[Row]:
         """Rows of these parents in id order; at most the first `per_parent` of each parent
         when given (one statement: a row number over each parent's rows)."""
+        return await self._of_parents(model, column, parent_ids, per_parent, entities=True)
+
+    async def _columns_by_parent(
+        self,
+        model: type[Row],
+        column: Any,
+        parent_ids: Iterable[UUID],
+        per_parent: int | None = None,
+    ) -> list[Row]:
+        """`_by_parent` for hot reads that only render what they read: each row is the
+        model's columns by name (a sqlalchemy Row, typed as the model it mirrors), without an
+        ORM instance to build (a cases page reads several hundred). Never change one."""
+        return await self._of_parents(model, column, parent_ids, per_parent, entities=False)
+
+    async def _of_parents(
+        self,
+        model: type[Row],
+        column: Any,
+        parent_ids: Iterable[UUID],
+        per_parent: int | None,
+        *,
+        entities: bool,
+    ) -> list[Row]:
         wanted = list(set(parent_ids))
         if not wanted:
             return []
-        id_column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        if per_parent is None:
-            statement = select(model).where(column.in_(wanted)).order_by(id_column)
-            return await self._all(statement)
-        number = func.row_number().over(partition_by=column, order_by=id_column).label("n")
-        ranked = select(model, number).where(column.in_(wanted)).subquery()
-        numbered = aliased(model, ranked)
-        limited = (
-            select(numbered)
-            .where(ranked.c.n <= per_parent)
-            .order_by(getattr(ranked.c, id_column.key))
-        )
-        return await self._all(limited)
+        shape = (model, column.key, per_parent is not None, entities)
+        statement = _PARENTS.get(shape, lambda: _parent_template(*shape))
+        params = {"parents": wanted, "per_parent": per_parent}
+        if entities:
+            return await self._all(statement, params)
+        async with self._lock:
+            mirrors: Any = (await self.session.execute(statement, params)).all()
+        return list(mirrors)
 
     async def _lock_row(self, model: type[Any], row_id: UUID, column: Any, *where: Any) -> None:
         """Lock one row by id for the rest of the transaction.

@@ -26,16 +26,22 @@ Head = AuditTreeHeadRow
 NodeId = tuple[int, int]
 
 
+# Built once: each statement stamps its rows with the writing transaction (persistence.horizon).
+_INSERT = {
+    dialect: insert(Event).values(txid=stamp(dialect)) for dialect in ("postgresql", "sqlite")
+}
+
+
 class AuditQueries(StoreBase):
     """Appends to the audit log and the sequencer's tree; who may read which events is the
     services' rule."""
 
-    async def add_audit_events(self, rows: Sequence[AuditEventRow]) -> None:
-        """Insert entries in one statement, stamped with this transaction (no lock, no read:
-        the sequencer orders them later)."""
-        values = [row.model_dump(exclude={"seq", "txid", "leaf_index"}) for row in rows]
+    async def add_audit_events(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Insert entries (their columns but the sequencer's: seq, txid, leaf_index) in one
+        statement, stamped with this transaction (no lock, no read: the sequencer orders them
+        later)."""
         async with self._lock:
-            await self.session.execute(insert(Event).values(txid=stamp(self.dialect)), values)
+            await self.session.execute(_INSERT[self.dialect], entries)
 
     async def audit_log(
         self, *, after_seq: int = 0, limit: int | None = None

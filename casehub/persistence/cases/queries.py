@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlmodel import col
 
-from casehub.persistence.base import Row, StoreBase
+from casehub.persistence.base import Row, StoreBase, Templates, bound
 from casehub.persistence.cases.sight import Keyset, Sight, newest_seen, sees, sees_shares
 from casehub.persistence.tables import (
     CaseRow,
@@ -21,6 +21,40 @@ from casehub.persistence.tables import (
     IdentifierRow,
     SubjectRow,
 )
+
+_PAGES = Templates()
+_AGENCY_SHARES = select(CaseShareRow).where(
+    col(CaseShareRow.case_id).in_(bindparam("cases", expanding=True)),
+    col(CaseShareRow.agency_id) == bindparam("agency"),
+)
+
+
+def _page_template(
+    owned_only: bool | None, after: bool, among: bool, filters: tuple[str, ...]
+) -> Select[CaseRow]:
+    """The visible-cases page of one shape, its values bound at execution (`visible_cases_page`
+    names them)."""
+    sight = Sight(
+        bound("agency"),
+        bound("now"),
+        bound("links", expanding=True),
+        bound("owner_only", expanding=True),
+    )
+    keyset = Keyset(
+        bound("after") if after else None, bound("among", expanding=True) if among else None
+    )
+    # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
+    # grow with the shares the agency holds.
+    page = newest_seen(
+        sight,
+        limit=bound("limit"),
+        keyset=keyset,
+        where=CaseQueries._case_filters(
+            {name: bound(f"filter_{name}") for name in filters}, sight.agency_id, owned_only, None
+        ),
+        owned=owned_only,
+    )
+    return select(CaseRow).join(page, page.c.id == col(CaseRow.id)).order_by(col(CaseRow.id).desc())
 
 
 class CaseQueries(StoreBase):
@@ -50,23 +84,19 @@ class CaseQueries(StoreBase):
         """Newest-first cases the agency owns, holds an active share of, or is asked about
         through a request in one of `link_statuses` (keyset on id), those marked one of
         `owner_only` to their owner alone; only those `among` ids when given."""
-        sight = Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only))
-        keyset = Keyset(after, None if among is None else tuple(set(among)))
-        # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
-        # grow with the shares the agency holds.
-        page = newest_seen(
-            sight,
-            limit=first,
-            keyset=keyset,
-            where=self._case_filters(filters, viewer_agency_id, owned_only, None),
-            owned=owned_only,
-        )
-        statement = (
-            select(CaseRow)
-            .join(page, page.c.id == col(CaseRow.id))
-            .order_by(col(CaseRow.id).desc())
-        )
-        return await self._all(statement)
+        shape = (owned_only, after is not None, among is not None, tuple(sorted(filters)))
+        statement = _PAGES.get(shape, lambda: _page_template(*shape))
+        params = {
+            "agency": viewer_agency_id,
+            "now": now,
+            "links": link_statuses,
+            "owner_only": owner_only,
+            "limit": first,
+            "after": after,
+            "among": None if among is None else list(set(among)),
+            **{f"filter_{name}": value for name, value in filters.items()},
+        }
+        return await self._all(statement, params)
 
     async def count_visible_cases(
         self,
@@ -167,11 +197,7 @@ class CaseQueries(StoreBase):
         wanted = list(set(case_ids))
         if not wanted:
             return []
-        statement = select(CaseShareRow).where(
-            col(CaseShareRow.case_id).in_(wanted),
-            col(CaseShareRow.agency_id) == agency_id,
-        )
-        return await self._all(statement)
+        return await self._all(_AGENCY_SHARES, {"cases": wanted, "agency": agency_id})
 
     async def shares_by_case(
         self, case_ids: Iterable[UUID], per_case: int | None = None
@@ -208,7 +234,9 @@ class CaseQueries(StoreBase):
         self, case_ids: Iterable[UUID], per_case: int | None = None
     ) -> list[SubjectRow]:
         """Subjects of these cases, oldest first (the first `per_case` of each when given)."""
-        return await self._by_parent(SubjectRow, col(SubjectRow.case_id), case_ids, per_case)
+        return await self._columns_by_parent(
+            SubjectRow, col(SubjectRow.case_id), case_ids, per_case
+        )
 
     async def count_subjects(self, case_id: UUID) -> int:
         """How many subjects a case holds."""
@@ -223,7 +251,7 @@ class CaseQueries(StoreBase):
     ) -> list[IdentifierRow]:
         """Identifiers of these subjects, oldest first (the first `per_subject` of each when
         given)."""
-        return await self._by_parent(
+        return await self._columns_by_parent(
             IdentifierRow, col(IdentifierRow.subject_id), subject_ids, per_subject
         )
 

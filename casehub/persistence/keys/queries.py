@@ -7,11 +7,17 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
 from casehub.persistence.tables import DataKeyWrapRow
+
+# A hot read (every decrypting page), built once (persistence.base.Templates says why).
+_AGENCY_WRAPS = select(DataKeyWrapRow).where(
+    col(DataKeyWrapRow.scope_id).in_(bindparam("scopes", expanding=True)),
+    col(DataKeyWrapRow.agency_id) == bindparam("agency"),
+)
 
 
 class KeyQueries(StoreBase):
@@ -25,11 +31,7 @@ class KeyQueries(StoreBase):
         wanted = list(set(scope_ids))
         if not wanted:
             return []
-        statement = select(DataKeyWrapRow).where(
-            col(DataKeyWrapRow.scope_id).in_(wanted),
-            col(DataKeyWrapRow.agency_id) == agency_id,
-        )
-        return await self._all(statement)
+        return await self._all(_AGENCY_WRAPS, {"scopes": wanted, "agency": agency_id})
 
     async def delete_wrap(self, scope_id: UUID, agency_id: UUID) -> None:
         """Remove one agency's wrap of a data key."""

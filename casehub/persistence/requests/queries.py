@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlmodel import col
 
 from casehub.persistence.base import Position, StoreBase
@@ -19,6 +19,13 @@ from casehub.persistence.tables import (
 )
 
 Request = CooperationRequestRow
+
+
+# Hot reads, built once (persistence.base.Templates says why).
+_LINKS = select(col(Request.case_id), col(Request.status)).where(
+    col(Request.case_id).in_(bindparam("cases", expanding=True)),
+    col(Request.requested_agency_id) == bindparam("agency"),
+)
 
 
 class RequestQueries(StoreBase):
@@ -140,11 +147,10 @@ class RequestQueries(StoreBase):
         wanted = list(set(case_ids))
         if not wanted:
             return []
-        statement = select(col(Request.case_id), col(Request.status)).where(
-            col(Request.case_id).in_(wanted), col(Request.requested_agency_id) == agency_id
-        )
         async with self._lock:
-            rows = (await self.session.execute(statement)).all()
+            rows = (
+                await self.session.execute(_LINKS, {"cases": wanted, "agency": agency_id})
+            ).all()
         return [(case_id, status) for case_id, status in rows if case_id is not None]
 
     async def count_case_links(self, case_id: UUID, statuses: Iterable[str]) -> int:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -75,22 +76,25 @@ async def append(scope: Scope, entries: list[AuditEntry]) -> None:
         return
     principal = scope.principal
     now = scope.now
-    rows = [
-        AuditEventRow(
-            id=new_id(),
-            occurred_at=now,
-            actor_principal_id=principal.id if principal else None,
-            actor_agency_id=principal.agency_id if principal else None,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            object_agency_id=entry.object_agency_id,
-            outcome=entry.outcome,
-            details=json.dumps(entry.details, sort_keys=True, separators=(",", ":")),
-        )
-        for entry in entries
-    ]
-    await scope.store.add_audit_events(rows)
+    principal_id = principal.id if principal else None
+    agency_id = principal.agency_id if principal else None
+    await scope.store.add_audit_events(
+        [
+            {
+                "id": new_id(),
+                "occurred_at": now,
+                "actor_principal_id": principal_id,
+                "actor_agency_id": agency_id,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": entry.object_id,
+                "object_agency_id": entry.object_agency_id,
+                "outcome": entry.outcome,
+                "details": json.dumps(entry.details, sort_keys=True, separators=(",", ":")),
+            }
+            for entry in entries
+        ]
+    )
     if (observe := OBSERVER.get()) is not None:
         for entry in entries:
             observe(entry)
@@ -121,22 +125,26 @@ async def flush_reads(scope: Scope) -> None:
     never values."""
     if not scope.reads:
         return
-    entries = [
-        AuditEntry(
-            action="field.decrypt",
-            object_type=kind,
-            object_agency_id=owner,
-            details={
-                "objects": [
-                    {"type": kind, "id": str(object_id), "fields": sorted(names)}
-                    for (_kind, object_id), names in chunk
-                ]
-            },
+    entries = []
+    for owner, objects in scope.reads.items():
+        # Ids as text before sorting: the same order as UUIDs', compared without Python calls.
+        named = sorted(
+            (kind, str(object_id), names) for (kind, object_id), names in objects.items()
         )
-        for owner, objects in scope.reads.items()
-        for kind, group in groupby(sorted(objects.items()), key=lambda item: item[0][0])
-        for chunk in batched(group, READS_PER_EVENT)
-    ]
+        for kind, group in groupby(named, key=itemgetter(0)):
+            for chunk in batched(group, READS_PER_EVENT):
+                objects_read = [
+                    {"type": kind, "id": object_id, "fields": sorted(names)}
+                    for kind, object_id, names in chunk
+                ]
+                entries.append(
+                    AuditEntry(
+                        action="field.decrypt",
+                        object_type=kind,
+                        object_agency_id=owner,
+                        details={"objects": objects_read},
+                    )
+                )
     scope.reads = {}
     async with scope.store.transaction():
         await append(scope, entries)

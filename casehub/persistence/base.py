@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Executable, Select, bindparam, func, select, tuple_, update
+from sqlalchemy import Executable, Select, any_, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,15 @@ def bound(name: str, *, expanding: bool = False) -> Any:
     """A named bind parameter, where a template takes a value (typed Any: it stands in for the
     value in the builders that also take values)."""
     return bindparam(name, expanding=expanding)
+
+
+def among(column: Any, name: str, dialect: str) -> Any:
+    """`column IN` the list bound to `name`. On PostgreSQL one array parameter (`= ANY`): one
+    statement text for any length, converted and prepared once, where an IN list has a
+    parameter per value (a page's worth of ids cost a third of the statement's CPU)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 class Templates:
@@ -66,24 +76,26 @@ _PARENTS = Templates()
 _BY_IDS = Templates()
 
 
-def _ids_template(model: type[SQLModel]) -> Any:
+def _ids_template(model: type[SQLModel], dialect: str) -> Any:
     column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-    statement = select(model).where(column.in_(bindparam("ids", expanding=True)))
+    statement = select(model).where(among(column, "ids", dialect))
     # Refresh rows already in the session: a row read before a lock may have changed.
     return statement.execution_options(populate_existing=True)
 
 
-def _parent_template(model: type[SQLModel], key: str, limited: bool, entities: bool) -> Any:
+def _parent_template(
+    dialect: str, model: type[SQLModel], key: str, limited: bool, entities: bool
+) -> Any:
     """The rows of a batch of parents (`_of_parents` binds them), in id order; at most the
     first few of each parent when `limited` (a row number over each parent's rows)."""
     table: Any = model.__table__  # type: ignore[attr-defined]  # every model is a table
     parent = table.c[key]
-    among = parent.in_(bindparam("parents", expanding=True))
+    wanted = among(parent, "parents", dialect)
     if not limited:
         selected: Any = model if entities else table
-        return select(selected).where(among).order_by(table.c.id)
+        return select(selected).where(wanted).order_by(table.c.id)
     number = func.row_number().over(partition_by=parent, order_by=table.c.id).label("n")
-    ranked = select(table, number).where(among).subquery()
+    ranked = select(table, number).where(wanted).subquery()
     rows: Any = aliased(model, ranked) if entities else [ranked.c[each.key] for each in table.c]
     chosen = select(rows) if entities else select(*rows)
     return chosen.where(ranked.c.n <= bindparam("per_parent")).order_by(ranked.c.id)
@@ -147,7 +159,8 @@ class StoreBase:
         wanted = list(set(ids))
         if not wanted:
             return []
-        statement = _BY_IDS.get(model, lambda: _ids_template(model))
+        dialect = self.dialect
+        statement = _BY_IDS.get((model, dialect), lambda: _ids_template(model, dialect))
         return await self._all(statement, {"ids": wanted})
 
     async def _by_parent(
@@ -185,7 +198,7 @@ class StoreBase:
         wanted = list(set(parent_ids))
         if not wanted:
             return []
-        shape = (model, column.key, per_parent is not None, entities)
+        shape = (self.dialect, model, column.key, per_parent is not None, entities)
         statement = _PARENTS.get(shape, lambda: _parent_template(*shape))
         params = {"parents": wanted, "per_parent": per_parent}
         if entities:

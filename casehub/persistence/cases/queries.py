@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlmodel import col
 
-from casehub.persistence.base import Row, StoreBase, Templates, bound
+from casehub.persistence.base import Row, StoreBase, Templates, among, bound
 from casehub.persistence.cases.sight import Keyset, Sight, newest_seen, sees, sees_shares
 from casehub.persistence.tables import (
     CaseRow,
@@ -23,10 +23,14 @@ from casehub.persistence.tables import (
 )
 
 _PAGES = Templates()
-_AGENCY_SHARES = select(CaseShareRow).where(
-    col(CaseShareRow.case_id).in_(bindparam("cases", expanding=True)),
-    col(CaseShareRow.agency_id) == bindparam("agency"),
-)
+_AGENCY_SHARES = Templates()
+
+
+def _agency_shares_template(dialect: str) -> Select[CaseShareRow]:
+    return select(CaseShareRow).where(
+        among(col(CaseShareRow.case_id), "cases", dialect),
+        col(CaseShareRow.agency_id) == bindparam("agency"),
+    )
 
 
 def _page_template(
@@ -197,7 +201,9 @@ class CaseQueries(StoreBase):
         wanted = list(set(case_ids))
         if not wanted:
             return []
-        return await self._all(_AGENCY_SHARES, {"cases": wanted, "agency": agency_id})
+        dialect = self.dialect
+        statement = _AGENCY_SHARES.get(dialect, lambda: _agency_shares_template(dialect))
+        return await self._all(statement, {"cases": wanted, "agency": agency_id})
 
     async def shares_by_case(
         self, case_ids: Iterable[UUID], per_case: int | None = None

@@ -7,17 +7,21 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlmodel import col
 
-from casehub.persistence.base import StoreBase
+from casehub.persistence.base import StoreBase, Templates, among
 from casehub.persistence.tables import DataKeyWrapRow
 
 # A hot read (every decrypting page), built once (persistence.base.Templates says why).
-_AGENCY_WRAPS = select(DataKeyWrapRow).where(
-    col(DataKeyWrapRow.scope_id).in_(bindparam("scopes", expanding=True)),
-    col(DataKeyWrapRow.agency_id) == bindparam("agency"),
-)
+_AGENCY_WRAPS = Templates()
+
+
+def _agency_wraps_template(dialect: str) -> Select[DataKeyWrapRow]:
+    return select(DataKeyWrapRow).where(
+        among(col(DataKeyWrapRow.scope_id), "scopes", dialect),
+        col(DataKeyWrapRow.agency_id) == bindparam("agency"),
+    )
 
 
 class KeyQueries(StoreBase):
@@ -31,7 +35,9 @@ class KeyQueries(StoreBase):
         wanted = list(set(scope_ids))
         if not wanted:
             return []
-        return await self._all(_AGENCY_WRAPS, {"scopes": wanted, "agency": agency_id})
+        dialect = self.dialect
+        statement = _AGENCY_WRAPS.get(dialect, lambda: _agency_wraps_template(dialect))
+        return await self._all(statement, {"scopes": wanted, "agency": agency_id})
 
     async def delete_wrap(self, scope_id: UUID, agency_id: UUID) -> None:
         """Remove one agency's wrap of a data key."""

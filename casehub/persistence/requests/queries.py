@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlmodel import col
 
-from casehub.persistence.base import Position, StoreBase
+from casehub.persistence.base import Position, StoreBase, Templates, among
 from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestEventRow,
@@ -21,11 +21,15 @@ from casehub.persistence.tables import (
 Request = CooperationRequestRow
 
 
-# Hot reads, built once (persistence.base.Templates says why).
-_LINKS = select(col(Request.case_id), col(Request.status)).where(
-    col(Request.case_id).in_(bindparam("cases", expanding=True)),
-    col(Request.requested_agency_id) == bindparam("agency"),
-)
+# Hot reads, built once per dialect (persistence.base.Templates says why).
+_HOT = Templates()
+
+
+def _links_template(dialect: str) -> Any:
+    return select(col(Request.case_id), col(Request.status)).where(
+        among(col(Request.case_id), "cases", dialect),
+        col(Request.requested_agency_id) == bindparam("agency"),
+    )
 
 
 class RequestQueries(StoreBase):
@@ -147,10 +151,10 @@ class RequestQueries(StoreBase):
         wanted = list(set(case_ids))
         if not wanted:
             return []
+        links = _HOT.get(self.dialect, lambda: _links_template(self.dialect))
+        params = {"cases": wanted, "agency": agency_id}
         async with self._lock:
-            rows = (
-                await self.session.execute(_LINKS, {"cases": wanted, "agency": agency_id})
-            ).all()
+            rows = (await self.session.execute(links, params)).all()
         return [(case_id, status) for case_id, status in rows if case_id is not None]
 
     async def count_case_links(self, case_id: UUID, statuses: Iterable[str]) -> int:

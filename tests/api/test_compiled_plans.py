@@ -25,7 +25,7 @@ from casehub.config import Settings
 from casehub.domain.documents import ManifestEntry, document_id
 from casehub.services.documents import add_manifest
 from casehub.services.runtime import Runtime
-from tests.conftest import GraphQL, World
+from tests.conftest import GraphQL, SqlCounter, World
 from tests.request_support import Requests
 from tests.support import seed_cases
 
@@ -294,3 +294,40 @@ async def test_a_document_sent_as_unregistered_text_is_not_planned(
     by_id = await registered(runtime, gql, owner.token, text, {})
     assert by_id == body
     assert extension.STATS["planned"] == planned + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "sealed"),
+    [
+        (INBOX, False),
+        ("{ cooperationRequests { edges { node { title body } } } }", True),
+        ("{ cases(first: 5) { edges { node { title owner { code } } } } }", False),
+        ("{ cases(first: 5) { edges { node { title summary } } } }", True),
+    ],
+)
+async def test_a_plan_reads_data_keys_only_for_the_protected_fields_it_selects(
+    world: World,
+    runtime: Runtime,
+    gql: GraphQL,
+    sql_counter: SqlCounter,
+    plans_switch: None,
+    query: str,
+    sealed: bool,
+) -> None:
+    """A page whose plan reveals nothing reads no key wraps (the inbox): the same answer as the
+    standard executor, which does; one that reveals a field reads them."""
+    owner = await world.agency("KEY")
+    partner = await world.agency("KEP")
+    await seed_cases(runtime, owner.token, 2, "K")
+    requests = Requests(gql)
+    request_id = await requests.draft(owner.token, partner.id, title="Keys")
+    await requests.moved(owner.token, "submit", request_id)
+    await assert_same(runtime, gql, owner.token, owner.token, query, {"first": 50})
+    sql_counter.active = True
+    planned = extension.STATS["planned"]
+    body = await registered(runtime, gql, owner.token, query, {"first": 50})
+    sql_counter.active = False
+    assert "errors" not in body, body
+    assert extension.STATS["planned"] == planned + 1
+    wraps = [statement for statement in sql_counter.statements if "data_key_wrap" in statement]
+    assert bool(wraps) is sealed, sql_counter.statements

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from casehub.api.execution import limits
 from casehub.services.runtime import Runtime
 from tests.security.gate_support import (
     ResolverCalls,
@@ -448,3 +449,32 @@ async def test_subscriptions_are_held_to_the_limits_too(
     [error] = refused["payload"]
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "aliases", "max": 15}
     assert resolvers.count == 0
+
+
+PAGE_OF = "query($n: Int) { cases(first: $n) { totalCount } }"
+
+
+async def test_a_document_that_passed_is_not_walked_again_for_the_same_variables(
+    http: httpx.AsyncClient, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked: list[Any] = []
+    analyse = limits.analyse
+
+    def counting(*args: Any) -> Any:
+        walked.append(args[3])
+        return analyse(*args)
+
+    monkeypatch.setattr(limits, "analyse", counting)
+    first = await post(http, token, PAGE_OF, {"n": 7})
+    again = await post(http, token, PAGE_OF, {"n": 7})
+    assert first == again
+    assert "errors" not in first, first
+    assert walked == [{"n": 7}]
+    # Other variables are walked anew, and refused where they are over a limit, every time.
+    for _ in range(2):
+        refused_by(await post(http, token, PAGE_OF, {"n": 101}), "pageSize")
+    assert walked == [{"n": 7}, {"n": 101}, {"n": 101}]
+    # So is a refused document, however often it comes.
+    for _ in range(2):
+        refused_by(await post(http, token, deep(11)), "depth")
+    assert len(walked) == 5

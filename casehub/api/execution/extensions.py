@@ -4,11 +4,17 @@ the audit of decrypted fields."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from cachetools import LRUCache
+from graphql import GraphQLSchema
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.language import DocumentNode, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
@@ -170,6 +176,45 @@ class Parsing(ParserCache):
         yield
 
 
+@dataclass(frozen=True, slots=True)
+class _Passed:
+    """A (document, operation, variables) within one schema's limits, and its cost (the schema
+    and limits kept to tell a reused id from the same object)."""
+
+    schema: GraphQLSchema
+    limits: QueryLimits
+    cost: int | None
+
+
+# Agency tools send the same few documents with the same few variables: the walks over the
+# document (a tenth of an inbox page's CPU) are done once for each that passed. Only small
+# variables that are plain JSON are keyed (an upload or a long list is analysed every time),
+# and a refused document never is.
+PASSED_KEPT = 512
+VARIABLES_KEYED_CHARS = 1000
+_Key = tuple[int, int, bytes, str | None, str]
+_PASSED: LRUCache[_Key, _Passed] = LRUCache(PASSED_KEPT)
+
+
+def _passed_key(
+    schema: GraphQLSchema,
+    query_limits: QueryLimits,
+    query: str | None,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> _Key | None:
+    if query is None:
+        return None
+    try:
+        given = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    if len(given) > VARIABLES_KEYED_CHARS:
+        return None
+    digest = hashlib.sha256(query.encode("utf-8")).digest()
+    return (id(schema), id(query_limits), digest, operation_name, given)
+
+
 class Limits(SchemaExtension):
     """Refuse a document over the query limits before it is validated or run; report its
     cost in the response's `extensions.cost`, refused or not."""
@@ -181,26 +226,31 @@ class Limits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         # Before Validation's hook (earlier in the list), which skips a refused document.
         context = self.execution_context
-        assert context.graphql_document is not None  # only a parsed document is validated
-        analysis = limits.analyse(
-            context.schema._schema,
-            context.graphql_document,
-            context._provided_operation_name,
-            context.variables,
-            self.limits,
-        )
+        document = context.graphql_document
+        assert document is not None  # only a parsed document is validated
+        schema = context.schema._schema
+        operation_name = context._provided_operation_name
+        key = _passed_key(schema, self.limits, context.query, operation_name, context.variables)
+        passed = _PASSED.get(key) if key is not None else None
+        if passed is not None and passed.schema is schema and passed.limits is self.limits:
+            self.cost = passed.cost
+            yield
+            return
+        analysis = limits.analyse(schema, document, operation_name, context.variables, self.limits)
         self.cost = analysis.cost
         # Before execution, where graphql-core would coerce every item of every list.
         long_lists = list_bounds.check(
-            context.schema._schema,
-            context.graphql_document,
-            get_operation_ast(context.graphql_document, context._provided_operation_name),
+            schema,
+            document,
+            get_operation_ast(document, operation_name),
             context.variables,
             self.limits.list_items,
             self.limits.page_size,
         )
         if analysis.errors or long_lists:
             context.pre_execution_errors = [*analysis.errors, *long_lists]
+        elif key is not None:
+            _PASSED[key] = _Passed(schema, self.limits, analysis.cost)
         yield
 
     def get_results(self) -> dict[str, object]:

@@ -93,11 +93,15 @@ async def readable_keys(
     return {case_id: found.get(case_id) for case_id in grants}
 
 
-async def render_cases(scope: Scope, rows: Sequence[CaseRow]) -> list[CaseView]:
-    """Views of the rows the caller may see, in the rows' order (three queries at most)."""
+async def render_cases(
+    scope: Scope, rows: Sequence[CaseRow], *, sealed: bool = True
+) -> list[CaseView]:
+    """Views of the rows the caller may see, in the rows' order (three queries at most).
+    `sealed=False` leaves their protected fields without a key, for a caller that reads none
+    of them (a compiled plan that selects none): no wrap is read or opened."""
     scope.require(Operation.READ_CASES)
     grants = await grants_for(scope, rows)
-    case_keys = await readable_keys(scope, grants)
+    case_keys = await readable_keys(scope, grants) if sealed else dict.fromkeys(grants)
     return [
         case_view(row, grant, case_keys[row.id])
         for row in rows
@@ -139,7 +143,12 @@ class CasePage:
 
 
 async def list_cases(
-    scope: Scope, *, case_filter: CaseFilter, first: int | None, after: UUID | None
+    scope: Scope,
+    *,
+    case_filter: CaseFilter,
+    first: int | None,
+    after: UUID | None,
+    sealed: bool = True,
 ) -> CasePage:
     """Newest first, the cases the caller's agency owns or holds an active share of."""
     scope.require(Operation.READ_CASES)  # before the identifier search, which is audited
@@ -156,7 +165,7 @@ async def list_cases(
         owner_only=OWNER_ONLY_MARKINGS,
         among=case_filter.among,
     )
-    views = await render_cases(scope, rows[:size])
+    views = await render_cases(scope, rows[:size], sealed=sealed)
     return CasePage(items=views, has_next_page=len(rows) > size, case_filter=case_filter)
 
 

@@ -92,11 +92,16 @@ def request_view(
     )
 
 
-async def render_requests(scope: Scope, rows: Sequence[CooperationRequestRow]) -> list[RequestView]:
-    """Views of the rows the caller is party to, in order (one key query)."""
+async def render_requests(
+    scope: Scope, rows: Sequence[CooperationRequestRow], *, sealed: bool = True
+) -> list[RequestView]:
+    """Views of the rows the caller is party to, in order (one key query). `sealed=False`
+    leaves their protected fields without a key, for a caller that reads none of them (a
+    compiled plan that selects none): no wrap is read or opened."""
     scope.require(Operation.READ_REQUESTS)
     sides = {row.id: _side(scope, row) for row in rows}
-    party_keys = await keys.viewer_keys(scope, [row.id for row in rows if sides[row.id]])
+    party = [row.id for row in rows if sides[row.id]]
+    party_keys = await keys.viewer_keys(scope, party) if sealed else dict.fromkeys(party)
     return [
         request_view(scope, row, side, party_keys[row.id])
         for row in rows
@@ -129,7 +134,12 @@ class RequestPage:
 
 
 async def list_requests(
-    scope: Scope, *, request_filter: RequestFilter, first: int | None, after: UUID | None
+    scope: Scope,
+    *,
+    request_filter: RequestFilter,
+    first: int | None,
+    after: UUID | None,
+    sealed: bool = True,
 ) -> RequestPage:
     """Newest first, the requests the caller's agency sent or received."""
     scope.require(Operation.READ_REQUESTS)
@@ -142,7 +152,8 @@ async def list_requests(
         first=size + 1,
         after=after,
     )
-    return RequestPage(await render_requests(scope, rows[:size]), len(rows) > size)
+    views = await render_requests(scope, rows[:size], sealed=sealed)
+    return RequestPage(views, len(rows) > size)
 
 
 async def count_requests(scope: Scope, *, request_filter: RequestFilter) -> int:

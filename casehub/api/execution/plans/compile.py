@@ -123,6 +123,8 @@ class Connection:
     node: FieldNode
     typename: str
     parts: tuple[Part, ...]
+    # Whether a protected field of the nodes is selected (else their keys are not fetched).
+    sealed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,14 @@ def _root(
         _connection_part(schema, connection, node_type, part, loaders)
         for part in _fields(node.selection_set)
     )
-    return Connection(_key(node), fetch, field, node, connection.name, parts)
+    sealed = any(
+        isinstance(leaf, Leaf) and leaf.sealed is not None
+        for edges in parts
+        for edge in edges.parts
+        if edge.node is not None
+        for leaf in edge.node.fields
+    )
+    return Connection(_key(node), fetch, field, node, connection.name, parts, sealed)
 
 
 def _connection_part(

@@ -28,10 +28,11 @@ class Page:
     count: Callable[[Scope], Awaitable[int]]
 
 
-Fetch = Callable[[Scope, Mapping[str, Any]], Awaitable[Page]]
+# (scope, arguments, whether the plan reveals a protected field of the nodes) -> the page.
+Fetch = Callable[[Scope, Mapping[str, Any], bool], Awaitable[Page]]
 
 
-async def cases_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
+async def cases_page(scope: Scope, arguments: Mapping[str, Any], sealed: bool) -> Page:
     """`cases(filter, first, after)` (CaseQuery.cases)."""
     given = arguments.get("filter") or {}
     if given.get("identifier") is not None:
@@ -48,12 +49,13 @@ async def cases_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
         case_filter=case_filter,
         first=arguments.get("first"),
         after=parse_cursor(arguments.get("after")),
+        sealed=sealed,
     )
     count = partial(cases.count_cases, case_filter=page.case_filter)
     return Page(page.items, page.has_next_page, count)
 
 
-async def requests_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
+async def requests_page(scope: Scope, arguments: Mapping[str, Any], sealed: bool) -> Page:
     """`cooperationRequests(filter, first, after)` (RequestQuery.cooperation_requests)."""
     given = arguments.get("filter") or {}
     direction = given.get("direction")
@@ -67,6 +69,7 @@ async def requests_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
         request_filter=request_filter,
         first=arguments.get("first"),
         after=parse_cursor(arguments.get("after")),
+        sealed=sealed,
     )
     count = partial(request_reads.count_requests, request_filter=request_filter)
     return Page(page.items, page.has_next_page, count)

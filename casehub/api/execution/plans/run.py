@@ -80,7 +80,7 @@ async def run(
 async def _connection(
     root: Connection, arguments: dict[str, Any], scope: Scope, loaders: Loaders, pace: _Pace
 ) -> dict[str, Any]:
-    page = await root.fetch(scope, arguments)
+    page = await root.fetch(scope, arguments, root.sealed)
     items = page.items
     cursors = [to_cursor(item.id) for item in items]
     out: dict[str, Any] = {}

@@ -207,7 +207,7 @@ def _passed_key(
         return None
     try:
         given = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # not plain JSON, or nested too deep
         return None
     if len(given) > VARIABLES_KEYED_CHARS:
         return None

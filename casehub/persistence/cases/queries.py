@@ -9,10 +9,18 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from casehub.persistence.base import Row, StoreBase, Templates, among, bound
-from casehub.persistence.cases.sight import Keyset, Sight, newest_seen, sees, sees_shares
+from casehub.persistence.cases.sight import (
+    BOUND,
+    Keyset,
+    Sight,
+    bound_values,
+    newest_seen,
+    sees,
+    sees_shares,
+)
 from casehub.persistence.tables import (
     CaseRow,
     CaseShareRow,
@@ -38,27 +46,47 @@ def _page_template(
 ) -> Select[CaseRow]:
     """The visible-cases page of one shape, its values bound at execution (`visible_cases_page`
     names them)."""
-    sight = Sight(
-        bound("agency"),
-        bound("now"),
-        bound("links", expanding=True),
-        bound("owner_only", expanding=True),
-    )
     keyset = Keyset(
         bound("after") if after else None, bound("among", expanding=True) if among else None
     )
     # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
     # grow with the shares the agency holds.
     page = newest_seen(
-        sight,
+        BOUND,
         limit=bound("limit"),
         keyset=keyset,
         where=CaseQueries._case_filters(
-            {name: bound(f"filter_{name}") for name in filters}, sight.agency_id, owned_only, None
+            {name: bound(f"filter_{name}") for name in filters}, BOUND.agency_id, owned_only, None
         ),
         owned=owned_only,
     )
     return select(CaseRow).join(page, page.c.id == col(CaseRow.id)).order_by(col(CaseRow.id).desc())
+
+
+_SEEN = Templates()
+
+
+def _seen_template(dialect: str, model: type[SQLModel]) -> Any:
+    column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
+    statement = select(model).where(among(column, "ids", dialect))
+    if model is not CaseRow:
+        parent: Any = model.case_id  # type: ignore[attr-defined]  # a case's contents
+        statement = statement.join(CaseRow, col(CaseRow.id) == parent)
+    statement = statement.where(sees_shares(BOUND) if model is CaseShareRow else sees(BOUND))
+    return statement.execution_options(populate_existing=True)
+
+
+def _lock_template(dialect: str) -> Any:
+    # As StoreBase._lock_row: PostgreSQL locks the row, SQLite takes its one write lock.
+    case_id = col(CaseRow.id) == bindparam("case_id")
+    if dialect == "postgresql":
+        return select(col(CaseRow.id)).where(case_id, sees(BOUND)).with_for_update(of=CaseRow)
+    return (
+        update(CaseRow)
+        .where(case_id, sees(BOUND))
+        .values(version=col(CaseRow.version))
+        .execution_options(synchronize_session=False)
+    )
 
 
 class CaseQueries(StoreBase):
@@ -90,11 +118,9 @@ class CaseQueries(StoreBase):
         `owner_only` to their owner alone; only those `among` ids when given."""
         shape = (owned_only, after is not None, among is not None, tuple(sorted(filters)))
         statement = _PAGES.get(shape, lambda: _page_template(*shape))
+        sight = Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only))
         params = {
-            "agency": viewer_agency_id,
-            "now": now,
-            "links": link_statuses,
-            "owner_only": owner_only,
+            **bound_values(sight),
             "limit": first,
             "after": after,
             "among": None if among is None else list(set(among)),
@@ -155,13 +181,9 @@ class CaseQueries(StoreBase):
         wanted = list(set(ids))
         if not wanted:
             return []
-        column: Any = model.id  # type: ignore[attr-defined]  # every table has an id
-        statement = select(model).where(column.in_(wanted))
-        if model is not CaseRow:
-            parent: Any = model.case_id  # type: ignore[attr-defined]  # a case's contents
-            statement = statement.join(CaseRow, col(CaseRow.id) == parent)
-        statement = statement.where(sees_shares(sight) if model is CaseShareRow else sees(sight))
-        return await self._all(statement.execution_options(populate_existing=True))
+        dialect = self.dialect
+        statement = _SEEN.get((dialect, model), lambda: _seen_template(dialect, model))
+        return await self._all(statement, {"ids": wanted, **bound_values(sight)})
 
     async def case_for_update(self, case_id: UUID) -> CaseRow | None:
         """A case read for a change; fresh from the database."""
@@ -176,8 +198,12 @@ class CaseQueries(StoreBase):
         """Hold the case's row until the transaction ends, so changes to one case serialise;
         through a sight, only a case its agency sees (another's is left alone, as a missing
         one is)."""
-        where = () if sight is None else (sees(sight),)
-        await self._lock_row(CaseRow, case_id, col(CaseRow.version), *where)
+        if sight is None:
+            await self._lock_row(CaseRow, case_id, col(CaseRow.version))
+            return
+        dialect = self.dialect
+        statement = _SEEN.get((dialect, "lock"), lambda: _lock_template(dialect))
+        await self._execute(statement, {"case_id": case_id, **bound_values(sight)})
 
     async def update_case_if_version(
         self, case_id: UUID, expected_version: int, values: dict[str, Any]

@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from casehub.persistence.base import bound
 from casehub.persistence.tables import CaseRow, CaseShareRow, CooperationRequestRow
 
 
@@ -34,6 +35,27 @@ class Sight:
     owner_only: tuple[str, ...]
     # The share scope that lets an agency decrypt a case it does not own.
     full_scope: str = "FULL"
+
+
+# A sight whose values are bound at execution (`bound_values`), for statements built once.
+BOUND = Sight(
+    bound("sight_agency"),
+    bound("sight_now"),
+    bound("sight_links", expanding=True),
+    bound("sight_owner_only", expanding=True),
+    bound("sight_full"),
+)
+
+
+def bound_values(sight: Sight) -> dict[str, Any]:
+    """The values of a sight, for a statement built with `BOUND`."""
+    return {
+        "sight_agency": sight.agency_id,
+        "sight_now": sight.now,
+        "sight_links": list(sight.link_statuses),
+        "sight_owner_only": list(sight.owner_only),
+        "sight_full": sight.full_scope,
+    }
 
 
 def _active_share(sight: Sight, *, full_only: bool) -> Any:

@@ -111,9 +111,7 @@ def create_app(
         stop_sequencer = asyncio.Event()
         sequencer = (
             asyncio.create_task(
-                audit_log.run_sequencer(
-                    runtime, settings.audit_integrate_seconds, stop_sequencer
-                ),
+                audit_log.run_sequencer(runtime, settings.audit_integrate_seconds, stop_sequencer),
                 name="casehub-audit-sequencer",
             )
             if settings.audit_integrate_seconds > 0

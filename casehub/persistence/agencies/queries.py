@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import StoreBase
 from casehub.persistence.tables import AgencyRow, ApiTokenRow, PrincipalRow
 
@@ -23,12 +25,13 @@ class AgencyQueries(StoreBase):
         """The agency with this code."""
         return await self._one_or_none(select(AgencyRow).where(col(AgencyRow.code) == code))
 
-    async def agencies_page(self, *, first: int, after: UUID | None) -> list[AgencyRow]:
-        """Agencies ordered by id, after a cursor."""
-        statement = select(AgencyRow).order_by(col(AgencyRow.id)).limit(first)
-        if after is not None:
-            statement = statement.where(col(AgencyRow.id) > after)
-        return await self._all(statement)
+    async def agencies_page(self, keys: KeyRange[UUID]) -> list[AgencyRow]:
+        """Agencies in a range of ids."""
+        return await self._all(keysets.apply(select(AgencyRow), col(AgencyRow.id), keys))
+
+    async def count_agencies(self) -> int:
+        """How many agencies the directory holds."""
+        return await self._one(select(func.count()).select_from(AgencyRow))
 
     async def lock_agency(self, agency_id: UUID) -> None:
         """Hold the agency's row until the transaction ends (its hit-check allowance)."""

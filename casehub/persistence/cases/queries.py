@@ -11,8 +11,10 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import Row, StoreBase
-from casehub.persistence.cases.sight import Keyset, Sight, newest_seen, sees, sees_shares
+from casehub.persistence.cases.sight import Keyset, Sight, seen_page, sees, sees_shares
 from casehub.persistence.tables import (
     CaseRow,
     CaseShareRow,
@@ -39,24 +41,22 @@ class CaseQueries(StoreBase):
         *,
         viewer_agency_id: UUID,
         now: datetime,
-        first: int,
-        after: UUID | None,
+        keys: KeyRange[UUID],
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
         owner_only: list[str],
         among: Iterable[UUID] | None = None,
     ) -> list[CaseRow]:
-        """Newest-first cases the agency owns, holds an active share of, or is asked about
-        through a request in one of `link_statuses` (keyset on id), those marked one of
-        `owner_only` to their owner alone; only those `among` ids when given."""
+        """The cases in a range of ids, in its order, that the agency owns, holds an active
+        share of, or is asked about through a request in one of `link_statuses`, those marked
+        one of `owner_only` to their owner alone; only those `among` ids when given."""
         sight = Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only))
-        keyset = Keyset(after, None if among is None else tuple(set(among)))
-        # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
+        keyset = Keyset(keys, None if among is None else tuple(set(among)))
+        # The rule of `sees`, read source by source (sight.seen_page): a page's cost does not
         # grow with the shares the agency holds.
-        page = newest_seen(
+        page = seen_page(
             sight,
-            limit=first,
             keyset=keyset,
             where=self._case_filters(filters, viewer_agency_id, owned_only, None),
             owned=owned_only,
@@ -64,7 +64,7 @@ class CaseQueries(StoreBase):
         statement = (
             select(CaseRow)
             .join(page, page.c.id == col(CaseRow.id))
-            .order_by(col(CaseRow.id).desc())
+            .order_by(keysets.order(col(CaseRow.id), keys))
         )
         return await self._all(statement)
 

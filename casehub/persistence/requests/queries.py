@@ -10,6 +10,8 @@ from uuid import UUID
 from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import Position, StoreBase
 from casehub.persistence.tables import (
     CooperationRequestRow,
@@ -99,16 +101,13 @@ class RequestQueries(StoreBase):
         direction: str | None,
         statuses: list[str] | None,
         overdue_at: datetime | None,
-        first: int,
-        after: UUID | None,
+        keys: KeyRange[UUID],
     ) -> list[CooperationRequestRow]:
-        """Newest first, the requests the agency is party to (keyset on id)."""
+        """The requests the agency is party to in a range of ids."""
         statement = select(Request).where(
             *self._page_filter(agency_id, direction, statuses, overdue_at)
         )
-        if after is not None:
-            statement = statement.where(col(Request.id) < after)
-        return await self._all(statement.order_by(col(Request.id).desc()).limit(first))
+        return await self._all(keysets.apply(statement, col(Request.id), keys))
 
     async def count_requests(
         self,

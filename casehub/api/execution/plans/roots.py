@@ -19,6 +19,12 @@ class Unsupported(Exception):
     runs the operation instead."""
 
 
+def _forward(arguments: Mapping[str, Any]) -> None:
+    # A backward page's hasNextPage is read past its cursor, lazily, by the standard executor.
+    if arguments.get("last") is not None or arguments.get("before") is not None:
+        raise Unsupported("backward pagination")
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """A root field's page: its views, whether more follow, and how to count them all."""
@@ -33,6 +39,7 @@ Fetch = Callable[[Scope, Mapping[str, Any]], Awaitable[Page]]
 
 async def cases_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
     """`cases(filter, first, after)` (CaseQuery.cases)."""
+    _forward(arguments)
     given = arguments.get("filter") or {}
     if given.get("identifier") is not None:
         raise Unsupported("an identifier filter")
@@ -55,6 +62,7 @@ async def cases_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
 
 async def requests_page(scope: Scope, arguments: Mapping[str, Any]) -> Page:
     """`cooperationRequests(filter, first, after)` (RequestQuery.cooperation_requests)."""
+    _forward(arguments)
     given = arguments.get("filter") or {}
     direction = given.get("direction")
     request_filter = request_reads.RequestFilter(

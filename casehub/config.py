@@ -217,6 +217,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Longest lifetime a token may be issued with, in days.",
     )
+    dpop_proof_skew_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How far a DPoP proof's issued-at (iat) may be from the server's clock, in "
+        "seconds; each used proof is remembered in the database (for every replica) until then.",
+    )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Proxies whose X-Forwarded-For gives the client address (IPs or networks, "

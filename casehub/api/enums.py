@@ -1,6 +1,12 @@
-"""The domain's enums, registered as GraphQL enums with descriptions."""
+"""The domain's enums, registered as GraphQL enums with a description on the type and on every
+value (a client's generated code and IDE show them), and the API's own enums for kinds the
+services keep as stored strings."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum, EnumMeta
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -9,80 +15,364 @@ from casehub.domain.errors import ErrorCode as _ErrorCode
 from casehub.domain.requests import transitions as requests
 from casehub.domain.requests.content import RULES
 
-AgencyKind = strawberry.enum(enums.AgencyKind, description="What kind of body an agency is.")
-Role = strawberry.enum(enums.Role, description="What a principal may do for its agency.")
-CaseCategory = strawberry.enum(enums.CaseCategory, description="The crime area of a case.")
-CaseStatus = strawberry.enum(enums.CaseStatus, description="Lifecycle state of a case.")
-Tlp = strawberry.enum(
+E = TypeVar("E", bound=EnumMeta)
+# The release that removes what this one deprecates (the CHANGELOG's deprecation policy).
+REMOVED_IN = "the release after 0.1.0"
+
+
+def described(cls: E, description: str, values: Mapping[str, str], *, name: str | None = None) -> E:
+    """`cls` registered as a GraphQL enum, each value described by `values` (a name that is
+    not a member fails at import; a member left out, tests/api/test_schema_lint.py)."""
+    registered = strawberry.enum(cls, name=name, description=description)
+    definition: Any = registered.__strawberry_definition__  # type: ignore[attr-defined]
+    names = [value.name for value in definition.values]
+    if not set(values) <= set(names):
+        raise ValueError(f"{definition.name} has no {sorted(set(values) - set(names))}")
+    for value in definition.values:
+        value.description = values.get(value.name)
+    return registered
+
+
+AgencyKind = described(
+    enums.AgencyKind,
+    "What kind of body an agency is.",
+    {
+        "LAW_ENFORCEMENT": "A police force or other law-enforcement agency.",
+        "REGULATOR": "A regulator, e.g. of communications or financial services.",
+        "PROSECUTOR": "A public prosecutor's office.",
+        "JUDICIARY": "A court or investigating judge.",
+        "INTERNATIONAL_ORGANIZATION": "An international organisation (e.g. UNODC, Interpol).",
+        "SERVICE_PROVIDER": "An online platform or other service provider.",
+    },
+)
+Role = described(
+    enums.Role,
+    "What a principal may do for its agency.",
+    {
+        "READER": "Reads what its agency can see.",
+        "INVESTIGATOR": "Opens and updates cases, subjects, evidence and custody.",
+        "LIAISON_OFFICER": "Sends and answers cooperation requests.",
+        "AGENCY_ADMIN": "Manages its agency's tokens and shares and reads its audit trail.",
+        "HUB_ADMIN": "Registers agencies (the hub operator).",
+    },
+)
+CaseCategory = described(
+    enums.CaseCategory,
+    "The crime area of a case.",
+    {
+        "INVESTMENT_SCAM": "Investment or trading scam.",
+        "FRAUD": "Other fraud.",
+        "DRUG_TRAFFICKING": "Drug sales or trafficking.",
+        "CHILD_SEXUAL_EXPLOITATION": "Child sexual exploitation or abuse material.",
+        "ONLINE_GAMBLING": "Illegal online gambling.",
+        "MONEY_LAUNDERING": "Money laundering.",
+        "HUMAN_TRAFFICKING": "Trafficking in human beings.",
+        "CYBERCRIME": "Attacks on computer systems and data.",
+        "TERRORISM": "Terrorism.",
+        "ORGANISED_CRIME": "Organised crime not named otherwise.",
+        "OTHER": "Another crime area.",
+    },
+)
+CaseStatus = described(
+    enums.CaseStatus,
+    "Lifecycle state of a case.",
+    {
+        "OPEN": "Opened, not yet worked on actively.",
+        "ACTIVE": "Under active investigation.",
+        "SUSPENDED": "On hold.",
+        "CLOSED": "Closed.",
+    },
+)
+Tlp = described(
     enums.Tlp,
-    description=(
-        "FIRST TLP 2.0 marking. AMBER_STRICT cases are never shared outside the owner; "
-        "RED cases only to agencies named one by one; no recipient can re-share."
-    ),
+    "FIRST TLP 2.0 marking. AMBER_STRICT cases are never shared outside the owner; "
+    "RED cases only to agencies named one by one; no recipient can re-share.",
+    {
+        "CLEAR": "TLP:CLEAR: no limit on disclosure.",
+        "GREEN": "TLP:GREEN: the community, not public.",
+        "AMBER": "TLP:AMBER: recipients' organisations on a need-to-know basis.",
+        "AMBER_STRICT": "TLP:AMBER+STRICT: the owner's organisation only; never shared.",
+        "RED": "TLP:RED: named recipients only, shared to agencies one by one.",
+    },
 )
-HandlingCode = strawberry.enum(
-    enums.HandlingCode, description="Use conditions, as the handling codes of Europol's SIENA."
+HandlingCode = described(
+    enums.HandlingCode,
+    "Use conditions, as the handling codes of Europol's SIENA.",
+    {
+        "H0": "May be used in judicial proceedings.",
+        "H1": "Not to be used as evidence in judicial proceedings without the owner's consent.",
+        "H2": "Not to be disseminated without the owner's permission.",
+        "H3": "Other restrictions, stated by the owner.",
+    },
 )
-SubjectKind = strawberry.enum(enums.SubjectKind, description="What a subject is.")
-IdentifierKind = strawberry.enum(
+SubjectKind = described(
+    enums.SubjectKind,
+    "What a subject is.",
+    {
+        "PERSON": "A natural person.",
+        "ORGANISATION": "A company, group or other organisation.",
+        "ACCOUNT": "An account known only as such (e.g. a channel or wallet owner).",
+    },
+)
+IdentifierKind = described(
     enums.IdentifierKind,
-    description=(
-        "Kind of identifier. MESSENGER_HANDLE needs `platform`; CRYPTO_WALLET needs `chain`."
-    ),
+    "Kind of identifier. MESSENGER_HANDLE needs `platform`; CRYPTO_WALLET needs `chain`.",
+    {
+        "PHONE": "A phone number, canonicalised to E.164.",
+        "EMAIL": "An e-mail address.",
+        "MESSENGER_HANDLE": "A messenger handle on `platform`, without `@`, case-folded.",
+        "CRYPTO_WALLET": "A wallet address on `chain`, in its canonical form.",
+        "BANK_ACCOUNT": "A bank account number or IBAN.",
+        "IP_ADDRESS": "An IPv4 or IPv6 address.",
+        "DOMAIN": "A domain name.",
+        "URL": "A URL.",
+        "DOCUMENT_NUMBER": "The number of an identity or travel document.",
+        "OTHER": "Another identifier.",
+    },
 )
-EvidenceKind = strawberry.enum(
+EvidenceKind = described(
     enums.EvidenceKind,
-    description="Form of an evidence item. HASH_ONLY items keep digests only, never content.",
+    "Form of an evidence item. HASH_ONLY items keep digests only, never content.",
+    {
+        "DOCUMENT": "A document.",
+        "IMAGE": "An image.",
+        "VIDEO": "A video.",
+        "AUDIO": "An audio recording.",
+        "CHAT_LOG": "An export of messages.",
+        "FINANCIAL_RECORD": "Bank or payment records.",
+        "DEVICE_IMAGE": "A forensic image of a device.",
+        "NETWORK_LOG": "Network or server logs.",
+        "HASH_ONLY": "Digests of material never stored (e.g. abuse imagery).",
+        "OTHER": "Another form.",
+    },
 )
-SourceReliability = strawberry.enum(
+SourceReliability = described(
     enums.SourceReliability,
-    description="Reliability of the source: A reliable, B mostly, C not, X cannot be judged.",
+    "Reliability of the source: A reliable, B mostly, C not, X cannot be judged.",
+    {
+        "A": "No doubt about the source's authenticity, trustworthiness and competence.",
+        "B": "The source has mostly proved reliable.",
+        "C": "The source has mostly proved unreliable.",
+        "X": "The source's reliability cannot be judged.",
+    },
 )
-CustodyAction = strawberry.enum(
-    enums.CustodyAction, description="What happened to an evidence item in its chain of custody."
+CustodyAction = described(
+    enums.CustodyAction,
+    "What happened to an evidence item in its chain of custody.",
+    {
+        "COLLECTED": "Collected or seized.",
+        "RECEIVED": "Received from someone.",
+        "TRANSFERRED": "Handed to someone else.",
+        "ACCESSED": "Opened or read.",
+        "ANALYSED": "Examined.",
+        "COPIED": "Copied.",
+        "SEALED": "Sealed.",
+        "UNSEALED": "Unsealed.",
+        "RETURNED": "Returned to its owner.",
+        "DESTROYED": "Destroyed.",
+    },
 )
-ShareScope = strawberry.enum(
+ShareScope = described(
     enums.ShareScope,
-    description="METADATA: clear fields only. FULL: encrypted fields are decrypted for the agency.",
+    "METADATA: clear fields only. FULL: encrypted fields are decrypted for the agency.",
+    {
+        "METADATA": "Clear fields only (encrypted fields read as null).",
+        "FULL": "Clear fields and the encrypted ones, decrypted.",
+    },
 )
-ViewerAccess = strawberry.enum(
+ViewerAccess = described(
     enums.Access,
+    "What the viewer's agency may see of an object: OWNER, FULL or METADATA.",
+    {
+        "OWNER": "The viewer's agency owns it.",
+        "FULL": "Shared in FULL: encrypted fields are decrypted.",
+        "METADATA": "Clear fields only: a METADATA share or a request link.",
+    },
     name="ViewerAccess",
-    description="What the viewer's agency may see of an object: OWNER, FULL or METADATA.",
 )
-ErrorCode = strawberry.enum(
+ErrorCode = described(
     _ErrorCode,
-    description=(
-        "Machine-readable cause of a UserError. LEGAL_HOLD: the case is under a legal hold, "
-        "which refuses shredCase until setLegalHold releases it."
-    ),
+    "Machine-readable cause of a UserError. LEGAL_HOLD: the case is under a legal hold, which "
+    "refuses shredCase until setLegalHold releases it.",
+    {
+        "VALIDATION": "The input broke a rule; `field` names it.",
+        "NOT_FOUND": "No such object, or not one the caller's agency can see.",
+        "FORBIDDEN": "The caller sees the object, but its roles do not allow the action.",
+        "INVALID_TRANSITION": "The request's state does not allow this step for this party.",
+        "CONFLICT": "The object changed since it was read (`expectedVersion`) or concurrently.",
+        "CLASSIFICATION_FORBIDS_SHARING": "The case's TLP marking does not allow this share.",
+        "LEGAL_HOLD": "The case is under a legal hold.",
+        "RATE_LIMITED": "The agency used its allowance; retry after `retryAfter` seconds.",
+    },
 )
-ProtectedFieldsReason = strawberry.enum(
+ProtectedFieldsReason = described(
     enums.ProtectedFieldsReason,
-    description=(
-        "Why a case's encrypted fields read as null. SHREDDED: the case was crypto-shredded and "
-        "they can never be decrypted again. METADATA_ONLY: the viewer's agency holds a METADATA "
-        "share or request link only."
-    ),
+    "Why a case's encrypted fields read as null.",
+    {
+        "SHREDDED": "The case was crypto-shredded: they can never be decrypted again.",
+        "METADATA_ONLY": "The viewer's agency holds a METADATA share or request link only.",
+    },
 )
-RequestKind = strawberry.enum(
+RequestKind = described(
     requests.RequestKind,
-    description=(
-        "What is asked. At submit each kind must state: "
-        + " ".join(f"{kind}: {rule}" for kind, rule in RULES.items())
-    ),
+    "What is asked. At submit each kind must state: "
+    + " ".join(f"{kind}: {rule}" for kind, rule in RULES.items()),
+    {
+        "MUTUAL_LEGAL_ASSISTANCE": "Mutual legal assistance under a treaty.",
+        "INFORMATION_REQUEST": "Police-to-police information.",
+        "EVIDENCE_PRESERVATION": "Preserve stored data pending a formal request.",
+        "DATA_DISCLOSURE": "Disclose subscriber, traffic or content data.",
+        "EMERGENCY_DISCLOSURE": "Disclose data to prevent an imminent threat to life or limb.",
+        "CONTENT_REMOVAL": "Remove or disable content.",
+        "JOINT_INVESTIGATION": "Set up or join a joint investigation team.",
+        "ASSET_FREEZE": "Freeze accounts or wallets.",
+    },
 )
-Priority = strawberry.enum(
-    requests.Priority, description="ROUTINE, URGENT or EMERGENCY (every step due in 8 hours)."
+Priority = described(
+    requests.Priority,
+    "ROUTINE, URGENT or EMERGENCY (every step due in 8 hours).",
+    {
+        "ROUTINE": "The deadlines of the request's kind.",
+        "URGENT": "To be handled before routine requests.",
+        "EMERGENCY": "A threat to life or limb: every step due within 8 hours.",
+    },
 )
-RequestStatus = strawberry.enum(requests.RequestStatus, description="Where a request stands.")
-RequestAction = strawberry.enum(
-    requests.RequestAction, description="The step an event records (MESSAGE: a thread post)."
+RequestStatus = described(
+    requests.RequestStatus,
+    "Where a request stands.",
+    {
+        "DRAFT": "Written, not sent: its author's alone.",
+        "SUBMITTED": "Sent to the requested agency.",
+        "ACKNOWLEDGED": "The requested agency confirmed receipt.",
+        "ACCEPTED": "The requested agency will execute it.",
+        "DECLINED": "The requested agency refused it, with a reason.",
+        "FULFILLED": "Executed in full.",
+        "PARTIALLY_FULFILLED": "Executed in part.",
+        "WITHDRAWN": "Withdrawn by the requester, with a reason.",
+        "CLOSED": "Closed by the requester after its answer.",
+    },
 )
-Side = strawberry.enum(requests.Side, description="Which party of a request the viewer is.")
-FulfilOutcome = strawberry.enum(
-    requests.FulfilOutcome, description="Whether all (FULL) or part (PARTIAL) was done."
+RequestAction = described(
+    requests.RequestAction,
+    "The step an event records (MESSAGE: a thread post).",
+    {
+        "CREATE": "Created as a draft.",
+        "SUBMIT": "Submitted.",
+        "ACKNOWLEDGE": "Acknowledged.",
+        "ACCEPT": "Accepted.",
+        "DECLINE": "Declined.",
+        "FULFIL": "Fulfilled, in full or in part.",
+        "WITHDRAW": "Withdrawn.",
+        "CLOSE": "Closed.",
+        "MESSAGE": "A message posted to the thread.",
+    },
 )
-Direction = strawberry.enum(
-    requests.Direction, description="INCOMING: sent to you. OUTGOING: sent by you."
+Side = described(
+    requests.Side,
+    "Which party of a request the viewer is.",
+    {"REQUESTER": "The agency that sent it.", "REQUESTED": "The agency it was sent to."},
+)
+FulfilOutcome = described(
+    requests.FulfilOutcome,
+    "Whether all (FULL) or part (PARTIAL) was done.",
+    {"FULL": "Everything asked was done.", "PARTIAL": "Part of what was asked was done."},
+)
+Direction = described(
+    requests.Direction,
+    "INCOMING: sent to you. OUTGOING: sent by you.",
+    {"INCOMING": "Requests sent to your agency.", "OUTGOING": "Requests your agency sent."},
+)
+
+
+class MessageKind(Enum):
+    """What a message of a request's thread is (stored as the member's value)."""
+
+    MESSAGE = "MESSAGE"
+    DECLINE_REASON = "DECLINE_REASON"
+    WITHDRAW_REASON = "WITHDRAW_REASON"
+    FULFILMENT = "FULFILMENT"
+
+
+described(
+    MessageKind,
+    "What a message of a request's thread is.",
+    {
+        "MESSAGE": "A post of either party.",
+        "DECLINE_REASON": "The reason the requested agency gave when declining.",
+        "WITHDRAW_REASON": "The reason the requester gave when withdrawing.",
+        "FULFILMENT": "The requested agency's message with its fulfilment.",
+    },
+)
+
+
+class EvidenceRole(Enum):
+    """Why an evidence item is part of a request (stored as the member's value)."""
+
+    ATTACHED = "ATTACHED"
+    SUPPLIED = "SUPPLIED"
+
+
+described(
+    EvidenceRole,
+    "Why an evidence item is part of a request.",
+    {
+        "ATTACHED": "Attached by the requester (readable by the requested agency while open).",
+        "SUPPLIED": "Supplied by the requested agency with its fulfilment.",
+    },
+)
+
+
+# Every action the services record (a test reads them from the source), by its stored name.
+_ACTIONS: dict[str, str] = {
+    "agency.register": "An agency was registered.",
+    "auth.fail": "An authentication was refused (no principal; the reason is in `details`).",
+    "case.open": "A case was opened.",
+    "case.update": "A case was updated.",
+    "case.share": "A case was shared.",
+    "case.revoke_share": "A share was revoked.",
+    "case.identifier_search": "Cases were searched by an identifier (`cases(filter:)`).",
+    "case.legal_hold": "A case's legal hold was set or released.",
+    "case.shred": "A case was crypto-shredded.",
+    "custody.record": "A custody event was recorded.",
+    "document.register": "An operator registered trusted documents.",
+    "document.remove": "An operator removed a trusted document.",
+    "evidence.add": "Evidence was added.",
+    "field.decrypt": "Protected fields were decrypted for a reader (`fieldsRead` names them).",
+    "hit.check": "Identifiers were hit-checked.",
+    "keys.retire": "An operator retired a key version.",
+    "keys.rewrap": "An operator rewrapped data keys under a new key version.",
+    "receipts.export": "A request's receipts were exported.",
+    "subject.add": "A subject was added.",
+    "subject.mark": "A subject was marked matchable or not.",
+    "token.issue": "An API token was issued.",
+    "token.revoke": "An API token was revoked.",
+    **{
+        f"request.{action.value.lower()}": f"Request step {action.value}."
+        for action in requests.RequestAction
+    },
+}
+_ACTIONS["request.create"] = "A cooperation request was created as a draft."
+_ACTIONS["request.message"] = "A message was posted to a request's thread."
+
+AuditAction = Enum(  # type: ignore[misc]  # built from the table above
+    "AuditAction",
+    {name.upper().replace(".", "_"): name for name in _ACTIONS},
+)
+described(
+    AuditAction,
+    "What an audit event records (its stored name is the value in lower case with a dot, e.g. "
+    "FIELD_DECRYPT is field.decrypt).",
+    {name.upper().replace(".", "_"): text for name, text in _ACTIONS.items()},
+)
+
+
+_OUTCOMES = {"OK": "It was done.", "UNAUTHENTICATED": "The caller could not be authenticated."}
+AuditOutcome = Enum(  # type: ignore[misc]  # OK, UNAUTHENTICATED or a refusal's error code
+    "AuditOutcome",
+    {name: name for name in [*_OUTCOMES, *(code.value for code in _ErrorCode)]},
+)
+described(
+    AuditOutcome,
+    "How an audited operation ended: OK, or the code of its refusal.",
+    {**_OUTCOMES, **{code.value: f"Refused with {code.value}." for code in _ErrorCode}},
 )

@@ -59,12 +59,25 @@ def to_cursor(object_id: UUID) -> str:
     return base64.urlsafe_b64encode(object_id.bytes).decode("ascii").rstrip("=")
 
 
-def parse_cursor(value: str | None) -> UUID | None:
-    """Decode a cursor; a malformed one is a VALIDATION error on `after`."""
+def parse_cursor(value: str | None, argument: str = "after") -> UUID | None:
+    """Decode a cursor; a malformed one is a VALIDATION error on its argument."""
     if value is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         return UUID(bytes=raw)
     except (binascii.Error, ValueError):
-        raise ValidationFailed("Not a valid cursor.", ["after"]) from None
+        raise ValidationFailed("Not a valid cursor.", [argument]) from None
+
+
+def renamed_id(expected: NodeName, given: str | None, old: str | None, old_name: str) -> UUID:
+    """The id of an input that names the object it changes `id`, given as `id` or under its
+    deprecated `old_name`; both or neither is a VALIDATION error, and a malformed one names
+    the field the client used."""
+    if given is not None and old is not None:
+        raise ValidationFailed(f"Give `id` or `{old_name}`, not both.", [old_name])
+    if given is not None:
+        return parse_id_of(expected, given, ["id"])
+    if old is not None:
+        return parse_id_of(expected, old, [old_name])
+    raise ValidationFailed("Required.", ["id"])

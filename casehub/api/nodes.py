@@ -7,7 +7,7 @@ look-up; the schema lists its types from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, get_args
+from typing import Annotated, Any, Protocol, TypeVar, get_args
 
 import strawberry
 
@@ -87,14 +87,25 @@ class NodeQuery:
         description="Any object by global id; null if it does not exist for you. FORBIDDEN when "
         "your roles read no object of its type (HUB_ADMIN alone reads agencies only)."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")],
+    ) -> Node | None:
         return (await _nodes(info, [id]))[0]
 
     @strawberry.field(
         description="Objects by global ids (≤ 100), in order; null where not visible. "
         "FORBIDDEN when your roles read no object of one of their types."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global ids (at most the page size), any types."),
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise ValidationFailed(f"At most {MAX_NODES} ids.", ["ids"])
         return await _nodes(info, ids)

@@ -52,3 +52,7 @@ async def respond(
     view, errors = await attempt(work, raised=raised)
     result = None if view is None else render(view)
     return kind(**{_result_field(kind): result, _ERRORS: errors})
+
+
+# The one argument of every mutation but hitCheck.
+INPUT = strawberry.argument(description="What the mutation is given (see the input type).")

@@ -1,4 +1,5 @@
-"""Relay's shapes shared by every area: the Node interface and the pages of a connection.
+"""Relay's shapes shared by every area: the Node interface, the pages of a connection and the
+arguments that ask for one (the Relay cursor connections specification).
 
 `Connection[Case]` is the GraphQL type CaseConnection and `Edge[Case]` is CaseEdge (strawberry
 names a specialised generic after its argument), so each list has its own types without a
@@ -7,14 +8,15 @@ copy of their fields.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 import strawberry
 
 from casehub.api.context import Info
 from casehub.api.ids import to_cursor
+from casehub.services.paging import Listed
 from casehub.services.runtime import Scope
 
 T = TypeVar("T")
@@ -32,36 +34,80 @@ V = TypeVar("V", bound=Identified)
 # How many items of a list match its filter in all, counted in the caller's scope.
 Count = Callable[[Scope], Awaitable[int]]
 
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page forward: at most this many items (1 to the hub's page size, 20 when "
+        "neither `first` nor `last` is given), from the start or from `after`. Not with `last`."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only items after this cursor (an edge's `cursor`, or "
+        "`pageInfo.endCursor` for the next page)."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page backward: at most this many items (1 to the hub's page size), the "
+        "last before `before` or the last of the list. Not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only items before this cursor (an edge's `cursor`, or "
+        "`pageInfo.startCursor` for the previous page)."
+    ),
+]
+
 
 @strawberry.interface(description="An object with an opaque global id, fetchable with `node`.")
 class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
 
 
-@strawberry.type(description="Pagination state of a connection.")
+@strawberry.type(description="Where a page lies in its list.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last item, for `after`.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first item of the page, for `before`; null when it is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item of the page, for `after`; null when it is empty."
+    )
+    _listed: strawberry.Private[Listed[Any]]
+
+    @strawberry.field(
+        description="Whether items follow the page. Asked with `last`: whether any item lies at "
+        "or after `before` (false without `before`)."
+    )
+    async def has_next_page(self) -> bool:
+        listed = self._listed
+        return await listed.beyond() if listed.backward else listed.more
+
+    @strawberry.field(
+        description="Whether items precede the page. Asked with `first`: whether any item lies "
+        "at or before `after` (false without `after`)."
+    )
+    async def has_previous_page(self) -> bool:
+        listed = self._listed
+        return listed.more if listed.backward else await listed.beyond()
 
 
 @strawberry.type(description="An item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque cursor of this item, for `after`.")
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this item, for `after` or `before`."
+    )
     node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list, in the order the field returning it states.")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
-    page_info: PageInfo = strawberry.field(description="Where the page ends.")
-
-
-# Named "Connection" too, so that `CountedConnection[Case]` is CaseConnection: a list has
-# either kind of page, never both.
-@strawberry.type(
-    name="Connection", description="A page of a list, in the order the field returning it states."
-)
-class CountedConnection(Connection[T]):
+    page_info: PageInfo = strawberry.field(description="Where the page lies in its list.")
     _count: strawberry.Private[Count]
 
     @strawberry.field(description="How many items match the filter in all (one COUNT query).")
@@ -73,35 +119,19 @@ def _by_id(item: Identified) -> str:
     return to_cursor(item.id)
 
 
-def _edges(
-    items: Sequence[V], has_more: bool, render: Callable[[V], T], cursor: Callable[[V], str]
-) -> tuple[list[Edge[T]], PageInfo]:
-    edges = [Edge(cursor=cursor(item), node=render(item)) for item in items]
-    end = edges[-1].cursor if edges else None
-    return edges, PageInfo(has_next_page=has_more, end_cursor=end)
-
-
 def page(
-    items: Sequence[V],
-    has_more: bool,
-    render: Callable[[V], T],
-    *,
-    cursor: Callable[[V], str] = _by_id,
-) -> Connection[T]:
-    """A page of views rendered as GraphQL objects; each cursor is the item's id unless
-    `cursor` says otherwise."""
-    edges, page_info = _edges(items, has_more, render, cursor)
-    return Connection(edges=edges, page_info=page_info)
-
-
-def counted_page(
-    items: Sequence[V],
-    has_more: bool,
+    listed: Listed[V],
     render: Callable[[V], T],
     count: Count,
     *,
     cursor: Callable[[V], str] = _by_id,
-) -> CountedConnection[T]:
-    """A page as `page` builds it, whose `totalCount` runs `count` when asked for."""
-    edges, page_info = _edges(items, has_more, render, cursor)
-    return CountedConnection(edges=edges, page_info=page_info, _count=count)
+) -> Connection[T]:
+    """A page of views rendered as GraphQL objects, whose `totalCount` runs `count` when asked
+    for; each cursor is the item's id unless `cursor` says otherwise."""
+    edges = [Edge(cursor=cursor(item), node=render(item)) for item in listed.items]
+    page_info = PageInfo(
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+        _listed=listed,
+    )
+    return Connection(edges=edges, page_info=page_info, _count=count)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.file_uploads.scalars import Upload, UploadDefinition
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -51,6 +53,19 @@ class RootSubscription(RequestSubscription, DeconflictionSubscription):
     """The root subscription: request events and hit notices."""
 
 
+# strawberry's Upload scalar, described with the one header a client must add to send it: a
+# client developer reads the schema, not the README.
+UPLOAD = dataclasses.replace(
+    UploadDefinition,
+    description=(
+        "A file, sent as a part of a multipart request (the GraphQL multipart request spec). "
+        "The request must carry the header `Apollo-Require-Preflight: true` (or "
+        "`X-Casehub-Csrf` with any value), which no other site can make a browser send; "
+        "without it the answer is 400 PREFLIGHT_REQUIRED."
+    ),
+)
+
+
 class Schema(strawberry.Schema):
     """strawberry's schema without strawberry's error log: the error policy logs unexpected
     errors itself, with the request id; request errors are the caller's to read, and logging
@@ -92,6 +107,7 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=FastExecutor,
+        scalar_overrides={Upload: UPLOAD},
     )
 
 

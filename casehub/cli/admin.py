@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +24,7 @@ from casehub.cli.common import (
 )
 from casehub.cli.errors import fail
 from casehub.config import Settings
+from casehub.crypto import dpop as proofs
 from casehub.domain.audit.log import LogVerdict
 from casehub.domain.audit.tree_head import TreeHead, from_json, to_json
 from casehub.domain.enums import AgencyKind, Role
@@ -89,6 +92,12 @@ def agency_list(as_json: JsonFlag = False) -> None:
     emit(rows, as_json, lambda: table(columns, rows, none="no agencies"))
 
 
+class Binding(enum.StrEnum):
+    """What a token is bound to, besides being presented."""
+
+    DPOP = "dpop"
+
+
 @token_app.command("issue")
 def token_issue(
     agency: Annotated[str, typer.Option(help="Agency code.")],
@@ -101,6 +110,20 @@ def token_issue(
             "(90 days), at most CASEHUB_TOKEN_MAX_LIFETIME_DAYS (365 days)."
         ),
     ] = None,
+    bind: Annotated[
+        Binding | None,
+        typer.Option(
+            help="dpop: accept the token only with a DPoP proof (RFC 9449) signed by the key "
+            "given with --jwk, sent as `Authorization: DPoP <token>`."
+        ),
+    ] = None,
+    jwk: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --bind dpop: the public key (a JWK file, Ed25519 or P-256), e.g. as "
+            "printed by `casehub token dpop-key`."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a token; prints the token alone (it is shown only once; with --json, with its
@@ -108,6 +131,9 @@ def token_issue(
     lifetime = parse_duration(expires) if expires is not None else None
     if lifetime is not None and lifetime <= timedelta(0):
         raise typer.BadParameter("must be longer than zero, e.g. 90d", param_hint="--expires")
+    if (bind is Binding.DPOP) != (jwk is not None):
+        raise typer.BadParameter("give --bind dpop and --jwk FILE together", param_hint="--jwk")
+    dpop_key = _public_jwk(jwk) if jwk is not None else None
 
     async def work(runtime: Runtime) -> tuple[UUID, str]:
         async with open_scope(runtime) as scope:
@@ -119,11 +145,41 @@ def token_issue(
                 roles=role,
                 principal_name=principal,
                 expires_at=expires_at,
+                dpop_key=dpop_key,
             )
 
     token_id, token = run(Settings(), work)
     issued = {"id": str(token_id), "token": token, "agency": agency, "principal": principal}
     emit(issued, as_json, lambda: token)
+
+
+def _public_jwk(path: Path) -> dict[str, object]:
+    try:
+        key = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise typer.BadParameter(f"{path}: {error}", param_hint="--jwk") from None
+    if not isinstance(key, dict):
+        raise typer.BadParameter(f"{path}: a JWK is a JSON object", param_hint="--jwk")
+    return key
+
+
+@token_app.command("dpop-key")
+def token_dpop_key(
+    output: Annotated[
+        Path, typer.Option(help="File to write the private key to (mode 0600; must not exist).")
+    ],
+) -> None:
+    """Make an Ed25519 key pair for DPoP proofs: writes the private JWK to --output and prints
+    the public JWK, for `token issue --bind dpop --jwk`. Run it where the client runs: the
+    private key stays with the client, never with the hub."""
+    private = proofs.new_key()
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise typer.BadParameter(f"{output}: {error.strerror}", param_hint="--output") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(private, file)
+    print_json(proofs.public_jwk(private))
 
 
 @token_app.command("revoke")
@@ -148,8 +204,9 @@ def token_list(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List tokens, oldest first: id, agency, principal, roles, created, expires, revoked.
-    Never the token itself (casehub keeps only its digest)."""
+    """List tokens, oldest first: id, agency, principal, roles, created, expires, revoked and
+    the thumbprint of the DPoP key a token is bound to. Never the token itself (casehub keeps
+    only its digest)."""
 
     async def work(runtime: Runtime) -> list[auth.TokenListing]:
         async with open_scope(runtime) as scope:
@@ -164,10 +221,12 @@ def token_list(
             "created": item.created_at,
             "expires": item.expires_at,
             "revoked": item.revoked_at,
+            "dpopKey": item.dpop_jkt,
         }
         for item in run(Settings(), work)
     ]
     columns = titled("id", "agency", "principal", "roles", "created", "expires", "revoked")
+    columns.append(("DPOP-KEY", "dpopKey"))
     emit(rows, as_json, lambda: table(columns, rows, none="no tokens"))
 
 

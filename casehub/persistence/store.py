@@ -3,6 +3,7 @@ services reach every area through `scope.store` and one session, lock and transa
 
 from __future__ import annotations
 
+from casehub.persistence.agencies.proofs import ProofQueries
 from casehub.persistence.agencies.queries import AgencyQueries
 from casehub.persistence.audit.queries import AuditQueries
 from casehub.persistence.cases.queries import CaseQueries
@@ -14,6 +15,7 @@ from casehub.persistence.requests.queries import RequestQueries
 
 class Store(
     AgencyQueries,
+    ProofQueries,
     CaseQueries,
     KeyQueries,
     RequestQueries,

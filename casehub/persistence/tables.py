@@ -60,6 +60,19 @@ class ApiTokenRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Sender-constrained (DPoP, RFC 9449): the RFC 7638 thumbprint of the key it is bound to.
+    dpop_jkt: str | None = Field(default=None, max_length=43)
+
+
+class DpopProofRow(SQLModel, table=True):
+    """A DPoP proof already presented (RFC 9449's replay cache), by its key's thumbprint and
+    jti; kept in the database so that no replica accepts it again, until `expires_at`, when
+    its issued-at has left the accepted skew and the proof would be refused anyway."""
+
+    __tablename__ = "dpop_proof"
+    jkt: str = Field(primary_key=True, max_length=43)
+    jti: str = Field(primary_key=True, max_length=128)
+    expires_at: datetime = Field(sa_column=_ts(index=True))
 
 
 class CaseRow(SQLModel, table=True):

@@ -115,13 +115,15 @@ async def authenticate(
     scope: Scope,
     authorization: str | None,
     address: str | None,
+    possession: auth.Possession | None = None,
 ) -> Principal:
-    """Bearer authentication behind its limit: an address that failed too often is refused
-    (RATE_LIMITED) before its token is even looked up; each new failure counts against it."""
+    """Bearer or DPoP authentication behind its limit: an address that failed too often is
+    refused (RATE_LIMITED) before its token is even looked up; each new failure counts
+    against it."""
     if delay := limiters.failures.wait(_address_key(address)):
         raise RateLimited("Too many failed authentications from your address.", delay)
     try:
-        return await auth.authenticate(runtime, scope, authorization, address)
+        return await auth.authenticate(runtime, scope, authorization, address, possession)
     except Unauthenticated:
         count_failure(limiters, address)
         raise

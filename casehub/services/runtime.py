@@ -54,6 +54,8 @@ class Principal:
     agency_code: str
     roles: frozenset[Role]
     token_id: UUID
+    # The thumbprint of the key a DPoP-bound token proved it holds (None: a bearer token).
+    dpop_jkt: str | None = None
 
 
 @dataclass(slots=True)

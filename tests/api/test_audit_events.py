@@ -95,7 +95,7 @@ async def test_an_admin_sees_which_agency_read_its_evidence_and_nothing_of_other
         if event["actorAgency"] == {"id": partner.id, "code": partner.code}
     ]
     assert reads
-    assert all(event["action"] == "field.decrypt" for event in reads)
+    assert all(event["action"] == "FIELD_DECRYPT" for event in reads)
     assert all(event["actorName"] is None for event in reads)
     by_object = {read["objectId"]: read for event in reads for read in event["fieldsRead"]}
     assert set(by_object) == ours
@@ -116,11 +116,11 @@ async def test_an_admin_sees_which_agency_read_its_evidence_and_nothing_of_other
         for event in events
         if event["actorAgency"] and event["actorAgency"]["code"] == owner.code
     ]
-    assert {"case.open", "subject.add", "evidence.add", "custody.record", "case.share"} <= {
+    assert {"CASE_OPEN", "SUBJECT_ADD", "EVIDENCE_ADD", "CUSTODY_RECORD", "CASE_SHARE"} <= {
         event["action"] for event in mine
     }
     assert {event["actorName"] for event in mine} == {"agency-tool"}
-    shares = [event for event in mine if event["action"] == "case.share"]
+    shares = [event for event in mine if event["action"] == "CASE_SHARE"]
     assert [event["objectId"] for event in shares] == [case_id, case_id]
     assert sorted(json.dumps(event["details"]) for event in shares) == sorted(
         json.dumps([{"key": "scope", "value": json.dumps(scope)}]) for scope in ("FULL", "METADATA")
@@ -135,7 +135,7 @@ async def test_an_admin_sees_which_agency_read_its_evidence_and_nothing_of_other
 
     # The partner's admin sees its own reader's reads by name, and nothing the owner did.
     theirs = await _all(gql, partner.tokens["AGENCY_ADMIN"])
-    their_reads = [event for event in theirs if event["action"] == "field.decrypt"]
+    their_reads = [event for event in theirs if event["action"] == "FIELD_DECRYPT"]
     assert {event["actorName"] for event in their_reads} == {"reader-tool"}
     assert _object_ids(their_reads) == ours
     assert owner.code not in json.dumps(theirs)
@@ -149,9 +149,9 @@ async def test_events_come_newest_first_a_page_at_a_time(api: Api, gql: GraphQLC
     everything = await _all(gql, admin)
     # Registered with six tokens, then three cases opened, each summary read back.
     assert [event["action"] for event in everything] == [
-        *["field.decrypt", "case.open"] * 3,
-        *["token.issue"] * 6,
-        "agency.register",
+        *["FIELD_DECRYPT", "CASE_OPEN"] * 3,
+        *["TOKEN_ISSUE"] * 6,
+        "AGENCY_REGISTER",
     ]
     # Registered by an operator at the command line: no actor, the agency as its object.
     registered = everything[-1]
@@ -193,7 +193,7 @@ async def test_filters_narrow_by_action_object_type_and_time(api: Api, gql: Grap
     admin = owner.tokens["AGENCY_ADMIN"]
     everything = await _all(gql, admin)
 
-    held = await _all(gql, admin, action="case.legal_hold")
+    held = await _all(gql, admin, action="CASE_LEGAL_HOLD")
     assert [event["details"] for event in held] == [[{"key": "hold", "value": "true"}]]
     assert "Court order" not in json.dumps(everything)
     for object_type in ("Case", "Evidence", "Subject"):

@@ -81,12 +81,13 @@ def test_token_list_shows_everything_but_the_secret(listed: Home, tmp_path: Path
         "created": rows[1]["created"],
         "expires": rows[1]["expires"],
         "revoked": None,
+        "dpopKey": None,
     }
     assert rows[1]["created"].endswith("Z")
     assert rows[1]["expires"] > rows[1]["created"]
     assert [row["id"] for row in json.loads(mine.stdout)] == [first["id"], second["id"]]
     assert text.stdout.splitlines()[0].split() == [
-        *("ID", "AGENCY", "PRINCIPAL", "ROLES", "CREATED", "EXPIRES", "REVOKED"),
+        *("ID", "AGENCY", "PRINCIPAL", "ROLES", "CREATED", "EXPIRES", "REVOKED", "DPOP-KEY"),
     ]
     assert len(text.stdout.splitlines()) == 4
     for output in (every, mine, text):

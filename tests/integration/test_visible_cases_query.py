@@ -1,7 +1,8 @@
-"""The cases page read source by source (persistence.cases.sight.newest_seen) returns exactly
+"""The cases page read source by source (persistence.cases.sight.seen_page) returns exactly
 what the single-condition query did: the same ids in the same order on every page, after every
-cursor and under every filter the page takes, on randomized data with owned, shared (FULL,
-METADATA, expired, revoked), linked (every request status) and invisible cases."""
+cursor (and read backward from it) and under every filter the page takes, on randomized data
+with owned, shared (FULL, METADATA, expired, revoked), linked (every request status) and
+invisible cases."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlmodel import col
 
 from casehub.domain.enums import CaseCategory, CaseStatus, ShareScope, Tlp
+from casehub.domain.paging import KeyRange
 from casehub.domain.requests.transitions import RequestStatus
 from casehub.persistence.cases.sight import Sight, sees
 from casehub.persistence.tables import (
@@ -201,13 +203,12 @@ async def _old(
 
 
 async def _new(
-    store: Any, viewer: UUID, now: datetime, query: Query, first: int, after: UUID | None
+    store: Any, viewer: UUID, now: datetime, query: Query, keys: KeyRange[UUID]
 ) -> list[UUID]:
     rows = await store.visible_cases_page(
         viewer_agency_id=viewer,
         now=now,
-        first=first,
-        after=after,
+        keys=keys,
         filters=query.filters,
         owned_only=query.owned_only,
         link_statuses=LINK_STATUSES,
@@ -244,11 +245,18 @@ async def test_every_page_matches_the_old_query(runtime: Runtime, world: World, 
             for query in _queries(rng, every_id):
                 # Cases of the world (visible or not) and ids naming none, as cursors too.
                 others = [*rng.sample(every_id, 3), uuid.UUID(int=rng.getrandbits(128))]
+                everything = await _old(scope.store, viewer, now, query, CASES, None)
                 for after in await _cursors(scope.store, viewer, now, query, first, others):
                     wanted = await _old(scope.store, viewer, now, query, first, after)
-                    got = await _new(scope.store, viewer, now, query, first, after)
+                    keys = KeyRange(first, True, below=after)
+                    got = await _new(scope.store, viewer, now, query, keys)
                     assert got == wanted, (viewer, query, first, after)
-                    pages += 1
+                    # Read backward from the same cursor (a `before`): the oldest cases above it.
+                    above = sorted(each for each in everything if after is None or each > after)
+                    keys = KeyRange(first, False, above=after)
+                    got = await _new(scope.store, viewer, now, query, keys)
+                    assert got == above[:first], (viewer, query, first, after)
+                    pages += 2
     assert pages > 100
 
 

@@ -446,11 +446,16 @@ MUTATIONS: dict[str, Attempt] = {
     ),
     # Shares exist for their case's owner alone: the METADATA partner sees the case, not the
     # share (not even its own), so its id is as missing as a random one.
+    # Deprecated name of the same id, until the release after 0.1.0.
     "revokeShare(input.shareId)": Attempt(lambda v, c: {"shareId": v.share}, NOT_FOUND, NOT_FOUND),
     "shredCase(input.id)": Attempt(lambda v, c: {"id": v.case}, NOT_FOUND, FORBIDDEN),
     "setLegalHold(input.id)": Attempt(
         lambda v, c: {"id": v.case, "hold": True, "reason": "Probe"}, NOT_FOUND, FORBIDDEN
     ),
+    "setSubjectMatchable(input.id)": Attempt(
+        lambda v, c: {"id": v.subject, "matchable": False}, NOT_FOUND, FORBIDDEN
+    ),
+    # Deprecated name of the same id, until the release after 0.1.0.
     "setSubjectMatchable(input.subjectId)": Attempt(
         lambda v, c: {"subjectId": v.subject, "matchable": False}, NOT_FOUND, FORBIDDEN
     ),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from casehub.api.agencies.inputs import RegisterAgencyInput
 from casehub.api.agencies.types import Agency
 from casehub.api.context import Info
-from casehub.api.payloads import payload, respond
+from casehub.api.payloads import INPUT, payload, respond
 from casehub.services.agencies import agencies
 
 
@@ -20,7 +22,7 @@ class RegisterAgencyPayload:
 class AgencyMutation:
     @strawberry.mutation(description="Register an agency on the hub (HUB_ADMIN).")
     async def register_agency(
-        self, info: Info, input: RegisterAgencyInput
+        self, info: Info, input: Annotated[RegisterAgencyInput, INPUT]
     ) -> RegisterAgencyPayload:
         scope = info.context.scope
         return await respond(

@@ -7,7 +7,7 @@ import strawberry
 from casehub.api.agencies.types import Agency, Viewer
 from casehub.api.context import Info
 from casehub.api.ids import parse_cursor
-from casehub.api.relay import Connection, page
+from casehub.api.relay import After, Before, Connection, First, Last, page
 from casehub.services.agencies import agencies
 
 
@@ -24,9 +24,18 @@ class AgencyQuery:
 
     @strawberry.field(description="The directory of agencies, ordered by id.")
     async def agencies(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Agency]:
-        items, more = await agencies.list_agencies(
-            info.context.scope, first=first, after=parse_cursor(after)
+        listed = await agencies.list_agencies(
+            info.context.scope,
+            first=first,
+            after=parse_cursor(after),
+            last=last,
+            before=parse_cursor(before, "before"),
         )
-        return page(items, more, Agency.of)
+        return page(listed, Agency.of, agencies.count_agencies)

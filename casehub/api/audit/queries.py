@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from functools import partial
+from typing import Annotated
 
 import strawberry
 
@@ -15,7 +16,8 @@ from casehub.api.audit.types import (
     AuditTreeHead,
 )
 from casehub.api.context import Info
-from casehub.api.relay import CountedConnection, counted_page
+from casehub.api.enums import AuditAction
+from casehub.api.relay import After, Before, Connection, First, Last, page
 from casehub.domain.errors import ValidationFailed
 from casehub.services.audit import log as audit_log
 from casehub.services.audit import reads as audit_reads
@@ -23,11 +25,20 @@ from casehub.services.audit import reads as audit_reads
 _CURSOR = "AuditEvent:"
 
 
+def stored_action(name: str | None) -> str | None:
+    """The stored name of an action given as an AuditAction name; any other text as given
+    (the service checks it)."""
+    if name is not None and name in AuditAction.__members__:
+        stored: str = AuditAction[name].value
+        return stored
+    return name
+
+
 def _to_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR}{seq}".encode("ascii")).decode("ascii").rstrip("=")
 
 
-def _parse_cursor(value: str | None) -> int | None:
+def _parse_cursor(value: str | None, argument: str) -> int | None:
     """The sequence number in an audit cursor; a malformed one is a VALIDATION error."""
     if value is None:
         return None
@@ -41,7 +52,7 @@ def _parse_cursor(value: str | None) -> int | None:
         or not (number.isascii() and number.isdigit())
         or len(number) > 18
     ):
-        raise ValidationFailed("Not a valid cursor.", ["after"])
+        raise ValidationFailed("Not a valid cursor.", [argument])
     return int(number)
 
 
@@ -56,20 +67,32 @@ class AuditQuery:
     async def audit_events(
         self,
         info: Info,
-        filter: AuditEventFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> CountedConnection[AuditEvent]:
+        filter: Annotated[
+            AuditEventFilter | None,
+            strawberry.argument(description="Narrows the list; all when null."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[AuditEvent]:
         given = filter or AuditEventFilter()
         audit_filter = audit_reads.AuditFilter(
-            action=given.action, object_type=given.object_type, since=given.since, until=given.until
+            action=stored_action(given.action),
+            object_type=given.object_type,
+            since=given.since,
+            until=given.until,
         )
-        page = await audit_reads.list_audit_events(
-            info.context.scope, audit_filter=audit_filter, first=first, after=_parse_cursor(after)
+        listed = await audit_reads.list_audit_events(
+            info.context.scope,
+            audit_filter=audit_filter,
+            first=first,
+            after=_parse_cursor(after, "after"),
+            last=last,
+            before=_parse_cursor(before, "before"),
         )
-        return counted_page(
-            page.items,
-            page.has_next_page,
+        return page(
+            listed,
             AuditEvent.of,
             partial(audit_reads.count_audit_events, audit_filter=audit_filter),
             cursor=lambda item: _to_cursor(item.seq),
@@ -92,7 +115,14 @@ class AuditQuery:
         )
     )
     async def audit_consistency_proof(
-        self, info: Info, from_size: int, to_size: int
+        self,
+        info: Info,
+        from_size: Annotated[
+            int, strawberry.argument(description="Size of the older signed tree head.")
+        ],
+        to_size: Annotated[
+            int, strawberry.argument(description="Size of the newer signed tree head.")
+        ],
     ) -> AuditConsistencyProof:
         hashes = await audit_log.consistency(
             info.context.scope, from_size=from_size, to_size=to_size

@@ -9,6 +9,7 @@ import strawberry
 
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.context import Info
+from casehub.api.enums import AuditAction, AuditOutcome
 from casehub.api.ids import to_global_id
 from casehub.domain.audit.tree_head import TreeHead, head_statement
 from casehub.services.audit import log as audit_log
@@ -18,7 +19,9 @@ from casehub.services.audit import reads as audit_reads
 @strawberry.input(description="Narrowing of the audit events listed.")
 class AuditEventFilter:
     action: str | None = strawberry.field(
-        default=None, description="Only this action, e.g. field.decrypt or case.share."
+        default=None,
+        description="Only this action: an AuditAction (FIELD_DECRYPT) or, as before, its stored "
+        "name (field.decrypt).",
     )
     object_type: str | None = strawberry.field(
         default=None, description="Only events about objects of this type, e.g. Evidence."
@@ -128,8 +131,8 @@ class AuditEvent:
         description="Order in which events were written (the log's order is `inclusion`'s)."
     )
     at: datetime = strawberry.field(description="When it happened (UTC).")
-    action: str = strawberry.field(description="What was done, e.g. case.update.")
-    outcome: str = strawberry.field(description="OK, or the error code of a refusal.")
+    action: AuditAction = strawberry.field(description="What was done.")
+    outcome: AuditOutcome = strawberry.field(description="OK, or the code of a refusal.")
     actor_name: str | None = strawberry.field(
         description="Name of the principal who acted; only for your own agency's principals."
     )
@@ -167,8 +170,8 @@ class AuditEvent:
             id=strawberry.ID(to_global_id("AuditEvent", view.id)),
             sequence=view.seq,
             at=view.occurred_at,
-            action=view.action,
-            outcome=view.outcome,
+            action=AuditAction(view.action),
+            outcome=AuditOutcome(view.outcome),
             actor_name=view.actor_name,
             object_type=view.object_type,
             object_id=(

@@ -7,7 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry.file_uploads import Upload
 
-from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
+# Importing the enums registers the domain's as GraphQL enums too.
+from casehub.api.enums import REMOVED_IN
 from casehub.domain import identifiers
 from casehub.domain.enums import (
     CaseCategory,
@@ -86,7 +87,16 @@ class AddSubjectInput:
 
 @strawberry.input(description="Whether a subject answers other agencies' hit checks.")
 class SetSubjectMatchableInput:
-    subject_id: strawberry.ID = strawberry.field(description="The subject (of your agency).")
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The subject, of your agency (required: this or the deprecated `subjectId`).",
+    )
+    subject_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The subject (of your agency).",
+        deprecation_reason=f"Use `id` (an input names the object it changes `id`); removed in "
+        f"{REMOVED_IN}.",
+    )
     matchable: bool | None = strawberry.field(
         description="true, false, or null to follow the case's TLP (RED: not matchable)."
     )
@@ -107,7 +117,11 @@ class AddEvidenceInput:
         default=None, description="Content, base64-encoded; encrypted at rest."
     )
     content: Upload | None = strawberry.field(
-        default=None, description="Content as a multipart file upload; encrypted at rest."
+        default=None,
+        description=(
+            "Content as a file in a multipart upload, which needs the header "
+            "`Apollo-Require-Preflight: true`; encrypted at rest."
+        ),
     )
     sha256: str | None = strawberry.field(
         default=None,
@@ -151,6 +165,7 @@ class ShareCaseInput:
 
 @strawberry.input(description="Revoke a share.")
 class RevokeShareInput:
+    # `shareId`, not `id`: a shape the design contract fixes (DESIGN §4).
     share_id: strawberry.ID = strawberry.field(description="The share.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -22,7 +23,7 @@ from casehub.api.cases.inputs import (
 from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Subject
 from casehub.api.context import Info
 from casehub.api.ids import parse_id_of
-from casehub.api.payloads import payload, respond
+from casehub.api.payloads import INPUT, payload, respond
 from casehub.domain.errors import ValidationFailed
 from casehub.services.cases import cases, custody, evidence, sharing, shredding, subjects
 from casehub.services.views import EvidenceView
@@ -98,7 +99,9 @@ async def _content(data: AddEvidenceInput, limit: int) -> bytes | None:
 @strawberry.type(description="Changes to cases.")
 class CaseMutation:
     @strawberry.mutation(description="Open a case owned by your agency (INVESTIGATOR).")
-    async def open_case(self, info: Info, input: OpenCaseInput) -> OpenCasePayload:
+    async def open_case(
+        self, info: Info, input: Annotated[OpenCaseInput, INPUT]
+    ) -> OpenCasePayload:
         scope = info.context.scope
         return await respond(
             OpenCasePayload,
@@ -117,7 +120,9 @@ class CaseMutation:
     @strawberry.mutation(
         description="Change a case your agency owns (INVESTIGATOR), with optimistic concurrency."
     )
-    async def update_case(self, info: Info, input: UpdateCaseInput) -> UpdateCasePayload:
+    async def update_case(
+        self, info: Info, input: Annotated[UpdateCaseInput, INPUT]
+    ) -> UpdateCasePayload:
         scope = info.context.scope
         return await respond(
             UpdateCasePayload,
@@ -136,7 +141,9 @@ class CaseMutation:
         )
 
     @strawberry.mutation(description="Add a subject with identifiers to your case (INVESTIGATOR).")
-    async def add_subject(self, info: Info, input: AddSubjectInput) -> AddSubjectPayload:
+    async def add_subject(
+        self, info: Info, input: Annotated[AddSubjectInput, INPUT]
+    ) -> AddSubjectPayload:
         scope = info.context.scope
         return await respond(
             AddSubjectPayload,
@@ -152,7 +159,9 @@ class CaseMutation:
         )
 
     @strawberry.mutation(description="Add an evidence item to your case (INVESTIGATOR).")
-    async def add_evidence(self, info: Info, input: AddEvidenceInput) -> AddEvidencePayload:
+    async def add_evidence(
+        self, info: Info, input: Annotated[AddEvidenceInput, INPUT]
+    ) -> AddEvidencePayload:
         scope = info.context.scope
         limit = scope.runtime.settings.max_evidence_bytes
 
@@ -181,7 +190,7 @@ class CaseMutation:
         description="Append to an evidence item's chain of custody (INVESTIGATOR; owner or FULL)."
     )
     async def record_custody_event(
-        self, info: Info, input: RecordCustodyEventInput
+        self, info: Info, input: Annotated[RecordCustodyEventInput, INPUT]
     ) -> RecordCustodyEventPayload:
         scope = info.context.scope
         return await respond(
@@ -202,7 +211,9 @@ class CaseMutation:
             "agency's active one; TLP rules may refuse it with CLASSIFICATION_FORBIDS_SHARING."
         )
     )
-    async def share_case(self, info: Info, input: ShareCaseInput) -> ShareCasePayload:
+    async def share_case(
+        self, info: Info, input: Annotated[ShareCaseInput, INPUT]
+    ) -> ShareCasePayload:
         scope = info.context.scope
         return await respond(
             ShareCasePayload,
@@ -217,7 +228,9 @@ class CaseMutation:
         )
 
     @strawberry.mutation(description="Revoke a share of your case now (AGENCY_ADMIN).")
-    async def revoke_share(self, info: Info, input: RevokeShareInput) -> RevokeSharePayload:
+    async def revoke_share(
+        self, info: Info, input: Annotated[RevokeShareInput, INPUT]
+    ) -> RevokeSharePayload:
         scope = info.context.scope
         return await respond(
             RevokeSharePayload,
@@ -235,7 +248,9 @@ class CaseMutation:
             "with VALIDATION once shredded. Linked cooperation requests keep their own keys."
         )
     )
-    async def shred_case(self, info: Info, input: ShredCaseInput) -> ShredCasePayload:
+    async def shred_case(
+        self, info: Info, input: Annotated[ShredCaseInput, INPUT]
+    ) -> ShredCasePayload:
         scope = info.context.scope
         return await respond(
             ShredCasePayload,
@@ -249,7 +264,9 @@ class CaseMutation:
             "while held, shredCase is refused."
         )
     )
-    async def set_legal_hold(self, info: Info, input: SetLegalHoldInput) -> SetLegalHoldPayload:
+    async def set_legal_hold(
+        self, info: Info, input: Annotated[SetLegalHoldInput, INPUT]
+    ) -> SetLegalHoldPayload:
         scope = info.context.scope
         return await respond(
             SetLegalHoldPayload,

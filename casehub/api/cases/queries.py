@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 
@@ -10,7 +11,7 @@ from casehub.api.cases.inputs import CaseFilter
 from casehub.api.cases.types import Case
 from casehub.api.context import Info
 from casehub.api.ids import parse_cursor
-from casehub.api.relay import CountedConnection, counted_page
+from casehub.api.relay import After, Before, Connection, First, Last, page
 from casehub.services.cases import cases
 
 
@@ -23,10 +24,14 @@ class CaseQuery:
     async def cases(
         self,
         info: Info,
-        filter: CaseFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> CountedConnection[Case]:
+        filter: Annotated[
+            CaseFilter | None, strawberry.argument(description="Narrows the list; all when null.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Case]:
         given = filter or CaseFilter()
         case_filter = cases.CaseFilter(
             status=given.status,
@@ -35,8 +40,13 @@ class CaseQuery:
             owned=given.owned,
             identifier=given.identifier.to_domain() if given.identifier else None,
         )
-        page = await cases.list_cases(
-            info.context.scope, case_filter=case_filter, first=first, after=parse_cursor(after)
+        listed = await cases.list_cases(
+            info.context.scope,
+            case_filter=case_filter,
+            first=first,
+            after=parse_cursor(after),
+            last=last,
+            before=parse_cursor(before, "before"),
         )
-        count = partial(cases.count_cases, case_filter=page.case_filter)
-        return counted_page(page.items, page.has_next_page, Case.of, count)
+        count = partial(cases.count_cases, case_filter=listed.case_filter)
+        return page(listed, Case.of, count)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
 from casehub.api.cases.inputs import IdentifierInput
 from casehub.api.context import Info
 from casehub.api.deconfliction.types import HitCheckPayload, HitResult
 from casehub.api.payloads import respond
 from casehub.domain.errors import DomainError, RateLimited
 from casehub.services.deconfliction import hits as deconfliction
+
+# The argument of both fields.
+Identifiers = Annotated[
+    list[IdentifierInput],
+    strawberry.argument(
+        description="The identifiers to check (at most 50), each answered in `results` in order."
+    ),
+]
 
 # Until it is removed, the query answers its rate limit as it always did: a top-level error.
 QUERY_RAISES: tuple[type[DomainError], ...] = (RateLimited,)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
-from casehub.api.cases.inputs import IdentifierInput, SetSubjectMatchableInput
+from casehub.api.cases.inputs import SetSubjectMatchableInput
 from casehub.api.cases.types import Subject
 from casehub.api.context import Info
 from casehub.api.deconfliction import checking
 from casehub.api.deconfliction.types import HitCheckPayload
-from casehub.api.ids import parse_id_of
-from casehub.api.payloads import payload, respond
+from casehub.api.ids import renamed_id
+from casehub.api.payloads import INPUT, payload, respond
 from casehub.services.cases import subjects
 
 
@@ -33,7 +35,7 @@ class DeconflictionMutation:
             "`errors`, with `retryAfter`); every check is audited."
         )
     )
-    async def hit_check(self, info: Info, identifiers: list[IdentifierInput]) -> HitCheckPayload:
+    async def hit_check(self, info: Info, identifiers: checking.Identifiers) -> HitCheckPayload:
         return await checking.hit_check(info, identifiers)
 
     @strawberry.mutation(
@@ -43,13 +45,13 @@ class DeconflictionMutation:
         )
     )
     async def set_subject_matchable(
-        self, info: Info, input: SetSubjectMatchableInput
+        self, info: Info, input: Annotated[SetSubjectMatchableInput, INPUT]
     ) -> SetSubjectMatchablePayload:
         return await respond(
             SetSubjectMatchablePayload,
             lambda: subjects.mark_subject(
                 info.context.scope,
-                subject_id=parse_id_of("Subject", input.subject_id, ["subjectId"]),
+                subject_id=renamed_id("Subject", input.id, input.subject_id, "subjectId"),
                 matchable=input.matchable,
             ),
             Subject.of,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from casehub.api.cases.inputs import IdentifierInput
 from casehub.api.context import Info
 from casehub.api.deconfliction import checking
 from casehub.api.deconfliction.types import HitCheckPayload, HitNotice
 from casehub.api.ids import parse_cursor
-from casehub.api.relay import Connection, page
+from casehub.api.relay import After, Before, Connection, First, Last, page
 from casehub.services.deconfliction import hits as deconfliction
 
 
@@ -30,16 +29,25 @@ class DeconflictionQuery:
             "the release after 0.1.0."
         ),
     )
-    async def hit_check(self, info: Info, identifiers: list[IdentifierInput]) -> HitCheckPayload:
+    async def hit_check(self, info: Info, identifiers: checking.Identifiers) -> HitCheckPayload:
         return await checking.hit_check(info, identifiers, raised=checking.QUERY_RAISES)
 
     @strawberry.field(
         description="Hit notices sent to your agency, newest first (any agency role)."
     )
     async def hit_notices(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[HitNotice]:
-        items, more = await deconfliction.hit_notices(
-            info.context.scope, first=first, after=parse_cursor(after)
+        listed = await deconfliction.hit_notices(
+            info.context.scope,
+            first=first,
+            after=parse_cursor(after),
+            last=last,
+            before=parse_cursor(before, "before"),
         )
-        return page(items, more, HitNotice.of)
+        return page(listed, HitNotice.of, deconfliction.count_hit_notices)

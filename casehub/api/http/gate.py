@@ -1,6 +1,7 @@
 """The HTTP gate in front of /graphql: method, content type, body size, failed-authentication
-and per-token rate limits, and bearer authentication, each refused with a JSON error before
-any GraphQL work (casehub.api.http.access_log, in front of it, gives each request its id)."""
+and per-token rate limits, and bearer or DPoP authentication, each refused with a JSON error
+before any GraphQL work (casehub.api.http.access_log, in front of it, gives each request its
+id)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from casehub.api.execution.extensions import retry_after
 from casehub.api.http import metrics
 from casehub.api.http.access_log import EXCHANGE, Exchange
 from casehub.api.http.metrics import Metrics
+from casehub.domain.dpop import ALGORITHMS, DpopError, DpopRefused, target_uri
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import ratelimit
+from casehub.services.agencies.auth import Possession
 from casehub.services.ratelimit import Limiters
 from casehub.services.runtime import Runtime, open_scope
 
@@ -63,6 +66,43 @@ def rate_limited(message: str, delay: float) -> Refusal:
         "RATE_LIMITED",
         [(b"retry-after", str(seconds).encode())],
         retryAfter=seconds,
+    )
+
+
+def unauthenticated(error: Unauthenticated) -> Refusal:
+    """401 UNAUTHENTICATED with its challenge: Bearer, or for a DPoP-bound token the RFC 9449
+    error (the proof's fault said, never the token's, which any failure of it shares)."""
+    if not isinstance(error, DpopRefused):
+        return Refusal(
+            401, "Authentication required.", "UNAUTHENTICATED", [(b"www-authenticate", b"Bearer")]
+        )
+    message, challenge = "Authentication required.", f'DPoP error="{error.error}"'
+    if error.error is DpopError.INVALID_PROOF:
+        message = f"Invalid DPoP proof: {error.reason}."
+        challenge += f', error_description="{error.reason}"'
+    challenge += f', algs="{" ".join(ALGORITHMS)}"'
+    return Refusal(
+        401,
+        message,
+        "UNAUTHENTICATED",
+        [(b"www-authenticate", challenge.encode())],
+        dpop=error.error.value,
+    )
+
+
+def possession(scope: Scope, proof: str | None = None) -> Possession:
+    """The DPoP proofs a request carries (its DPoP headers, or `proof` given in a websocket's
+    connection_init) and the method and URL they must name; a websocket's are GET and its
+    http(s) URL."""
+    proofs = (proof,) if proof is not None else _headers(scope, b"dpop")
+    host = _header(scope, b"host")
+    if host is None:
+        server_host, port = scope.get("server") or ("localhost", None)
+        host = server_host if port is None else f"{server_host}:{port}"
+    return Possession(
+        proofs=proofs,
+        method=scope.get("method", "GET"),
+        uri=target_uri(scope.get("scheme", "http"), host, scope["path"]),
     )
 
 
@@ -137,8 +177,10 @@ class Gate:
             if not any(_header(scope, name) for name in PREFLIGHT_HEADERS):
                 raise Refusal(
                     400,
-                    "A multipart request needs an Apollo-Require-Preflight or X-Casehub-Csrf "
-                    "header (any value), which no other site can make a browser send.",
+                    "A multipart request (a file upload) needs the header "
+                    "`Apollo-Require-Preflight: true` (or `X-Casehub-Csrf` with any value): "
+                    "add it to your client's upload requests. No other site can make a "
+                    "browser send it.",
                     "PREFLIGHT_REQUIRED",
                 )
         elif media_type != "application/json":
@@ -165,17 +207,13 @@ class Gate:
                     request_scope,
                     _header(scope, b"authorization"),
                     client[0] if client else None,
+                    possession(scope),
                 )
             except RateLimited as refused:
                 self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()
                 raise rate_limited(refused.message, refused.retry_after) from None
-            except Unauthenticated:
-                raise Refusal(
-                    401,
-                    "Authentication required.",
-                    "UNAUTHENTICATED",
-                    [(b"www-authenticate", b"Bearer")],
-                ) from None
+            except Unauthenticated as error:
+                raise unauthenticated(error) from None
             exchange.agency, exchange.principal = principal.agency_code, str(principal.id)
             if delay := self.limiters.calls.take(str(principal.token_id)):
                 self.metrics.rate_limited.labels(metrics.CALLS).inc()
@@ -209,6 +247,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _headers(scope: Scope, name: bytes) -> tuple[str, ...]:
+    return tuple(value.decode("latin-1") for key, value in scope.get("headers", []) if key == name)
 
 
 def _limited(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:

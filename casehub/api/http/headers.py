@@ -20,8 +20,15 @@ SECURITY_HEADERS = (
     # Answers hold case data: no shared or browser cache keeps a copy.
     (b"cache-control", b"no-store"),
 )
-# Headers a browser tool may send: the token, JSON, and the CSRF headers of uploads.
-CORS_HEADERS = ("authorization", "content-type", "apollo-require-preflight", "x-casehub-csrf")
+# Headers a browser tool may send: the token (and its DPoP proof), JSON, and the CSRF headers of
+# uploads.
+CORS_HEADERS = (
+    "authorization",
+    "dpop",
+    "content-type",
+    "apollo-require-preflight",
+    "x-casehub-csrf",
+)
 
 
 class SecurityHeaders:
@@ -59,7 +66,8 @@ def middleware(settings: Settings) -> list[Middleware]:
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"] if settings.allow_get_queries else ["POST"],
                 allow_headers=CORS_HEADERS,
-                expose_headers=["retry-after", "x-request-id"],
+                # www-authenticate: the DPoP error of a refused proof (RFC 9449).
+                expose_headers=["retry-after", "x-request-id", "www-authenticate"],
                 max_age=600,
             )
         )

@@ -23,6 +23,7 @@ from casehub.api.http import metrics
 from casehub.api.http.answers import coded, too_large, within_budget
 from casehub.domain.errors import RateLimited, Unauthenticated
 from casehub.services import ratelimit
+from casehub.services.agencies.auth import Possession
 from casehub.services.runtime import Scope, open_scope
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ async def serve_once(handler: TransportWSHandler, operation: Operation[Context, 
                     scope,
                     context.authorization,
                     client.host if client else None,
+                    # A DPoP-bound token proved its key at connection_init.
+                    Possession(proven_jkt=principal.dpop_jkt),
                 )
                 result = await _execute(handler, operation, context, scope)
     except Unauthenticated:

@@ -2,6 +2,10 @@
 of the upgrade request or of connection_init, a few sockets per token and one call from the
 token's bucket per `subscribe`; queries and mutations run as over HTTP (casehub.api.http.once).
 
+A DPoP-bound token proves its key once, at connection_init: a proof for GET and the socket's
+http(s) URL, in the payload's `dpop` (or the upgrade request's DPoP header); each later
+operation re-checks the token against the key the connection proved.
+
 A websocket is authenticated by a bearer token alone, never by a cookie: a page elsewhere
 cannot make a browser open one with the user's credentials, so it needs no CSRF preflight."""
 
@@ -31,6 +35,7 @@ from casehub.api.context import Context, SocketContext
 from casehub.api.execution.limits import QueryLimits
 from casehub.api.http import documents, metrics
 from casehub.api.http.access_log import EXCHANGE, Exchange
+from casehub.api.http.gate import possession
 from casehub.api.http.metrics import Metrics
 from casehub.api.http.once import refusal, runs_once, serve_once
 from casehub.domain.documents import DocumentRefused
@@ -91,9 +96,17 @@ class Sockets:
         address = client.host if client else None
         upgrade = context.request.headers.get("authorization")
         offered = connection_authorization(context.connection_params)
+        proof = context.connection_params.get("dpop")
         try:
             principal = await ratelimit.authenticate(
-                self.runtime, self.limiters, context.scope, upgrade or offered, address
+                self.runtime,
+                self.limiters,
+                context.scope,
+                upgrade or offered,
+                address,
+                # A proof in the payload rather than the upgrade's header: browsers cannot set
+                # a websocket's headers.
+                possession(context.request.scope, proof if isinstance(proof, str) else None),
             )
         except RateLimited:
             self.metrics.rate_limited.labels(metrics.AUTH_ADDRESS).inc()

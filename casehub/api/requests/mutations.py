@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 
 from casehub.api.context import Info
 from casehub.api.ids import parse_id_of
-from casehub.api.payloads import payload, respond
+from casehub.api.payloads import INPUT, payload, respond
 from casehub.api.requests.inputs import (
     AddCooperationMessageInput,
     CreateCooperationRequestInput,
@@ -67,7 +68,7 @@ async def _step(
 class RequestMutation:
     @strawberry.mutation(description="Draft a request to another agency (LIAISON_OFFICER).")
     async def create_cooperation_request(
-        self, info: Info, input: CreateCooperationRequestInput
+        self, info: Info, input: Annotated[CreateCooperationRequestInput, INPUT]
     ) -> CooperationRequestPayload:
         scope = info.context.scope
         return await respond(
@@ -93,25 +94,25 @@ class RequestMutation:
 
     @strawberry.mutation(description="Submit a draft (requester); deadlines start now.")
     async def submit_cooperation_request(
-        self, info: Info, input: RequestStepInput
+        self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.SUBMIT)
 
     @strawberry.mutation(description="Acknowledge receipt (requested agency).")
     async def acknowledge_cooperation_request(
-        self, info: Info, input: RequestStepInput
+        self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.ACKNOWLEDGE)
 
     @strawberry.mutation(description="Accept to execute the request (requested agency).")
     async def accept_cooperation_request(
-        self, info: Info, input: RequestStepInput
+        self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.ACCEPT)
 
     @strawberry.mutation(description="Decline, with the reason (requested agency).")
     async def decline_cooperation_request(
-        self, info: Info, input: RequestReasonInput
+        self, info: Info, input: Annotated[RequestReasonInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.DECLINE, text=input.reason)
 
@@ -119,7 +120,7 @@ class RequestMutation:
         description="Fulfil an accepted request in FULL or PARTIAL, with a message and evidence."
     )
     async def fulfil_cooperation_request(
-        self, info: Info, input: FulfilCooperationRequestInput
+        self, info: Info, input: Annotated[FulfilCooperationRequestInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(
             info,
@@ -132,19 +133,19 @@ class RequestMutation:
 
     @strawberry.mutation(description="Withdraw a request, with the reason (requester).")
     async def withdraw_cooperation_request(
-        self, info: Info, input: RequestReasonInput
+        self, info: Info, input: Annotated[RequestReasonInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.WITHDRAW, text=input.reason)
 
     @strawberry.mutation(description="Close a fulfilled or declined request (requester).")
     async def close_cooperation_request(
-        self, info: Info, input: RequestStepInput
+        self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
         return await _step(info, input.id, RequestAction.CLOSE)
 
     @strawberry.mutation(description="Post a message to the other party of a request.")
     async def add_cooperation_message(
-        self, info: Info, input: AddCooperationMessageInput
+        self, info: Info, input: Annotated[AddCooperationMessageInput, INPUT]
     ) -> AddCooperationMessagePayload:
         scope = info.context.scope
         return await respond(

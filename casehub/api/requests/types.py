@@ -9,10 +9,12 @@ from uuid import UUID
 
 import strawberry
 
-from casehub.api import enums as _registered  # noqa: F401  (registers the GraphQL enums)
 from casehub.api.agencies.types import Agency, agency_of
 from casehub.api.cases.types import Case
 from casehub.api.context import Info
+
+# Importing the enums registers the domain's as GraphQL enums too.
+from casehub.api.enums import EvidenceRole, MessageKind
 from casehub.api.ids import to_global_id
 from casehub.api.relay import Node
 from casehub.api.revealed import revealed
@@ -119,8 +121,8 @@ class RequestEvent:
 @strawberry.type(description="A message of a request's thread (decline and withdraw reasons too).")
 class RequestMessage:
     id: strawberry.ID = strawberry.field(description="Opaque id of the message.")
-    kind: str = strawberry.field(
-        description="MESSAGE, DECLINE_REASON, WITHDRAW_REASON or FULFILMENT."
+    kind: MessageKind = strawberry.field(
+        description="What the message is: a post, a reason or the fulfilment's message."
     )
     created_at: datetime = strawberry.field(description="When (UTC).")
     _body: strawberry.Private[Sealed]
@@ -137,7 +139,7 @@ class RequestMessage:
         """Render a message view."""
         return cls(
             id=strawberry.ID(str(view.id)),
-            kind=view.kind,
+            kind=MessageKind(view.kind),
             created_at=view.created_at,
             _body=view.body,
             _author_agency_id=view.author_agency_id,
@@ -151,7 +153,9 @@ class RequestMessage:
     )
 )
 class RequestEvidence:
-    role: str = strawberry.field(description="ATTACHED or SUPPLIED.")
+    role: EvidenceRole = strawberry.field(
+        description="Attached by the requester or supplied with the fulfilment."
+    )
     evidence_id: strawberry.ID = strawberry.field(description="Global id of the evidence item.")
     kind: EvidenceKind = strawberry.field(description="Form of the item.")
     title: str = strawberry.field(description="Title.")
@@ -173,7 +177,7 @@ class RequestEvidence:
     def of(cls, view: views.RequestEvidenceView) -> RequestEvidence:
         """Render an evidence copy."""
         return cls(
-            role=view.role,
+            role=EvidenceRole(view.role),
             evidence_id=strawberry.ID(to_global_id("Evidence", view.evidence_id)),
             kind=view.kind,
             title=view.title,

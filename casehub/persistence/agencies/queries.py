@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import StoreBase
 from casehub.persistence.tables import AgencyRow, ApiTokenRow, PrincipalRow
+
+# Every request's first statement, built once (persistence.base.Templates says why).
+_TOKEN = (
+    select(ApiTokenRow, PrincipalRow, AgencyRow)
+    .join(PrincipalRow, col(PrincipalRow.id) == col(ApiTokenRow.principal_id))
+    .join(AgencyRow, col(AgencyRow.id) == col(PrincipalRow.agency_id))
+    .where(col(ApiTokenRow.token_hash) == bindparam("token_hash"))
+)
 
 
 class AgencyQueries(StoreBase):
@@ -23,12 +33,13 @@ class AgencyQueries(StoreBase):
         """The agency with this code."""
         return await self._one_or_none(select(AgencyRow).where(col(AgencyRow.code) == code))
 
-    async def agencies_page(self, *, first: int, after: UUID | None) -> list[AgencyRow]:
-        """Agencies ordered by id, after a cursor."""
-        statement = select(AgencyRow).order_by(col(AgencyRow.id)).limit(first)
-        if after is not None:
-            statement = statement.where(col(AgencyRow.id) > after)
-        return await self._all(statement)
+    async def agencies_page(self, keys: KeyRange[UUID]) -> list[AgencyRow]:
+        """Agencies in a range of ids."""
+        return await self._all(keysets.apply(select(AgencyRow), col(AgencyRow.id), keys))
+
+    async def count_agencies(self) -> int:
+        """How many agencies the directory holds."""
+        return await self._one(select(func.count()).select_from(AgencyRow))
 
     async def lock_agency(self, agency_id: UUID) -> None:
         """Hold the agency's row until the transaction ends (its hit-check allowance)."""
@@ -45,14 +56,8 @@ class AgencyQueries(StoreBase):
         self, token_hash: str
     ) -> tuple[ApiTokenRow, PrincipalRow, AgencyRow] | None:
         """A token by digest, with its principal and agency."""
-        statement = (
-            select(ApiTokenRow, PrincipalRow, AgencyRow)
-            .join(PrincipalRow, col(PrincipalRow.id) == col(ApiTokenRow.principal_id))
-            .join(AgencyRow, col(AgencyRow.id) == col(PrincipalRow.agency_id))
-            .where(col(ApiTokenRow.token_hash) == token_hash)
-        )
         async with self._lock:
-            row = (await self.session.execute(statement)).first()
+            row = (await self.session.execute(_TOKEN, {"token_hash": token_hash})).first()
         return None if row is None else (row[0], row[1], row[2])
 
     async def token_by_id(self, token_id: UUID) -> ApiTokenRow | None:

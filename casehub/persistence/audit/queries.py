@@ -12,6 +12,8 @@ from uuid import UUID
 from sqlalchemy import and_, bindparam, func, insert, or_, select, text, tuple_, update
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import StoreBase
 from casehub.persistence.horizon import horizon, stamp
 from casehub.persistence.tables import AuditEventRow, AuditNodeRow, AuditTreeHeadRow, PrincipalRow
@@ -207,19 +209,16 @@ class AuditQueries(StoreBase):
         object_type: str | None,
         since: datetime | None,
         until: datetime | None,
-        first: int,
-        before_seq: int | None,
+        keys: KeyRange[int],
     ) -> list[tuple[AuditEventRow, str | None]]:
-        """Newest first, events about the agency's objects or by its principals (keyset on the
-        sequence number), each with its actor's principal name."""
+        """Events about the agency's objects or by its principals in a range of sequence
+        numbers, each with its actor's principal name."""
         statement = (
             select(Event, col(PrincipalRow.name))
             .outerjoin(PrincipalRow, col(PrincipalRow.id) == col(Event.actor_principal_id))
             .where(*self._concerning(agency_id, action, object_type, since, until))
         )
-        if before_seq is not None:
-            statement = statement.where(col(Event.seq) < before_seq)
-        statement = statement.order_by(col(Event.seq).desc()).limit(first)
+        statement = keysets.apply(statement, col(Event.seq), keys)
         rows: list[Any] = list((await self._execute(statement)).all())
         return [(row[0], row[1]) for row in rows]
 

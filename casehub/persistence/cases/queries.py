@@ -11,13 +11,15 @@ from uuid import UUID
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlmodel import SQLModel, col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import Row, StoreBase, Templates, among, bound
 from casehub.persistence.cases.sight import (
     BOUND,
     Keyset,
     Sight,
     bound_values,
-    newest_seen,
+    seen_page,
     sees,
     sees_shares,
 )
@@ -42,25 +44,27 @@ def _agency_shares_template(dialect: str) -> Select[CaseShareRow]:
 
 
 def _page_template(
-    owned_only: bool | None, after: bool, among: bool, filters: tuple[str, ...]
+    owned_only: bool | None, keyed: keysets.Shape, among: bool, filters: tuple[str, ...]
 ) -> Select[CaseRow]:
     """The visible-cases page of one shape, its values bound at execution (`visible_cases_page`
     names them)."""
-    keyset = Keyset(
-        bound("after") if after else None, bound("among", expanding=True) if among else None
-    )
-    # The rule of `sees`, read source by source (sight.newest_seen): a page's cost does not
+    keys = keysets.bound_range(keyed)
+    keyset = Keyset(keys, bound("among", expanding=True) if among else None)
+    # The rule of `sees`, read source by source (sight.seen_page): a page's cost does not
     # grow with the shares the agency holds.
-    page = newest_seen(
+    page = seen_page(
         BOUND,
-        limit=bound("limit"),
         keyset=keyset,
         where=CaseQueries._case_filters(
             {name: bound(f"filter_{name}") for name in filters}, BOUND.agency_id, owned_only, None
         ),
         owned=owned_only,
     )
-    return select(CaseRow).join(page, page.c.id == col(CaseRow.id)).order_by(col(CaseRow.id).desc())
+    return (
+        select(CaseRow)
+        .join(page, page.c.id == col(CaseRow.id))
+        .order_by(keysets.order(col(CaseRow.id), keys))
+    )
 
 
 _SEEN = Templates()
@@ -105,24 +109,22 @@ class CaseQueries(StoreBase):
         *,
         viewer_agency_id: UUID,
         now: datetime,
-        first: int,
-        after: UUID | None,
+        keys: KeyRange[UUID],
         filters: dict[str, Any],
         owned_only: bool | None,
         link_statuses: list[str],
         owner_only: list[str],
         among: Iterable[UUID] | None = None,
     ) -> list[CaseRow]:
-        """Newest-first cases the agency owns, holds an active share of, or is asked about
-        through a request in one of `link_statuses` (keyset on id), those marked one of
-        `owner_only` to their owner alone; only those `among` ids when given."""
-        shape = (owned_only, after is not None, among is not None, tuple(sorted(filters)))
+        """The cases in a range of ids, in its order, that the agency owns, holds an active
+        share of, or is asked about through a request in one of `link_statuses`, those marked
+        one of `owner_only` to their owner alone; only those `among` ids when given."""
+        shape = (owned_only, keysets.shape(keys), among is not None, tuple(sorted(filters)))
         statement = _PAGES.get(shape, lambda: _page_template(*shape))
         sight = Sight(viewer_agency_id, now, tuple(link_statuses), tuple(owner_only))
         params = {
             **bound_values(sight),
-            "limit": first,
-            "after": after,
+            **keysets.values(keys),
             "among": None if among is None else list(set(among)),
             **{f"filter_{name}": value for name, value in filters.items()},
         }

@@ -19,6 +19,8 @@ from sqlalchemy import and_, exists, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import bound
 from casehub.persistence.tables import CaseRow, CaseShareRow, CooperationRequestRow
 
@@ -110,49 +112,48 @@ def reads(sight: Sight) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Keyset:
-    """Where a page of cases starts (ids below `after`) and which ids it may hold (`among`).
+    """Which case ids a page reads, in which order (`keys`), and which ids it may hold
+    (`among`).
 
     Each source of sight applies them to its own case-id column, the one its index is ordered
-    by, so that it is read from the cursor on instead of from its newest row."""
+    by, so that it is read from the cursor on instead of from its newest (or oldest) row."""
 
-    after: UUID | None = None
+    keys: KeyRange[UUID]
     among: tuple[UUID, ...] | None = None
 
     def on(self, column: Any) -> list[Any]:
         """The keyset's conditions on one case-id column."""
-        clauses = []
-        if self.after is not None:
-            clauses.append(column < self.after)
+        clauses = keysets.bounds(column, self.keys)
         if self.among is not None:
             clauses.append(column.in_(self.among))
         return clauses
 
 
-def _newest(column: Any, statement: Any, limit: int, *, distinct: bool = True) -> Any:
+def _first(column: Any, statement: Any, keys: KeyRange[UUID], *, distinct: bool = True) -> Any:
     # Distinct before the limit: a case shared or linked twice must not take two of its places.
     # A subquery of its own: SQLite takes no ORDER BY or LIMIT in a member of a UNION.
     if distinct:
         statement = statement.distinct()
-    leg = statement.order_by(column.desc()).limit(limit).subquery()
+    leg = statement.order_by(keysets.order(column, keys)).limit(keys.limit).subquery()
     return select(leg.c.id)
 
 
-def _owned(sight: Sight, keyset: Keyset, where: Sequence[Any], limit: int) -> Any:
+def _owned(sight: Sight, keyset: Keyset, where: Sequence[Any]) -> Any:
     case_id = col(CaseRow.id)
     statement: Any = select(case_id.label("id")).where(
         col(CaseRow.owner_agency_id) == sight.agency_id, *keyset.on(case_id), *where
     )
-    return _newest(case_id, statement, limit, distinct=False)
+    return _first(case_id, statement, keyset.keys, distinct=False)
 
 
-def _shared(sight: Sight, keyset: Keyset, where: Sequence[Any], limit: int) -> Any:
+def _shared(sight: Sight, keyset: Keyset, where: Sequence[Any]) -> Any:
     grant: Any = aliased(CaseShareRow)
     statement = (
         select(grant.case_id.label("id"))
         .join(CaseRow, col(CaseRow.id) == grant.case_id)
         .where(
             grant.agency_id == sight.agency_id,
-            # On both sides of the join, so that neither is read from its newest row.
+            # On both sides of the join, so that neither is read from its end.
             *keyset.on(grant.case_id),
             *keyset.on(col(CaseRow.id)),
             grant.revoked_at.is_(None),
@@ -161,19 +162,19 @@ def _shared(sight: Sight, keyset: Keyset, where: Sequence[Any], limit: int) -> A
             *where,
         )
     )
-    return _newest(grant.case_id, statement, limit)
+    return _first(grant.case_id, statement, keyset.keys)
 
 
-def _linked(sight: Sight, keyset: Keyset, where: Sequence[Any], limit: int) -> Any:
+def _linked(sight: Sight, keyset: Keyset, where: Sequence[Any]) -> Any:
     request: Any = aliased(CooperationRequestRow)
     statement = (
         select(request.case_id.label("id"))
         .join(CaseRow, col(CaseRow.id) == request.case_id)
         .where(
             request.requested_agency_id == sight.agency_id,
-            # Requests without a case sort first in a newest-first walk; skip them in the index.
+            # Requests without a case sort at one end of the index; skip them in it.
             request.case_id.is_not(None),
-            # On both sides of the join, so that neither is read from its newest row.
+            # On both sides of the join, so that neither is read from its end.
             *keyset.on(request.case_id),
             *keyset.on(col(CaseRow.id)),
             request.status.in_(sight.link_statuses),
@@ -181,31 +182,32 @@ def _linked(sight: Sight, keyset: Keyset, where: Sequence[Any], limit: int) -> A
             *where,
         )
     )
-    return _newest(request.case_id, statement, limit)
+    return _first(request.case_id, statement, keyset.keys)
 
 
-def newest_seen(
+def seen_page(
     sight: Sight,
     *,
-    limit: int,
     keyset: Keyset,
     where: Sequence[Any] = (),
     owned: bool | None = None,
 ) -> Any:
-    """A subquery (column `id`) of the first `limit` cases, newest first (descending id),
-    that the agency sees (`sees`) among those matching `where` and the keyset; its owned
-    cases alone when `owned` is True, the others' alone when False.
+    """A subquery (column `id`) of the first `keyset.keys.limit` cases in the keyset's range
+    and order that the agency sees (`sees`) among those matching `where`; its owned cases
+    alone when `owned` is True, the others' alone when False.
 
     `sees` is one condition over every case, which a planner can only test case by case or
     answer by reading all the agency's shares first. Here each source of sight (owned,
-    shared, linked) is read in id order from its own index, stopped at `limit`, and the
+    shared, linked) is read in id order from its own index, stopped at the limit, and the
     sources are merged: a page reads about `limit` rows of each, however many the agency
     holds. Each source gives `limit` distinct ids at most, so the first `limit` of their
     union are the first `limit` of the cases they see together."""
     legs = []
     if owned is not False:
-        legs.append(_owned(sight, keyset, where, limit))
+        legs.append(_owned(sight, keyset, where))
     if owned is not True:
-        legs += [_shared(sight, keyset, where, limit), _linked(sight, keyset, where, limit)]
+        legs += [_shared(sight, keyset, where), _linked(sight, keyset, where)]
     merged = union(*legs).subquery() if len(legs) > 1 else legs[0].subquery()
-    return select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).subquery()
+    keys = keyset.keys
+    statement = select(merged.c.id).order_by(keysets.order(merged.c.id, keys))
+    return statement.limit(keys.limit).subquery()

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, or_, select, true, tuple_
+from sqlalchemy import and_, delete, func, or_, select, true, tuple_
 from sqlmodel import col
 
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
 from casehub.persistence.base import Position, StoreBase
 from casehub.persistence.cases.sight import Sight, reads
 from casehub.persistence.tables import (
@@ -130,14 +132,15 @@ class DeconflictionQueries(StoreBase):
         result: Any = await self._execute(statement)
         return [(at, count) for at, count in result]
 
-    async def hit_notices_page(
-        self, agency_id: UUID, *, first: int, after: UUID | None
-    ) -> list[HitNoticeRow]:
-        """The agency's hit notices, newest first (keyset on id)."""
+    async def hit_notices_page(self, agency_id: UUID, keys: KeyRange[UUID]) -> list[HitNoticeRow]:
+        """The agency's hit notices in a range of ids."""
         statement = select(HitNoticeRow).where(col(HitNoticeRow.agency_id) == agency_id)
-        if after is not None:
-            statement = statement.where(col(HitNoticeRow.id) < after)
-        return await self._all(statement.order_by(col(HitNoticeRow.id).desc()).limit(first))
+        return await self._all(keysets.apply(statement, col(HitNoticeRow.id), keys))
+
+    async def count_hit_notices(self, agency_id: UUID) -> int:
+        """How many hit notices the agency received."""
+        statement = select(func.count()).select_from(HitNoticeRow)
+        return await self._one(statement.where(col(HitNoticeRow.agency_id) == agency_id))
 
     async def hit_notices_between(
         self, agency_id: UUID, after: Position, before: Position, limit: int

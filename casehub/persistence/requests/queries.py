@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlmodel import col
 
-from casehub.persistence.base import Position, StoreBase, Templates, among
+from casehub.domain.paging import KeyRange
+from casehub.persistence import keysets
+from casehub.persistence.base import Position, StoreBase, Templates, among, bound
 from casehub.persistence.tables import (
     CooperationRequestRow,
     RequestEventRow,
@@ -92,12 +94,13 @@ class RequestQueries(StoreBase):
         statuses: list[str] | None,
         overdue_at: datetime | None,
     ) -> list[Any]:
+        # Values or bind parameters alike (a page's statement is built once, `_page_template`).
         conditions: list[Any] = [self._party(agency_id)]
         if direction == "OUTGOING":
             conditions.append(col(Request.requester_agency_id) == agency_id)
         elif direction == "INCOMING":
             conditions.append(col(Request.requested_agency_id) == agency_id)
-        if statuses:
+        if statuses is not None:
             conditions.append(col(Request.status).in_(statuses))
         if overdue_at is not None:
             conditions.append(col(Request.pending_until) < overdue_at)
@@ -110,16 +113,30 @@ class RequestQueries(StoreBase):
         direction: str | None,
         statuses: list[str] | None,
         overdue_at: datetime | None,
-        first: int,
-        after: UUID | None,
+        keys: KeyRange[UUID],
     ) -> list[CooperationRequestRow]:
-        """Newest first, the requests the agency is party to (keyset on id)."""
-        statement = select(Request).where(
-            *self._page_filter(agency_id, direction, statuses, overdue_at)
+        """The requests the agency is party to in a range of ids (`statuses` None: any)."""
+        shape = (direction, statuses is not None, overdue_at is not None, keysets.shape(keys))
+        statement = _HOT.get(("page", *shape), lambda: self._page_template(*shape))
+        params = {
+            "agency": agency_id,
+            "statuses": statuses,
+            "overdue_at": overdue_at,
+            **keysets.values(keys),
+        }
+        return await self._all(statement, params)
+
+    def _page_template(
+        self, direction: str | None, statuses: bool, overdue: bool, keyed: keysets.Shape
+    ) -> Select[CooperationRequestRow]:
+        conditions = self._page_filter(
+            bound("agency"),
+            direction,
+            bound("statuses", expanding=True) if statuses else None,
+            bound("overdue_at") if overdue else None,
         )
-        if after is not None:
-            statement = statement.where(col(Request.id) < after)
-        return await self._all(statement.order_by(col(Request.id).desc()).limit(first))
+        statement = select(Request).where(*conditions)
+        return keysets.apply(statement, col(Request.id), keysets.bound_range(keyed))  # type: ignore[no-any-return]
 
     async def count_requests(
         self,
@@ -151,7 +168,7 @@ class RequestQueries(StoreBase):
         wanted = list(set(case_ids))
         if not wanted:
             return []
-        links = _HOT.get(self.dialect, lambda: _links_template(self.dialect))
+        links = _HOT.get(("links", self.dialect), lambda: _links_template(self.dialect))
         params = {"cases": wanted, "agency": agency_id}
         async with self._lock:
             rows = (await self.session.execute(links, params)).all()

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from casehub.domain import paging
 from casehub.domain import validation as check
 from casehub.domain.enums import AgencyKind
 from casehub.domain.errors import ValidationFailed
 from casehub.domain.ids import new_id
+from casehub.domain.paging import KeyRange
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import AgencyRow
 from casehub.services.audit import trail as audit
+from casehub.services.paging import Listed, read_page
 from casehub.services.runtime import Principal, Scope
 from casehub.services.views import AgencyView
 
@@ -76,13 +79,27 @@ async def agencies_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Agenc
 
 
 async def list_agencies(
-    scope: Scope, *, first: int | None, after: UUID | None
-) -> tuple[list[AgencyView], bool]:
-    """A page of the agency directory ordered by id, and whether more follow."""
+    scope: Scope,
+    *,
+    first: int | None,
+    after: UUID | None,
+    last: int | None = None,
+    before: UUID | None = None,
+) -> Listed[AgencyView]:
+    """A page of the agency directory ordered by id."""
     scope.require(Operation.READ_DIRECTORY)
-    size = check.page_size(first)
-    rows = await scope.store.agencies_page(first=size + 1, after=after)
-    return [agency_view(row) for row in rows[:size]], len(rows) > size
+    given = paging.window(first=first, after=after, last=last, before=before)
+
+    async def render(rows: list[AgencyRow]) -> list[AgencyView]:
+        return [agency_view(row) for row in rows]
+
+    return await read_page(given, scope.store.agencies_page, render, descending=False)
+
+
+async def count_agencies(scope: Scope) -> int:
+    """How many agencies the directory holds."""
+    scope.require(Operation.READ_DIRECTORY)
+    return await scope.store.count_agencies()
 
 
 async def agency_by_code(scope: Scope, code: str) -> AgencyView | None:
@@ -95,7 +112,7 @@ async def all_agencies(scope: Scope) -> list[AgencyView]:
     """Every agency ordered by id, for the operator's `casehub agency list` (no caller)."""
     found: list[AgencyView] = []
     after: UUID | None = None
-    while rows := await scope.store.agencies_page(first=500, after=after):
+    while rows := await scope.store.agencies_page(KeyRange(500, False, above=after)):
         found += [agency_view(row) for row in rows]
         after = rows[-1].id
     return found

@@ -9,12 +9,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from casehub.domain import paging
 from casehub.domain import validation as check
 from casehub.domain.audit.access import actor_name_shown, shown_details
 from casehub.domain.errors import ValidationFailed
+from casehub.domain.paging import KeyRange
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import AuditEventRow
 from casehub.services import caps
+from casehub.services.paging import Listed, read_page
 from casehub.services.runtime import Scope
 
 
@@ -52,14 +55,6 @@ class AuditEventView:
     object_id: UUID | None
     reads: tuple[FieldRead, ...]
     details: tuple[tuple[str, str], ...]
-
-
-@dataclass(slots=True)
-class AuditPage:
-    """One page of events and whether more follow."""
-
-    items: list[AuditEventView]
-    has_next_page: bool
 
 
 def _checked(scope: Scope, given: AuditFilter) -> tuple[UUID, dict[str, Any]]:
@@ -107,16 +102,25 @@ def _view(agency_id: UUID, row: AuditEventRow, principal_name: str | None) -> Au
 
 
 async def list_audit_events(
-    scope: Scope, *, audit_filter: AuditFilter, first: int | None, after: int | None
-) -> AuditPage:
+    scope: Scope,
+    *,
+    audit_filter: AuditFilter,
+    first: int | None,
+    after: int | None,
+    last: int | None = None,
+    before: int | None = None,
+) -> Listed[AuditEventView]:
     """Newest first, the events about the caller's agency's objects or by its principals."""
     agency_id, arguments = _checked(scope, audit_filter)
-    size = check.page_size(first)
-    rows = await scope.store.audit_events_page(
-        agency_id=agency_id, first=size + 1, before_seq=after, **arguments
-    )
-    items = [_view(agency_id, row, name) for row, name in rows[:size]]
-    return AuditPage(items, len(rows) > size)
+    given = paging.window(first=first, after=after, last=last, before=before)
+
+    async def read(keys: KeyRange[int]) -> list[tuple[AuditEventRow, str | None]]:
+        return await scope.store.audit_events_page(agency_id=agency_id, keys=keys, **arguments)
+
+    async def render(rows: list[tuple[AuditEventRow, str | None]]) -> list[AuditEventView]:
+        return [_view(agency_id, row, name) for row, name in rows]
+
+    return await read_page(given, read, render, descending=True)
 
 
 async def count_audit_events(scope: Scope, *, audit_filter: AuditFilter) -> int:

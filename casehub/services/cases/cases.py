@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from casehub.crypto import DataKey
+from casehub.domain import paging
 from casehub.domain import validation as check
 from casehub.domain.cases.policy import LINK_ACCESS_STATES, Action
 from casehub.domain.cases.sharing import OWNER_ONLY, check_reclassification
@@ -22,12 +24,14 @@ from casehub.domain.enums import (
 from casehub.domain.errors import Conflict, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.ids import new_id
+from casehub.domain.paging import KeyRange
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import CaseRow
 from casehub.services.audit import trail as audit
 from casehub.services.cases import identifier_index
 from casehub.services.cases.access import authorize, grants_for, may_read_protected, seen, sight
 from casehub.services.keys import data_keys as keys
+from casehub.services.paging import Listed, read_page
 from casehub.services.protected import CASE_SUMMARY
 from casehub.services.runtime import CaseGrant, Scope, detached
 from casehub.services.views import CaseView
@@ -134,11 +138,9 @@ class CaseFilter:
 
 
 @dataclass(slots=True)
-class CasePage:
-    """One page of cases and whether more follow."""
+class CasePage(Listed[CaseView]):
+    """One page of cases, with the filter it was read under (its identifier looked up)."""
 
-    items: list[CaseView]
-    has_next_page: bool
     case_filter: CaseFilter
 
 
@@ -148,25 +150,30 @@ async def list_cases(
     case_filter: CaseFilter,
     first: int | None,
     after: UUID | None,
+    last: int | None = None,
+    before: UUID | None = None,
     sealed: bool = True,
 ) -> CasePage:
     """Newest first, the cases the caller's agency owns or holds an active share of."""
     scope.require(Operation.READ_CASES)  # before the identifier search, which is audited
-    size = check.page_size(first)
+    given = paging.window(first=first, after=after, last=last, before=before)
     case_filter = await narrowed(scope, case_filter)
-    rows = await scope.store.visible_cases_page(
-        viewer_agency_id=scope.caller().agency_id,
-        now=scope.now,
-        first=size + 1,
-        after=after,
-        filters=case_filter.columns(),
-        owned_only=case_filter.owned,
-        link_statuses=LINK_STATUSES,
-        owner_only=OWNER_ONLY_MARKINGS,
-        among=case_filter.among,
-    )
-    views = await render_cases(scope, rows[:size], sealed=sealed)
-    return CasePage(items=views, has_next_page=len(rows) > size, case_filter=case_filter)
+
+    async def read(keys: KeyRange[UUID]) -> list[CaseRow]:
+        return await scope.store.visible_cases_page(
+            viewer_agency_id=scope.caller().agency_id,
+            now=scope.now,
+            keys=keys,
+            filters=case_filter.columns(),
+            owned_only=case_filter.owned,
+            link_statuses=LINK_STATUSES,
+            owner_only=OWNER_ONLY_MARKINGS,
+            among=case_filter.among,
+        )
+
+    render = partial(render_cases, scope, sealed=sealed)
+    page = await read_page(given, read, render, descending=True)
+    return CasePage(page.items, page.more, page.backward, page.beyond, case_filter)
 
 
 async def count_cases(scope: Scope, *, case_filter: CaseFilter) -> int:

@@ -12,13 +12,14 @@ from datetime import timedelta
 from uuid import UUID
 
 from casehub.crypto import match_token
-from casehub.domain import validation as check
+from casehub.domain import paging
 from casehub.domain.deconfliction.allowance import wait_for
 from casehub.domain.deconfliction.matching import HIT_CHECK_MAX, match_material, matchable
 from casehub.domain.enums import IdentifierKind, Tlp
 from casehub.domain.errors import RateLimited, ValidationFailed
 from casehub.domain.identifiers import IdentifierInput, checked_identifier
 from casehub.domain.ids import new_id
+from casehub.domain.paging import KeyRange
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import HitCheckRow, HitNoticeRow
 from casehub.services import caps
@@ -27,6 +28,7 @@ from casehub.services.audit import trail as audit
 from casehub.services.bus import EventBus
 from casehub.services.cases.identifier_index import jurisdictions
 from casehub.services.feeds import Position
+from casehub.services.paging import Listed, read_page
 from casehub.services.runtime import Principal, Runtime, Scope, detached
 from casehub.services.views import AgencyHitView, HitNoticeView, HitResultView
 
@@ -159,14 +161,30 @@ def notice_view(row: HitNoticeRow) -> HitNoticeView:
 
 
 async def hit_notices(
-    scope: Scope, *, first: int | None, after: UUID | None
-) -> tuple[list[HitNoticeView], bool]:
-    """The hit notices sent to the caller's agency, newest first, and whether more follow
-    (any agency role)."""
+    scope: Scope,
+    *,
+    first: int | None,
+    after: UUID | None,
+    last: int | None = None,
+    before: UUID | None = None,
+) -> Listed[HitNoticeView]:
+    """The hit notices sent to the caller's agency, newest first (any agency role)."""
     principal = scope.require(Operation.READ_NOTICES)
-    size = check.page_size(first)
-    rows = await scope.store.hit_notices_page(principal.agency_id, first=size + 1, after=after)
-    return [notice_view(row) for row in rows[:size]], len(rows) > size
+    given = paging.window(first=first, after=after, last=last, before=before)
+
+    async def read(keys: KeyRange[UUID]) -> list[HitNoticeRow]:
+        return await scope.store.hit_notices_page(principal.agency_id, keys)
+
+    async def render(rows: list[HitNoticeRow]) -> list[HitNoticeView]:
+        return [notice_view(row) for row in rows]
+
+    return await read_page(given, read, render, descending=True)
+
+
+async def count_hit_notices(scope: Scope) -> int:
+    """How many hit notices the caller's agency received."""
+    principal = scope.require(Operation.READ_NOTICES)
+    return await scope.store.count_hit_notices(principal.agency_id)
 
 
 class HitNoticeFeed:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 from casehub.crypto import DataKey
-from casehub.domain import validation as check
+from casehub.domain import paging
 from casehub.domain.cases.policy import reads_attached
 from casehub.domain.enums import EvidenceKind, Tlp
+from casehub.domain.paging import KeyRange
 from casehub.domain.requests import deadlines as due
 from casehub.domain.requests.transitions import (
     FulfilOutcome,
@@ -29,6 +31,7 @@ from casehub.persistence.tables import (
 )
 from casehub.services import caps
 from casehub.services.keys import data_keys as keys
+from casehub.services.paging import Listed, read_page
 from casehub.services.protected import (
     MESSAGE_BODY,
     REQUEST_BODY,
@@ -125,35 +128,31 @@ class RequestFilter:
     overdue: bool = False
 
 
-@dataclass(slots=True)
-class RequestPage:
-    """One page of requests and whether more follow."""
-
-    items: list[RequestView]
-    has_next_page: bool
-
-
 async def list_requests(
     scope: Scope,
     *,
     request_filter: RequestFilter,
     first: int | None,
     after: UUID | None,
+    last: int | None = None,
+    before: UUID | None = None,
     sealed: bool = True,
-) -> RequestPage:
+) -> Listed[RequestView]:
     """Newest first, the requests the caller's agency sent or received."""
     scope.require(Operation.READ_REQUESTS)
-    size = check.page_size(first)
-    rows = await scope.store.requests_page(
-        agency_id=scope.caller().agency_id,
-        direction=request_filter.direction,
-        statuses=[status.value for status in request_filter.statuses] or None,
-        overdue_at=scope.now if request_filter.overdue else None,
-        first=size + 1,
-        after=after,
-    )
-    views = await render_requests(scope, rows[:size], sealed=sealed)
-    return RequestPage(views, len(rows) > size)
+    given = paging.window(first=first, after=after, last=last, before=before)
+
+    async def read(keys: KeyRange[UUID]) -> list[CooperationRequestRow]:
+        return await scope.store.requests_page(
+            agency_id=scope.caller().agency_id,
+            direction=request_filter.direction,
+            statuses=[status.value for status in request_filter.statuses] or None,
+            overdue_at=scope.now if request_filter.overdue else None,
+            keys=keys,
+        )
+
+    render = partial(render_requests, scope, sealed=sealed)
+    return await read_page(given, read, render, descending=True)
 
 
 async def count_requests(scope: Scope, *, request_filter: RequestFilter) -> int:

@@ -19,6 +19,12 @@ class Unsupported(Exception):
     runs the operation instead."""
 
 
+def _forward(arguments: Mapping[str, Any]) -> None:
+    # A backward page's hasNextPage is read past its cursor, lazily, by the standard executor.
+    if arguments.get("last") is not None or arguments.get("before") is not None:
+        raise Unsupported("backward pagination")
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """A root field's page: its views, whether more follow, and how to count them all."""
@@ -34,6 +40,7 @@ Fetch = Callable[[Scope, Mapping[str, Any], bool], Awaitable[Page]]
 
 async def cases_page(scope: Scope, arguments: Mapping[str, Any], sealed: bool) -> Page:
     """`cases(filter, first, after)` (CaseQuery.cases)."""
+    _forward(arguments)
     given = arguments.get("filter") or {}
     if given.get("identifier") is not None:
         raise Unsupported("an identifier filter")
@@ -57,6 +64,7 @@ async def cases_page(scope: Scope, arguments: Mapping[str, Any], sealed: bool) -
 
 async def requests_page(scope: Scope, arguments: Mapping[str, Any], sealed: bool) -> Page:
     """`cooperationRequests(filter, first, after)` (RequestQuery.cooperation_requests)."""
+    _forward(arguments)
     given = arguments.get("filter") or {}
     direction = given.get("direction")
     request_filter = request_reads.RequestFilter(

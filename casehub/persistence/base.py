@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
+from cachetools import LRUCache
 from sqlalchemy import Executable, Select, any_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Result
@@ -57,18 +57,13 @@ class Templates:
     used dropped."""
 
     def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._built: OrderedDict[Hashable, Any] = OrderedDict()
+        self._built: LRUCache[Hashable, Any] = LRUCache(size)
 
     def get(self, shape: Hashable, build: Callable[[], S]) -> S:
         """The statement of this shape, built by `build` the first time."""
         statement = self._built.get(shape)
         if statement is None:
             statement = self._built[shape] = build()
-            if len(self._built) > self._size:
-                self._built.popitem(last=False)
-        else:
-            self._built.move_to_end(shape)
         return statement
 
 

@@ -53,6 +53,8 @@ HIT_NOTICES = Feed("casehub_hit_notices", HitNoticeRow.__tablename__)
 _FEED_OF: dict[type[Any], Feed] = {RequestEventRow: REQUEST_EVENTS, HitNoticeRow: HIT_NOTICES}
 LISTENER_NAME = "casehub-event-listener"  # application_name of the LISTEN connections
 _STAMPED_IN = "casehub_feed_stamp"  # connection.info: (transaction, its id)
+# connection.info: (transaction, the channels it has notified)
+_ANNOUNCED_IN = "casehub_feed_announced"
 
 
 def _postgres(connection: Connection) -> bool:
@@ -72,11 +74,23 @@ def _stamp(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
 
 
 def _notify(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
-    if _postgres(connection) and target.seq is not None:
-        connection.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": _FEED_OF[type(target)].channel, "payload": str(target.seq)},
-        )
+    if not _postgres(connection) or target.seq is None:
+        return
+    channel = _FEED_OF[type(target)].channel
+    transaction = connection.get_transaction()
+    announced: tuple[Any, set[str]] | None = connection.info.get(_ANNOUNCED_IN)
+    if announced is None or announced[0] is not transaction:
+        announced = connection.info[_ANNOUNCED_IN] = (transaction, set())
+    # Delivered at commit, a notification wakes listeners, who re-read the feed from their
+    # position (the payload is only a hint): one a transaction and feed, not one a row (a
+    # hit check notifying ten holders sent ten).
+    if channel in announced[1]:
+        return
+    announced[1].add(channel)
+    connection.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": channel, "payload": str(target.seq)},
+    )
 
 
 def install_event_hooks() -> None:

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from sqlalchemy import delete, text
+from sqlalchemy import event as sa_event
 from sqlmodel import col
 
 from casehub.app import build_runtime
@@ -140,6 +141,51 @@ async def test_writers_never_wait_each_carries_its_stamp_and_notify_is_on_commit
     finally:
         await second.close()
         await first.close()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        if committed:
+            async with runtime.database.session() as cleanup:
+                await cleanup.execute(
+                    delete(RequestEventRow).where(col(RequestEventRow.seq).in_(committed))
+                )
+                await cleanup.commit()
+
+
+async def test_a_transaction_of_many_rows_sends_one_notification(pg_runtime: Runtime) -> None:
+    """The listener hears one announcement for a transaction that wrote several events (it
+    re-reads the feed from its position), and one for each later transaction."""
+    runtime = pg_runtime
+    _request_id, event = await new_request(runtime)
+    seen = Seen()
+    listener = runtime.database.event_listener(seen)
+    task = asyncio.create_task(listener.run())
+    committed: list[int] = []
+    statements: list[str] = []
+
+    def sent(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = runtime.database.engine.sync_engine
+    try:
+        await asyncio.wait_for(listener.connected.wait(), WAIT)
+        seen.values.clear()
+        sa_event.listen(engine, "before_cursor_execute", sent)
+        for first_number in (100, 110):
+            async with runtime.database.session() as session:
+                rows = [copy_of(event, first_number + n) for n in range(5)]
+                session.add_all(rows)
+                await session.flush()
+                await session.commit()
+            committed += [row.seq for row in rows if row.seq is not None]
+        sa_event.remove(engine, "before_cursor_execute", sent)
+        assert len(committed) == 10
+        assert sum("pg_notify" in statement for statement in statements) == 2
+        await seen.until(lambda values: len(values) == 2)
+        await asyncio.sleep(0.3)
+        assert len(seen.values) == 2
+        assert set(seen.values) <= set(committed)
+    finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -478,3 +478,8 @@ async def test_a_document_that_passed_is_not_walked_again_for_the_same_variables
     for _ in range(2):
         refused_by(await post(http, token, deep(11)), "depth")
     assert len(walked) == 5
+    # What a string says never keys it: a new id is no slower than one asked about before.
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    for given in ("Q2FzZTox", "Q2FzZToy", "another"):
+        await post(http, token, node, {"id": given})
+    assert len(walked) == 6

@@ -187,13 +187,27 @@ class _Passed:
 
 
 # Agency tools send the same few documents with the same few variables: the walks over the
-# document (a tenth of an inbox page's CPU) are done once for each that passed. Only small
-# variables that are plain JSON are keyed (an upload or a long list is analysed every time),
-# and a refused document never is.
+# document (a tenth of an inbox page's CPU) are done once for each that passed, keyed by the
+# variables' shape (`_shape`). Only small variables that are plain JSON are keyed (an upload
+# or a long list is analysed every time), and a refused document never is.
 PASSED_KEPT = 512
 VARIABLES_KEYED_CHARS = 1000
 _Key = tuple[int, int, bytes, str | None, str]
 _PASSED: LRUCache[_Key, _Passed] = LRUCache(PASSED_KEPT)
+
+
+def _shape(value: Any) -> Any:
+    """Variables as the limits read them: numbers, lists and objects, and where a string is,
+    never what it says. So an id asked about once and one never seen before are the same
+    key: the cache must not time a repeated question apart from a new one (an existence
+    oracle to a caller who repeats a hidden object's id)."""
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list):
+        return [_shape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    return value
 
 
 def _passed_key(
@@ -206,7 +220,7 @@ def _passed_key(
     if query is None:
         return None
     try:
-        given = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
+        given = json.dumps(_shape(variables or {}), sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):  # not plain JSON, or nested too deep
         return None
     if len(given) > VARIABLES_KEYED_CHARS:

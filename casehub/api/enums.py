@@ -9,6 +9,7 @@ from enum import Enum, EnumMeta
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.types.enum import EnumValue
 
 from casehub.domain import enums
 from casehub.domain.errors import ErrorCode as _ErrorCode
@@ -20,9 +21,18 @@ E = TypeVar("E", bound=EnumMeta)
 REMOVED_IN = "the release after 0.1.0"
 
 
-def described(cls: E, description: str, values: Mapping[str, str], *, name: str | None = None) -> E:
+def described(
+    cls: E,
+    description: str,
+    values: Mapping[str, str],
+    *,
+    name: str | None = None,
+    renamed: Mapping[str, str] | None = None,
+) -> E:
     """`cls` registered as a GraphQL enum, each value described by `values` (a name that is
-    not a member fails at import; a member left out, tests/api/test_schema_lint.py)."""
+    not a member fails at import; a member left out, tests/api/test_schema_lint.py). `renamed`
+    maps an old GraphQL name to its new one: the new name is served, both are accepted, the old
+    one is deprecated until REMOVED_IN (the stored value does not change)."""
     registered = strawberry.enum(cls, name=name, description=description)
     definition: Any = registered.__strawberry_definition__  # type: ignore[attr-defined]
     names = [value.name for value in definition.values]
@@ -30,6 +40,14 @@ def described(cls: E, description: str, values: Mapping[str, str], *, name: str 
         raise ValueError(f"{definition.name} has no {sorted(set(values) - set(names))}")
     for value in definition.values:
         value.description = values.get(value.name)
+    for old, new in (renamed or {}).items():
+        index = names.index(old)
+        current = definition.values[index]
+        # The new name first: an output value is served under the first name that has it.
+        definition.values.insert(
+            index, EnumValue(new, current.value, description=current.description)
+        )
+        current.deprecation_reason = f"Use {new} (one spelling); removed in {REMOVED_IN}."
     return registered
 
 
@@ -110,9 +128,11 @@ SubjectKind = described(
     "What a subject is.",
     {
         "PERSON": "A natural person.",
-        "ORGANISATION": "A company, group or other organisation.",
+        "ORGANISATION": "A company, group or other organization.",
         "ACCOUNT": "An account known only as such (e.g. a channel or wallet owner).",
     },
+    # One spelling with AgencyKind.INTERNATIONAL_ORGANIZATION, which the design contract fixes.
+    renamed={"ORGANISATION": "ORGANIZATION"},
 )
 IdentifierKind = described(
     enums.IdentifierKind,

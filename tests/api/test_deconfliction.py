@@ -228,7 +228,7 @@ async def test_a_subject_added_as_matchable_in_a_red_case_matches_at_once(api, g
         "addSubject",
         {
             "caseId": red["id"],
-            "kind": "ORGANISATION",
+            "kind": "ORGANIZATION",
             "displayName": "Channel admin",
             "identifiers": [handle(name)],
             "matchable": True,

@@ -1,7 +1,8 @@
 """The kinds the API serves as enums: every value the services store has a member (read from
 the source, so a new audit action without one fails here, not in production); the agency
-kinds keep the names the design contract gives them (DESIGN §3: INTERNATIONAL_ORGANIZATION,
-although the schema spells organisation the British way elsewhere)."""
+kinds keep the names the design contract gives them (DESIGN §3: INTERNATIONAL_ORGANIZATION),
+and the subject kind spells it the same way (ORGANIZATION; ORGANISATION accepted, deprecated,
+for a release)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ REGISTER = """mutation($i: RegisterAgencyInput!) { registerAgency(input: $i) {
   agency { id kind } errors { code field } } }"""
 KINDS = """{ __type(name: "AgencyKind") {
   enumValues(includeDeprecated: true) { name isDeprecated deprecationReason } } }"""
+SUBJECT_KINDS = KINDS.replace("AgencyKind", "SubjectKind")
+ADD = """mutation($i: AddSubjectInput!) { addSubject(input: $i) {
+  subject { kind } errors { code field } } }"""
 
 
 async def test_agency_kinds_are_served_under_the_contracts_names(
@@ -75,3 +79,22 @@ async def test_agency_kinds_are_served_under_the_contracts_names(
     names = [value["name"] for value in found.data["__type"]["enumValues"]]
     assert names == [kind.value for kind in AgencyKind]
     assert not any(value["isDeprecated"] for value in found.data["__type"]["enumValues"])
+
+
+async def test_subject_kinds_spell_organization_as_the_agency_kinds_do(
+    api: Api, gql: GraphQLCall
+) -> None:
+    owner = await api.agency("ORG")
+    case_id = (await api.open_case(owner.token))["id"]
+    for sent in ("ORGANIZATION", "ORGANISATION"):
+        data = {"caseId": case_id, "kind": sent, "displayName": "Acme", "identifiers": []}
+        body = await gql(owner.token, ADD, {"i": data})
+        payload = body["data"]["addSubject"]
+        assert payload["errors"] == [], payload
+        assert payload["subject"]["kind"] == "ORGANIZATION"
+    found = graphql_sync(build_schema(development=True)._schema, SUBJECT_KINDS)
+    assert found.data is not None, found.errors
+    values = {value["name"]: value for value in found.data["__type"]["enumValues"]}
+    assert values["ORGANIZATION"]["isDeprecated"] is False
+    assert values["ORGANISATION"]["isDeprecated"] is True
+    assert values["ORGANISATION"]["deprecationReason"].startswith("Use ORGANIZATION")

@@ -198,9 +198,13 @@ class StoreBase:
         params = {"parents": wanted, "per_parent": per_parent}
         if entities:
             return await self._all(statement, params)
+        return await self._column_rows(statement, params)
+
+    async def _column_rows(self, statement: Executable, params: Params = None) -> list[Any]:
+        """The rows of a statement selecting a table's columns, each the columns by name (a
+        sqlalchemy Row standing for the model it mirrors: read, never changed)."""
         async with self._lock:
-            mirrors: Any = (await self.session.execute(statement, params)).all()
-        return list(mirrors)
+            return list((await self.session.execute(statement, params)).all())
 
     async def _lock_row(self, model: type[Any], row_id: UUID, column: Any, *where: Any) -> None:
         """Lock one row by id for the rest of the transaction.

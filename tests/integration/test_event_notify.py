@@ -79,7 +79,12 @@ async def new_request(runtime: Runtime) -> tuple[UUID, RequestEventRow]:
 
 
 def copy_of(event: RequestEventRow, number: int) -> RequestEventRow:
-    fields = event.model_dump(exclude={"seq", "id", "number"})
+    # The store reads events as column rows (a mapping of the columns), not ORM instances.
+    fields = {
+        key: value
+        for key, value in event._mapping.items()  # type: ignore[attr-defined]
+        if key not in {"seq", "id", "number"}
+    }
     return RequestEventRow(**fields, id=uuid4(), number=number)
 
 

@@ -115,7 +115,8 @@ class RequestQueries(StoreBase):
         overdue_at: datetime | None,
         keys: KeyRange[UUID],
     ) -> list[CooperationRequestRow]:
-        """The requests the agency is party to in a range of ids (`statuses` None: any)."""
+        """The requests the agency is party to in a range of ids (`statuses` None: any), as
+        column rows (a page only renders them)."""
         shape = (direction, statuses is not None, overdue_at is not None, keysets.shape(keys))
         statement = _HOT.get(("page", *shape), lambda: self._page_template(*shape))
         params = {
@@ -124,18 +125,18 @@ class RequestQueries(StoreBase):
             "overdue_at": overdue_at,
             **keysets.values(keys),
         }
-        return await self._all(statement, params)
+        return await self._column_rows(statement, params)
 
     def _page_template(
         self, direction: str | None, statuses: bool, overdue: bool, keyed: keysets.Shape
-    ) -> Select[CooperationRequestRow]:
+    ) -> Select[Any]:
         conditions = self._page_filter(
             bound("agency"),
             direction,
             bound("statuses", expanding=True) if statuses else None,
             bound("overdue_at") if overdue else None,
         )
-        statement = select(Request).where(*conditions)
+        statement = select(*Request.__table__.c).where(*conditions)  # type: ignore[attr-defined]
         return keysets.apply(statement, col(Request.id), keysets.bound_range(keyed))  # type: ignore[no-any-return]
 
     async def count_requests(
@@ -210,8 +211,9 @@ class RequestQueries(StoreBase):
     async def events_by_request(
         self, request_ids: Iterable[UUID], per_request: int | None = None
     ) -> list[RequestEventRow]:
-        """Events of these requests in order (the first `per_request` of each when given)."""
-        return await self._by_parent(
+        """Events of these requests in order (the first `per_request` of each when given), as
+        column rows (events are never changed)."""
+        return await self._columns_by_parent(
             RequestEventRow, RequestEventRow.request_id, request_ids, per_request
         )
 

@@ -9,7 +9,7 @@ DEV_LOCK := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
 .PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
-  bench-scaling lock sbom audit clean test-fast
+  bench-scaling lock sbom audit clean test-fast client
 
 # A changed lock (or pyproject.toml) reinstalls. casehub itself goes in without dependencies and
 # without build isolation (setuptools is in the lock too); `pip check` then fails when
@@ -36,6 +36,7 @@ lock:
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(DEV_LOCK)
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(RUNTIME_LOCK)
 	$(UV_COMPILE) deploy/sbom.in -o deploy/sbom.lock
+	$(UV_COMPILE) requirements/codegen.in -o requirements/codegen.lock
 
 ## Create the keyring and SQLite database, migrate, load the demo, print tokens, serve on :8000.
 run: $(STAMP)
@@ -49,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy casehub tests benchmarks
+	$(BIN)/mypy casehub tests benchmarks docs/examples
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
@@ -107,6 +108,23 @@ audit: $(STAMP_DEPLOY)
 	$(BIN_DEPLOY)/pip-audit --strict --disable-pip --require-hashes -r $(RUNTIME_LOCK) \
 	  --vulnerability-service $(AUDIT_SERVICE)
 
+# ariadne-codegen has a virtual environment of its own, from a hashed lock
+# (requirements/codegen.in says why).
+VENV_CODEGEN := .venv-codegen
+STAMP_CODEGEN := $(VENV_CODEGEN)/.installed-stamp
+CODEGEN_LOCK := requirements/codegen.lock
+
+$(STAMP_CODEGEN): $(CODEGEN_LOCK)
+	$(PYTHON) -m venv $(VENV_CODEGEN)
+	$(VENV_CODEGEN)/bin/pip install --quiet --require-hashes -r $(CODEGEN_LOCK)
+	touch $(STAMP_CODEGEN)
+
+## Regenerate the Python client's typed operations (casehub/client/generated/, committed) from
+## schema.graphql and casehub/client/operations.graphql ([tool.ariadne-codegen]).
+client: $(STAMP_CODEGEN)
+	rm -rf casehub/client/generated
+	$(VENV_CODEGEN)/bin/ariadne-codegen --config pyproject.toml
+
 # pytest-xdist workers, each with its own SQLite files, PostgreSQL databases and ports; one test
 # file stays on one worker, so a module's fixtures (servers, nginx, seeded databases) are built
 # once. PYTEST_WORKERS=auto takes one per core (mind PostgreSQL's 100 connections), 0 runs serially.
@@ -138,4 +156,4 @@ bench-scaling: $(STAMP)
 	$(BIN)/python -m benchmarks --scaling $(BENCH)
 
 clean:
-	rm -rf $(VENV) $(VENV_DEPLOY) dist .casehub .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_DEPLOY) .venv-codegen dist .casehub .pytest_cache .mypy_cache .ruff_cache

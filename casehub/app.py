@@ -31,7 +31,13 @@ from casehub.persistence import HIT_NOTICES, Database
 from casehub.services import documents
 from casehub.services.audit import log as audit_log
 from casehub.services.bus import bus_for
-from casehub.services.health import SchemaOutdated, readiness, receipt_keys, schema_problem
+from casehub.services.health import (
+    SchemaOutdated,
+    accreditation_keys,
+    readiness,
+    receipt_keys,
+    schema_problem,
+)
 from casehub.services.ratelimit import Limiters
 from casehub.services.runtime import Runtime
 
@@ -140,6 +146,9 @@ def create_app(
     async def well_known_receipts(_request: Request) -> Response:
         return JSONResponse(receipt_keys(runtime), headers={"Cache-Control": "max-age=300"})
 
+    async def well_known_accreditation(_request: Request) -> Response:
+        return JSONResponse(accreditation_keys(runtime), headers={"Cache-Control": "max-age=300"})
+
     graphql = graphql_app(runtime, schema, Limiters.of(settings, monotonic), metrics, spans)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -147,6 +156,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/.well-known/casehub-receipts.json", well_known_receipts),
+        Route("/.well-known/casehub-accreditation.json", well_known_accreditation),
     ]
     if settings.is_development:
         routes.append(Route(ide.ROUTE, ide.serve_asset))  # GraphiQL's files; no IDE otherwise

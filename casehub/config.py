@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from casehub.domain.signatures.policy import SignedSteps
+
 DEFAULT_HOME = Path(".casehub")
 _ORIGIN = re.compile(r"https?://[^/\s*]+")
 
@@ -216,6 +218,20 @@ class Settings(BaseSettings):
         default=365,
         ge=1,
         description="Longest lifetime a token may be issued with, in days.",
+    )
+    signed_steps: SignedSteps = Field(
+        default=SignedSteps.EMERGENCY_OR_SERVICE_PROVIDER,
+        description="Which request steps (submit, approve, accept, decline, fulfil) must carry "
+        "the acting agency's signature: emergency-or-service-provider (an EMERGENCY request, "
+        "or one to a SERVICE_PROVIDER), all, or none. A signature is verified whenever given; "
+        "an approval always needs one.",
+    )
+    statement_skew_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=3600,
+        description="How far a signed statement's issuedAt may be from the server's clock, in "
+        "seconds.",
     )
     dpop_proof_skew_seconds: int = Field(
         default=60,

@@ -17,6 +17,7 @@ from casehub.app import build_runtime, create_app
 from casehub.config import Environment, Settings
 from casehub.crypto import create_keyring
 from casehub.domain.enums import AgencyKind, Role
+from casehub.domain.signatures.policy import SignedSteps
 from casehub.persistence import migrate
 from casehub.services.agencies import agencies, auth
 from casehub.services.runtime import Runtime, open_scope
@@ -72,13 +73,16 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, keyring_path: Path) -> Settings:
-    """Settings of the app under test (production mode, small evidence limit)."""
+    """Settings of the app under test (production mode, small evidence limit, no step that
+    must be signed: the signing policy's default has its own runtime in
+    tests/api/test_signed_steps.py, where every other test's platform requests need keys)."""
     return Settings(
         env=Environment.PRODUCTION,
         database_url=database_url,
         keyring=keyring_path,
         max_evidence_bytes=64 * 1024,
         max_request_bytes=256 * 1024,
+        signed_steps=SignedSteps.NONE,
     )
 
 

@@ -15,6 +15,9 @@ from casehub.domain import enums
 from casehub.domain.errors import ErrorCode as _ErrorCode
 from casehub.domain.requests import transitions as requests
 from casehub.domain.requests.content import RULES
+from casehub.domain.signatures import keys as signature_keys
+from casehub.domain.signatures import statements as signature_statements
+from casehub.domain.signatures import states as signature_states
 
 E = TypeVar("E", bound=EnumMeta)
 # The release that removes what this one deprecates (the CHANGELOG's deprecation policy).
@@ -70,7 +73,10 @@ Role = described(
         "READER": "Reads what its agency can see.",
         "INVESTIGATOR": "Opens and updates cases, subjects, evidence and custody.",
         "LIAISON_OFFICER": "Sends and answers cooperation requests.",
-        "AGENCY_ADMIN": "Manages its agency's tokens and shares and reads its audit trail.",
+        "AGENCY_ADMIN": "Manages its agency's tokens, shares and signing keys and reads its audit "
+        "trail.",
+        "SUPERVISOR": "Approves (countersigns) its agency's EMERGENCY requests to a service "
+        "provider: the second pair of eyes.",
         "HUB_ADMIN": "Registers agencies (the hub operator).",
     },
 )
@@ -222,6 +228,12 @@ ErrorCode = described(
         "CONFLICT": "The object changed since it was read (`expectedVersion`) or concurrently.",
         "CLASSIFICATION_FORBIDS_SHARING": "The case's TLP marking does not allow this share.",
         "LEGAL_HOLD": "The case is under a legal hold.",
+        "SIGNATURE_INVALID": "The step's signature does not verify with the named key.",
+        "KEY_NOT_ACCREDITED": "The signing key is not the acting agency's, not accredited by "
+        "the hub, or its accreditation does not cover the statement's time.",
+        "KEY_REVOKED": "The signing key was revoked before the statement's time.",
+        "STATEMENT_MISMATCH": "The signed statement does not state this step as the hub has "
+        "it; `message` names the first member that differs.",
         "RATE_LIMITED": "The agency used its allowance; retry after `retryAfter` seconds.",
     },
 )
@@ -270,6 +282,8 @@ RequestStatus = described(
         "PARTIALLY_FULFILLED": "Executed in part.",
         "WITHDRAWN": "Withdrawn by the requester, with a reason.",
         "CLOSED": "Closed by the requester after its answer.",
+        "AWAITING_APPROVAL": "Submitted, waiting for a SUPERVISOR of the requesting agency to "
+        "countersign (EMERGENCY requests to a service provider); not yet sent.",
     },
 )
 RequestAction = described(
@@ -285,6 +299,45 @@ RequestAction = described(
         "WITHDRAW": "Withdrawn.",
         "CLOSE": "Closed.",
         "MESSAGE": "A message posted to the thread.",
+        "APPROVE": "Approved (countersigned) by a supervisor of the requesting agency.",
+    },
+)
+SigningAlgorithm = described(
+    signature_keys.SigningAlgorithm,
+    "How an agency key signs.",
+    {
+        "ED25519": "Ed25519 (RFC 8032).",
+        "ED25519_ML_DSA_65": "Ed25519 and ML-DSA-65 (FIPS 204) both: a signature holds one of "
+        "each and verifies only if both do (post-quantum).",
+    },
+)
+KeyState = described(
+    signature_states.KeyState,
+    "Where an agency signing key is in its life.",
+    {
+        "REGISTERED": "Registered by its agency; the hub has not accredited it.",
+        "PENDING": "Accredited from a later moment.",
+        "ACCREDITED": "Accredited now: steps signed with it are accepted.",
+        "EXPIRED": "Its accreditation ended.",
+        "REVOKED": "Revoked: nothing signed from the revocation's moment on counts.",
+    },
+)
+SignerRole = described(
+    signature_states.SignerRole,
+    "Who a signature on a request step is by.",
+    {
+        "SIGNER": "The agency taking the step.",
+        "COUNTERSIGNER": "A supervisor of the requesting agency approving its submission.",
+    },
+)
+StepStatus = described(
+    signature_statements.StepStatus,
+    "Whether a request step carries a good signature of the acting agency.",
+    {
+        "VERIFIED": "Signed, and the signature, the key's accreditation and the statement all "
+        "check out.",
+        "UNSIGNED": "Not signed.",
+        "INVALID": "Signed, but something does not check out; `reason` says what.",
     },
 )
 Side = described(
@@ -346,6 +399,7 @@ described(
 _ACTIONS: dict[str, str] = {
     "agency.register": "An agency was registered.",
     "auth.fail": "An authentication was refused (no principal; the reason is in `details`).",
+    "bundle.export": "A request's signature bundle (receipts and agency signatures) was exported.",
     "case.open": "A case was opened.",
     "case.update": "A case was updated.",
     "case.share": "A case was shared.",
@@ -362,6 +416,9 @@ _ACTIONS: dict[str, str] = {
     "keys.retire": "An operator retired a key version.",
     "keys.rewrap": "An operator rewrapped data keys under a new key version.",
     "receipts.export": "A request's receipts were exported.",
+    "signing_key.register": "An agency registered a signing key.",
+    "signing_key.accredit": "The hub accredited an agency's signing key.",
+    "signing_key.revoke": "An agency's signing key was revoked.",
     "subject.add": "A subject was added.",
     "subject.mark": "A subject was marked matchable or not.",
     "token.issue": "An API token was issued.",

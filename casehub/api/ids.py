@@ -20,6 +20,7 @@ NodeName = Literal[
     "CustodyEvent",
     "CaseShare",
     "CooperationRequest",
+    "AgencySigningKey",
 ]
 NODE_NAMES: frozenset[str] = frozenset(get_args(NodeName))
 

@@ -10,11 +10,12 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from casehub.domain.requests.transitions import Side
-from casehub.services.agencies import agencies
+from casehub.services.agencies import agencies, signing_keys
 from casehub.services.audit import log as audit_log
 from casehub.services.audit.log import Inclusion
 from casehub.services.cases import cases, custody, evidence, sharing, subjects
 from casehub.services.requests import reads as request_reads
+from casehub.services.requests import verification as request_verification
 from casehub.services.runtime import Scope
 from casehub.services.views import (
     AgencyView,
@@ -26,6 +27,8 @@ from casehub.services.views import (
     RequestEvidenceView,
     RequestMessageView,
     ShareView,
+    SigningKeyView,
+    StepVerificationView,
     SubjectView,
 )
 
@@ -107,6 +110,9 @@ class Loaders:
         self.agency: DataLoader[UUID, AgencyView | None] = _by_id(
             scope, agencies.agencies_by_ids, running
         )
+        self.signing_keys: DataLoader[UUID, list[SigningKeyView]] = _lists(
+            scope, signing_keys.signing_keys_of, _same, running
+        )
         self.case: DataLoader[UUID, CaseView | None] = _by_id(scope, cases.cases_by_ids, running)
         self.subjects: DataLoader[UUID, list[SubjectView]] = _lists(
             scope, subjects.subjects_of_cases, _same, running
@@ -128,6 +134,9 @@ class Loaders:
         )
         self.request_messages: DataLoader[RequestPart, list[RequestMessageView]] = _lists(
             scope, request_reads.messages_of, _first, running
+        )
+        self.request_verification: DataLoader[RequestPart, list[StepVerificationView]] = _lists(
+            scope, request_verification.verification_of, _first, running
         )
         self.request_evidence: DataLoader[RequestPart, list[RequestEvidenceView]] = _lists(
             scope, request_reads.evidence_of, _first, running

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Protocol, TypeVar, get_args
 
 import strawberry
 
-from casehub.api.agencies.types import Agency
+from casehub.api.agencies.types import Agency, AgencySigningKey
 from casehub.api.cases.types import Case, CaseShare, CustodyEvent, Evidence, Identifier, Subject
 from casehub.api.context import Info
 from casehub.api.ids import NodeName, parse_global_id
@@ -65,6 +65,8 @@ def _node_type(name: NodeName) -> NodeType:
             return _pair(CaseShare, lookup.SHARES)
         case "CooperationRequest":
             return _pair(CooperationRequest, lookup.REQUESTS)
+        case "AgencySigningKey":
+            return _pair(AgencySigningKey, lookup.SIGNING_KEYS)
 
 
 NODES: dict[NodeName, NodeType] = {name: _node_type(name) for name in get_args(NodeName)}

@@ -1,5 +1,6 @@
 """The `casehub` command: serve, demo, migrations, agencies, tokens, keys, schema, audit,
-overdue requests, receipt chains and registered documents."""
+overdue requests, receipt chains, signature bundles, agency signing keys and registered
+documents."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from casehub.cli import admin, documents, keys, requests, server
+from casehub.cli import admin, documents, keys, requests, server, signing
 from casehub.cli.errors import options, report
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ def _options(
 app.command()(server.serve)
 app.command("demo")(server.demo_command)
 keys.register(server.keys_app)
+signing.register(admin.agency_app, server.keys_app)
 for sub, name in (
     (server.db_app, "db"),
     (admin.agency_app, "agency"),

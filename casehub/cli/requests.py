@@ -1,10 +1,12 @@
-"""Operator commands on cooperation requests: overdue ones, and receipt chains."""
+"""Operator commands on cooperation requests: overdue ones, receipt chains and signature
+bundles (exported from the database, verified offline)."""
 
 from __future__ import annotations
 
 import json
 import sys
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,9 +16,12 @@ import typer
 from casehub.cli.common import JsonFlag, emit, print_json, run, table
 from casehub.cli.errors import fail
 from casehub.config import Settings
+from casehub.crypto import bundles as bundle_files
+from casehub.crypto import receipt_files
 from casehub.domain.errors import DomainError, NotFound
-from casehub.services.requests import overdue, receipts
-from casehub.services.runtime import Runtime, open_scope
+from casehub.domain.signatures.policy import SignedSteps
+from casehub.services.requests import bundles, overdue, receipts
+from casehub.services.runtime import Runtime, Scope, open_scope
 
 requests_app = typer.Typer(help="Cooperation requests (operator views).", no_args_is_help=True)
 receipts_app = typer.Typer(
@@ -83,14 +88,14 @@ def _request_uuid(text: str) -> UUID:
         fail(f"{text!r} is not the id of a cooperation request: {error.message}")
 
 
-@receipts_app.command("export")
-def receipts_export(
-    request_id: Annotated[
-        str, typer.Argument(help="The request's GraphQL id (or its UUID).", show_default=False)
-    ],
-    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+def _export(
+    request_id: str,
+    output: Path | None,
+    export: Callable[[Scope, UUID, str], Awaitable[dict[str, Any]]],
+    what: Callable[[dict[str, Any]], str],
 ) -> None:
-    """Write a request's receipt chain and the hub's public keys as one JSON document."""
+    """Run one export of a request (its id global or a UUID) and write it to output or
+    stdout; `what` says what was written, for people."""
     from casehub.api.ids import to_global_id
 
     request_uuid = _request_uuid(request_id)
@@ -99,9 +104,7 @@ def receipts_export(
     async def work(runtime: Runtime) -> dict[str, Any] | None:
         async with open_scope(runtime) as scope:
             try:
-                return await receipts.export_receipts(
-                    scope, request_id=request_uuid, request_global_id=global_id
-                )
+                return await export(scope, request_uuid, global_id)
             except NotFound:
                 return None
 
@@ -113,8 +116,42 @@ def receipts_export(
         sys.stdout.write(text)
         return
     output.write_text(text, encoding="utf-8")
-    typer.echo(
-        f"wrote {len(document['receipts'])} receipts of request {global_id} to {output}", err=True
+    typer.echo(f"wrote {what(document)} of request {global_id} to {output}", err=True)
+
+
+@receipts_app.command("export")
+def receipts_export(
+    request_id: Annotated[
+        str, typer.Argument(help="The request's GraphQL id (or its UUID).", show_default=False)
+    ],
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Write a request's receipt chain and the hub's public keys as one JSON document."""
+
+    def export(scope: Scope, request_uuid: UUID, global_id: str) -> Awaitable[dict[str, Any]]:
+        return receipts.export_receipts(scope, request_id=request_uuid, request_global_id=global_id)
+
+    _export(request_id, output, export, lambda document: f"{len(document['receipts'])} receipts")
+
+
+@requests_app.command("bundle")
+def requests_bundle(
+    request_id: Annotated[
+        str, typer.Argument(help="The request's GraphQL id (or its UUID).", show_default=False)
+    ],
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Write a request's signature bundle: its receipt chain, every agency signature on its
+    steps and the hub's accreditation of each key, for `casehub requests verify` offline."""
+
+    def export(scope: Scope, request_uuid: UUID, global_id: str) -> Awaitable[dict[str, Any]]:
+        return bundles.export_bundle(scope, request_id=request_uuid, request_global_id=global_id)
+
+    _export(
+        request_id,
+        output,
+        export,
+        lambda document: f"a bundle of {len(document['signatures'])} signature(s)",
     )
 
 
@@ -159,12 +196,12 @@ def receipts_verify(
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             fail(f"JWKS {keys} has no 'keys' list")
     try:
-        result = receipts.verify_document(
+        result = receipt_files.verify_document(
             document,
             request_of=lambda text: parse_id_of("CooperationRequest", text, ["request"]),
             jwks=jwks,
         )
-    except receipts.ReceiptFileError as error:
+    except receipt_files.ReceiptFileError as error:
         fail(f"{file}: {error}")
     summary = {
         "ok": result.ok,
@@ -187,3 +224,65 @@ def receipts_verify(
             f"signed with key {', '.join(result.key_ids)} from {source}"
         ),
     )
+
+
+@requests_app.command("verify")
+def requests_verify(
+    file: Annotated[Path, typer.Argument(help="A file written by `casehub requests bundle`.")],
+    trust: Annotated[
+        str,
+        typer.Option(
+            "--trust",
+            help="The hub's public keys, as `casehub keys public` writes them (a file or an "
+            "http(s) URL), obtained apart from the bundle.",
+        ),
+    ],
+    require: Annotated[
+        SignedSteps,
+        typer.Option(
+            "--require",
+            help="Which steps must be signed: the hub's default policy, every signable step, "
+            "or none.",
+        ),
+    ] = SignedSteps.EMERGENCY_OR_SERVICE_PROVIDER,
+    max_skew: Annotated[
+        int,
+        typer.Option(
+            "--max-skew",
+            min=0,
+            max=3600,
+            help="Seconds a statement's issuedAt may be from its step's receipt time: the "
+            "hub's CASEHUB_STATEMENT_SKEW_SECONDS.",
+        ),
+    ] = 300,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verify a signature bundle offline with the trusted hub keys; exits 1 naming the first
+    bad item (receipt, event or signature)."""
+    from casehub.api.ids import parse_id_of
+
+    document = _load_json(str(file), "bundle file")
+    keys = _load_json(trust, "trust file")
+    try:
+        verdict = bundle_files.verify_bundle(
+            document,
+            keys,
+            request_of=lambda text: parse_id_of("CooperationRequest", text, ["request"]),
+            policy=require,
+            at_most_skew=max_skew,
+        )
+    except bundle_files.TrustFileError as error:
+        fail(f"{trust}: {error}")
+    except bundle_files.BundleFileError as error:
+        fail(f"{file}: {error}")
+    summary = {
+        "ok": verdict.ok,
+        "events": verdict.events,
+        "signatures": verdict.signatures,
+        "require": require.value,
+    }
+    if not verdict.ok:
+        if as_json:
+            print_json({**summary, "bad": verdict.item, "reason": verdict.reason})
+        fail(f"{file}: {verdict.describe()}")
+    emit(summary, as_json, verdict.describe)

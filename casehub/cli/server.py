@@ -22,7 +22,12 @@ from casehub.cli.common import (
 )
 from casehub.cli.errors import CONFIG, CliError, database_errors, fail
 from casehub.config import Environment, Settings
-from casehub.crypto import add_index_key_if_missing, add_signing_key_if_missing, create_keyring
+from casehub.crypto import (
+    add_accreditation_key_if_missing,
+    add_index_key_if_missing,
+    add_signing_key_if_missing,
+    create_keyring,
+)
 from casehub.demo import loader as demo
 from casehub.persistence import migrate
 from casehub.services.runtime import Runtime
@@ -113,6 +118,7 @@ def demo_command(
     if not create_keyring(settings.keyring):
         add_signing_key_if_missing(settings.keyring)
         add_index_key_if_missing(settings.keyring)
+        add_accreditation_key_if_missing(settings.keyring)
     check_database_url(settings.database_url)
     with database_errors(settings.database_url):
         migrate.upgrade(settings.database_url)
@@ -189,6 +195,7 @@ def keys_init() -> None:
         for name, add in (
             ("a receipt-signing key", add_signing_key_if_missing),
             ("an index key", add_index_key_if_missing),
+            ("an accreditation key", add_accreditation_key_if_missing),
         )
         if add(path)
     ]

@@ -7,6 +7,7 @@ from casehub.crypto.keyring import LocalKeyring
 from casehub.crypto.provider import KeyProvider
 from casehub.crypto.rotation import (
     activate_version,
+    add_accreditation_key_if_missing,
     add_index_key_if_missing,
     add_signing_key_if_missing,
     create_keyring,
@@ -26,6 +27,7 @@ __all__ = [
     "LocalKeyring",
     "ReceiptSigner",
     "activate_version",
+    "add_accreditation_key_if_missing",
     "add_index_key_if_missing",
     "add_signing_key_if_missing",
     "blind_index",

@@ -2,10 +2,15 @@
 
 The file (format 1): {"format": 1, "active": <version>, "keys": {"<version>": "<b64 root key>"},
 "signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>",
-"pending": [<version>, ...], "retired": [<version>, ...], "index": "<b64 index root>"}.
-"signing", "signing_active" and "index" are optional, so keyrings written before receipts or
-deconfliction still load; `add_signing_key_if_missing` and `add_index_key_if_missing`
-(casehub.crypto.rotation) upgrade such a file in place.
+"pending": [<version>, ...], "retired": [<version>, ...], "index": "<b64 index root>",
+"accreditation": {"<thumbprint>": <agency key file JSON>}, "accreditation_active": "<thumbprint>"}.
+"signing", "signing_active", "index", "accreditation" and "accreditation_active" are optional,
+so keyrings written before receipts, deconfliction or agency signatures still load;
+`add_signing_key_if_missing`, `add_index_key_if_missing` and
+`add_accreditation_key_if_missing` (casehub.crypto.rotation) upgrade such a file in place.
+
+"accreditation" holds the hub's Ed25519+ML-DSA-65 key that signs accreditations and
+revocations of agency signing keys (casehub.crypto.agency_keys), in the agency key file's form.
 
 "index" is the root of the blind-index and match-token keys. It is not versioned with the root
 keys: rotating it would mean recomputing every index from the decrypted values.
@@ -30,8 +35,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from casehub.crypto.agency_keys import AgencyPrivateKey, KeyFormatError
 from casehub.crypto.errors import KeyringError
 from casehub.crypto.signing import ReceiptSigner
+from casehub.domain.signatures.keys import SigningAlgorithm
 
 FORMAT = 1
 KEY_BYTES = 32
@@ -46,6 +53,8 @@ class Contents(NamedTuple):
     signing_active: str | None
     pending: list[int]
     index_root: bytes | None
+    accreditation_keys: dict[str, AgencyPrivateKey]
+    accreditation_active: str | None
 
 
 def parse(path: Path, data: dict[str, Any]) -> Contents:
@@ -66,7 +75,17 @@ def parse(path: Path, data: dict[str, Any]) -> Contents:
         raise KeyringError(f"Keyring {path} holds a signing key of the wrong length.")
     if index_root is not None and len(index_root) != KEY_BYTES:
         raise KeyringError(f"Keyring {path} holds an index key of the wrong length.")
-    return Contents(keys, active, signing, signing_active, pending, index_root)
+    accreditation, accreditation_active = _accreditation_entries(path, data)
+    return Contents(
+        keys,
+        active,
+        signing,
+        signing_active,
+        pending,
+        index_root,
+        accreditation,
+        accreditation_active,
+    )
 
 
 def _pending_entries(data: dict[str, Any]) -> list[int]:
@@ -99,6 +118,23 @@ def _signing_entries(path: Path, data: dict[str, Any]) -> tuple[dict[str, bytes]
     return signing, active
 
 
+def _accreditation_entries(
+    path: Path, data: dict[str, Any]
+) -> tuple[dict[str, AgencyPrivateKey], str | None]:
+    """The optional accreditation keys and active accreditation key of a keyring file's data."""
+    if "accreditation" not in data and "accreditation_active" not in data:
+        return {}, None
+    entries, active = data.get("accreditation"), data.get("accreditation_active")
+    if not isinstance(entries, dict) or not isinstance(active, str):
+        raise KeyringError(f"Keyring {path} is malformed.")
+    try:
+        return {
+            thumbprint: AgencyPrivateKey.from_json(entry) for thumbprint, entry in entries.items()
+        }, active
+    except KeyFormatError as exc:
+        raise KeyringError(f"Keyring {path} holds a malformed accreditation key.") from exc
+
+
 def read(path: Path) -> dict[str, Any]:
     """The JSON object of a keyring file, refusing one that group or others can read."""
     try:
@@ -129,6 +165,12 @@ def new_signing_entry() -> tuple[str, str]:
     """A fresh Ed25519 private key as (key id, base64 of the raw 32 bytes)."""
     raw = os.urandom(KEY_BYTES)
     return ReceiptSigner.from_private_bytes(raw).key_id, base64.b64encode(raw).decode()
+
+
+def new_accreditation_entry() -> tuple[str, dict[str, str]]:
+    """A fresh hybrid accreditation key as (thumbprint, its key file JSON)."""
+    key = AgencyPrivateKey.generate(SigningAlgorithm.ED25519_ML_DSA_65)
+    return key.public.thumbprint, key.to_json()
 
 
 @contextlib.contextmanager

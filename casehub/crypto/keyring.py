@@ -10,16 +10,19 @@ from uuid import UUID
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from casehub.crypto.agency_keys import AgencyPrivateKey
 from casehub.crypto.errors import KeyringError
 from casehub.crypto.keyfile import KEY_BYTES, parse, read
 from casehub.crypto.signing import ReceiptSigner
+from casehub.domain.signatures.keys import SigningAlgorithm
 
 
 class LocalKeyring:
     """Root keys read from a local file; per-agency KEKs are derived from them with HKDF.
 
     signing_keys maps key ids to raw 32-byte Ed25519 private keys; each id must be the one
-    derived from its key (see casehub.crypto.signing.key_id_for).
+    derived from its key (see casehub.crypto.signing.key_id_for). accreditation_keys maps
+    thumbprints to the hub's Ed25519+ML-DSA-65 accreditation keys.
     """
 
     def __init__(
@@ -30,6 +33,8 @@ class LocalKeyring:
         signing_active: str | None = None,
         pending: Iterable[int] = (),
         index_root: bytes | None = None,
+        accreditation_keys: Mapping[str, AgencyPrivateKey] | None = None,
+        accreditation_active: str | None = None,
     ) -> None:
         if active_version not in root_keys:
             raise KeyringError("The keyring's active version has no key.")
@@ -52,6 +57,8 @@ class LocalKeyring:
             raise KeyringError("The keyring has signing keys but no active one.")
         if index_root is not None and len(index_root) != KEY_BYTES:
             raise KeyringError("The keyring's index key has the wrong length.")
+        accreditors = dict(accreditation_keys or {})
+        _check_accreditation_keys(accreditors, accreditation_active)
         self._root_keys = root_keys
         self._active = active_version
         self._kek_cache: dict[tuple[UUID, int], bytes] = {}
@@ -59,12 +66,16 @@ class LocalKeyring:
         self._signing_active = signing_active
         self._pending = pending_versions
         self._index_root = index_root
+        self._accreditors = accreditors
+        self._accreditation_active = accreditation_active
 
     def __repr__(self) -> str:
         return (
             f"LocalKeyring(versions={sorted(self._root_keys)}, active={self._active}, "
             f"pending={self._pending}, index_key={self._index_root is not None}, "
-            f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r})"
+            f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r}, "
+            f"accreditation_keys={sorted(self._accreditors)}, "
+            f"accreditation_active={self._accreditation_active!r})"
         )
 
     @property
@@ -124,6 +135,24 @@ class LocalKeyring:
         """A JWKS of every signing key's public half (sorted by key id), so old receipts verify."""
         return {"keys": [self._signers[kid].public_jwk() for kid in sorted(self._signers)]}
 
+    def accreditation_signer(self) -> AgencyPrivateKey:
+        """The active key that signs accreditations and revocations of agency keys."""
+        if self._accreditation_active is None:
+            raise KeyringError(
+                "The keyring has no accreditation key: add one with `casehub keys init`."
+            )
+        return self._accreditors[self._accreditation_active]
+
+    def accreditation_public_keys(self) -> dict[str, list[dict[str, object]]]:
+        """A JWKS of every accreditation key's public half, "kid" its thumbprint (sorted), so
+        accreditations signed by an older key still verify."""
+        return {
+            "keys": [
+                {**self._accreditors[kid].public.to_jwk(), "kid": kid}
+                for kid in sorted(self._accreditors)
+            ]
+        }
+
     @classmethod
     def load(cls, path: Path) -> LocalKeyring:
         """Read a keyring file, refusing one that group or others can read."""
@@ -133,6 +162,22 @@ class LocalKeyring:
     def from_data(cls, path: Path, data: dict[str, Any]) -> LocalKeyring:
         """The keyring a keyring file's JSON object holds; KeyringError when it is malformed."""
         return cls(*parse(path, data))
+
+
+def _check_accreditation_keys(keys: Mapping[str, AgencyPrivateKey], active: str | None) -> None:
+    """KeyringError unless every accreditation key is hybrid and named by its thumbprint, and
+    the active one (required once there is any) is among them."""
+    for thumbprint, key in keys.items():
+        if not isinstance(key, AgencyPrivateKey):
+            raise KeyringError("The keyring holds a malformed accreditation key.")
+        if key.algorithm is not SigningAlgorithm.ED25519_ML_DSA_65:
+            raise KeyringError("The keyring's accreditation keys must be Ed25519+ML-DSA-65.")
+        if key.public.thumbprint != thumbprint:
+            raise KeyringError(f"Accreditation key {thumbprint!r} does not match its key.")
+    if active is not None and active not in keys:
+        raise KeyringError("The keyring's active accreditation key has no key.")
+    if keys and active is None:
+        raise KeyringError("The keyring has accreditation keys but no active one.")
 
 
 def _derive(root: bytes, info: bytes) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
+from casehub.crypto.agency_keys import AgencyPrivateKey
 from casehub.crypto.signing import ReceiptSigner
 
 
@@ -37,3 +38,10 @@ class KeyProvider(Protocol):
 
     def receipt_public_keys(self) -> dict[str, list[dict[str, str]]]:
         """A JWKS with the public halves of all signing keys, retired ones included."""
+
+    def accreditation_signer(self) -> AgencyPrivateKey:
+        """The active hybrid key accreditations and revocations of agency keys are signed
+        with; KeyringError when there is none."""
+
+    def accreditation_public_keys(self) -> dict[str, list[dict[str, object]]]:
+        """A JWKS ("kid": thumbprint) of every accreditation key's public half."""

@@ -13,6 +13,7 @@ from casehub.crypto.errors import KeyringError
 from casehub.crypto.keyfile import (
     FORMAT,
     directory_lock,
+    new_accreditation_entry,
     new_key_entry,
     new_signing_entry,
     read,
@@ -22,12 +23,14 @@ from casehub.crypto.keyring import LocalKeyring
 
 
 def create_keyring(path: Path) -> bool:
-    """Create a keyring with one fresh root key, a signing key and an index key, mode 0600.
+    """Create a keyring with one fresh root key, a signing key, an index key and an
+    accreditation key, mode 0600.
 
     False, leaving the file alone, if one exists already.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     key_id, signing_key = new_signing_entry()
+    thumbprint, accreditation_key = new_accreditation_entry()
     body = json.dumps(
         {
             "format": FORMAT,
@@ -36,6 +39,8 @@ def create_keyring(path: Path) -> bool:
             "signing": {key_id: signing_key},
             "signing_active": key_id,
             "index": new_key_entry(),
+            "accreditation": {thumbprint: accreditation_key},
+            "accreditation_active": thumbprint,
         }
     )
     try:
@@ -85,6 +90,22 @@ def _add_index_entry(data: dict[str, Any]) -> None:
 def add_index_key_if_missing(path: Path) -> bool:
     """Give an existing keyring a blind-index root key if it has none; True when one was added."""
     return _add_if_missing(path, lambda keyring: keyring.has_index_key, _add_index_entry)
+
+
+def _add_accreditation_entry(data: dict[str, Any]) -> None:
+    thumbprint, key = new_accreditation_entry()
+    data["accreditation"] = {thumbprint: key}
+    data["accreditation_active"] = thumbprint
+
+
+def add_accreditation_key_if_missing(path: Path) -> bool:
+    """Give an existing keyring the hub's accreditation key if it has none; True when one was
+    added."""
+    return _add_if_missing(
+        path,
+        lambda keyring: bool(keyring.accreditation_public_keys()["keys"]),
+        _add_accreditation_entry,
+    )
 
 
 def rotate_keyring(path: Path) -> int:

@@ -486,9 +486,11 @@ CASES: list[DemoCase] = [
 class DemoStep:
     """One step of a request's life, `ago` before the demo is loaded.
 
-    A transition is taken by the side the state machine names; a MESSAGE by `by`. `text` is the
-    reason (decline, withdraw), the fulfilment message or the message body; `supplied` lists
+    A transition is taken by the side the state machine names; a MESSAGE by `by`; an APPROVE
+    by a supervisor of the requester, another principal than the one who submitted. `text` is
+    the reason (decline, withdraw), the fulfilment message or the message body; `supplied` lists
     (case reference, evidence title) of evidence the requested agency hands over with FULFIL.
+    Every step that can be signed is signed with the acting agency's accredited key.
     """
 
     action: RequestAction
@@ -519,6 +521,8 @@ class DemoRequest:
     """A cooperation request, created `created_ago` before loading, then taken through steps.
 
     `case` is the reference of a case the requester owns; `attached` titles of its evidence.
+    `overwritten` is what an insider with database access writes over the request's priority
+    once it is loaded: the forged request the demo shows failing verification.
     """
 
     requester: str
@@ -533,6 +537,7 @@ class DemoRequest:
     case: str | None = None
     attached: list[str] = field(default_factory=list)
     steps: list[DemoStep] = field(default_factory=list)
+    overwritten: Priority | None = None
 
 
 A = RequestAction
@@ -542,7 +547,8 @@ MINUTE = timedelta(minutes=1)
 
 # One request in every state of the state machine, in the order they are loaded:
 # DRAFT, SUBMITTED (an overdue MLA), ACKNOWLEDGED, ACCEPTED, DECLINED, FULFILLED,
-# PARTIALLY_FULFILLED, WITHDRAWN, CLOSED.
+# PARTIALLY_FULFILLED (an emergency approved by a supervisor), a forged one (SUBMITTED, its
+# priority overwritten in the database), WITHDRAWN, CLOSED.
 REQUESTS: list[DemoRequest] = [
     DemoRequest(
         requester="FR-PARQUET-J3",
@@ -684,6 +690,29 @@ REQUESTS: list[DemoRequest] = [
         ],
     ),
     DemoRequest(
+        requester="MY-PDRM",
+        requested="AE-RELAYGRAM",
+        kind=RequestKind.DATA_DISCLOSURE,
+        priority=Priority.ROUTINE,
+        title="Subscriber data of @goldfish_vip_admin",
+        body=(
+            "Subscriber data and registration phone number of the account @goldfish_vip_admin, "
+            "administrator of the 'Golden Fish VIP Signals' channel."
+        ),
+        created_ago=6 * HOUR,
+        legal_basis="Criminal Procedure Code (Malaysia) s. 116B",
+        particulars=DemoParticulars(
+            offence="Cheating (Penal Code s. 420), investment scam",
+            account_identifiers=[
+                (ID_KIND.MESSENGER_HANDLE, "@goldfish_vip_admin", "relaygram", None)
+            ],
+        ),
+        steps=[DemoStep(A.SUBMIT, 6 * HOUR - MINUTE)],
+        # Sent as ROUTINE and signed so; then raised to EMERGENCY in the database (to jump the
+        # platform's queue), which no agency signed: the platform sees INVALID.
+        overwritten=Priority.EMERGENCY,
+    ),
+    DemoRequest(
         requester="INT-UNODC",
         requested="AE-RELAYGRAM",
         kind=RequestKind.INFORMATION_REQUEST,
@@ -782,7 +811,10 @@ REQUESTS: list[DemoRequest] = [
         case="D11/KL/2026/0033",
         attached=["Hash set batch 1 (SHA-256, 47 files)"],
         steps=[
+            # Four eyes: an emergency request to a platform leaves only once a supervisor of
+            # the police has countersigned it; its deadlines start then.
             DemoStep(A.SUBMIT, 2 * DAY - MINUTE),
+            DemoStep(A.APPROVE, 2 * DAY - 8 * MINUTE),
             DemoStep(A.ACKNOWLEDGE, 2 * DAY - 25 * MINUTE),
             DemoStep(A.ACCEPT, 2 * DAY - 40 * MINUTE),
             DemoStep(

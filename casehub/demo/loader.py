@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from casehub.crypto.agency_keys import AgencyPrivateKey
+from casehub.demo import signing
 from casehub.demo.data import (
     AGENCIES,
     CASES,
@@ -33,6 +35,9 @@ from casehub.services.runtime import Principal, Runtime, Scope, open_scope
 
 DEMO_ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
 DEMO_PRINCIPAL = "demo-console"
+# The second pair of eyes on emergency requests to the platform (issue tokens for it to try).
+SUPERVISOR = "demo-supervisor"
+KEYS_ACCREDITED_AGO = timedelta(days=90)
 CASES_OPENED_AGO = timedelta(days=60)
 
 
@@ -50,19 +55,27 @@ def _ago(scope: Scope, runtime: Runtime, span: timedelta) -> Iterator[None]:
         scope.runtime = runtime
 
 
-async def _act_as(runtime: Runtime, scope: Scope, code: str, loaders: dict[str, Principal]) -> None:
-    """Give the scope a principal of the agency through a real token (one per agency)."""
-    principal = loaders.get(code)
+async def _act_as(
+    runtime: Runtime,
+    scope: Scope,
+    code: str,
+    loaders: dict[str, Principal],
+    supervisor: bool = False,
+) -> None:
+    """Give the scope a principal of the agency through a real token (one per agency, and one
+    supervisor, another principal, for approvals)."""
+    name = SUPERVISOR if supervisor else "demo-loader"
+    principal = loaders.get(f"{code}/{name}")
     if principal is None:
         _id, token = await auth.issue_token(
             scope,
             agency_code=code,
-            roles=DEMO_ROLES,
-            principal_name="demo-loader",
+            roles=(Role.SUPERVISOR,) if supervisor else DEMO_ROLES,
+            principal_name=name,
             expires_at=scope.now + timedelta(minutes=5),
         )
         principal = await auth.authenticate(runtime, scope, f"Bearer {token}")
-        loaders[code] = principal
+        loaders[f"{code}/{name}"] = principal
     scope.principal = principal
     scope.grants.clear()
     scope.keys.clear()
@@ -73,6 +86,7 @@ async def _seed(runtime: Runtime, scope: Scope) -> None:
     case_ids: dict[str, UUID] = {}
     evidence_ids: dict[tuple[str, str], UUID] = {}
     loaders: dict[str, Principal] = {}
+    keys: dict[str, AgencyPrivateKey] = {}
     for code, name, jurisdiction, kind, timezone in AGENCIES:
         view = await agencies.register_agency(
             scope,
@@ -84,11 +98,14 @@ async def _seed(runtime: Runtime, scope: Scope) -> None:
             as_operator=True,
         )
         ids[code] = view.id
+        await _act_as(runtime, scope, code, loaders)
+        with _ago(scope, runtime, KEYS_ACCREDITED_AGO):
+            keys[code] = await signing.accredited_key(scope, runtime.settings.keyring, code)
     for case in CASES:
         await _act_as(runtime, scope, case.owner, loaders)
         with _ago(scope, runtime, CASES_OPENED_AGO):
             await _seed_case(scope, case, ids, case_ids, evidence_ids)
-    await _seed_requests(runtime, scope, loaders, ids, case_ids, evidence_ids)
+    await _seed_requests(runtime, scope, loaders, keys, ids, case_ids, evidence_ids)
 
 
 async def _seed_case(
@@ -165,11 +182,13 @@ async def _seed_requests(
     runtime: Runtime,
     scope: Scope,
     loaders: dict[str, Principal],
+    keys: dict[str, AgencyPrivateKey],
     ids: dict[str, UUID],
     case_ids: dict[str, UUID],
     evidence_ids: dict[tuple[str, str], UUID],
 ) -> None:
-    """Replay every request's creation and steps in the order they happened."""
+    """Replay every request's creation and steps in the order they happened, each signable
+    step signed by the acting agency; then the insider's overwrites."""
     # (how long ago, request number, step number or -1 for the creation)
     timeline = sorted(
         [(request.created_ago, index, -1) for index, request in enumerate(REQUESTS)]
@@ -181,7 +200,7 @@ async def _seed_requests(
         key=lambda item: (-item[0], item[1], item[2]),
     )
     made: dict[int, tuple[UUID, RequestStatus]] = {}
-    acting: str | None = None
+    acting: tuple[str, bool] | None = None
     for ago, index, number in timeline:
         request = REQUESTS[index]
         if number < 0:
@@ -192,9 +211,10 @@ async def _seed_requests(
             if side is None:
                 side = TRANSITIONS[(made[index][1], step.action)][0]
             code = request.requester if side is Side.REQUESTER else request.requested
-        if code != acting:
-            await _act_as(runtime, scope, code, loaders)
-            acting = code
+        approving = number >= 0 and request.steps[number].action is RequestAction.APPROVE
+        if (code, approving) != acting:
+            await _act_as(runtime, scope, code, loaders, supervisor=approving)
+            acting = (code, approving)
         with _ago(scope, runtime, ago):
             if number < 0:
                 made[index] = await _create(scope, request, ids, case_ids, evidence_ids)
@@ -203,15 +223,33 @@ async def _seed_requests(
             if step.action is RequestAction.MESSAGE:
                 await messages.add_message(scope, request_id=request_id, body=step.text or "")
                 continue
+            supplied = [evidence_ids[item] for item in step.supplied]
             view = await transitions.transition(
                 scope,
                 request_id=request_id,
                 action=step.action,
                 text=step.text,
                 outcome=step.outcome,
-                evidence_ids=[evidence_ids[item] for item in step.supplied],
+                evidence_ids=supplied,
+                signature=await signing.step_signature(
+                    scope,
+                    keys[code],
+                    request_id,
+                    step.action,
+                    text=step.text,
+                    outcome=step.outcome,
+                    supplied=supplied,
+                ),
             )
             made[index] = (request_id, view.status)
+    for index, request in enumerate(REQUESTS):
+        if request.overwritten is not None:
+            # Straight into the database, past every check: what an insider could do.
+            request_id, _status = made[index]
+            row = (await scope.store.requests_by_ids([request_id]))[0]
+            await scope.store.update_request_if_version(
+                request_id, row.version, {"priority": request.overwritten.value}
+            )
 
 
 async def _create(
@@ -254,24 +292,35 @@ async def load(runtime: Runtime) -> dict[str, str]:
         return tokens
 
 
-EXAMPLES = (
-    ("Your agency and roles", "{ viewer { name roles agency { code name } } }"),
+# (title, query, the agency whose token it uses: the first one when None)
+EXAMPLES: tuple[tuple[str, str, str | None], ...] = (
+    ("Your agency and roles", "{ viewer { name roles agency { code name } } }", None),
     (
         "Your cases and the ones shared with you",
         "{ cases(first: 5) { totalCount edges { node { id reference title viewerAccess summary "
         "owner { code } subjects { displayName identifiers { kind value platform chain } } } } } }",
+        None,
     ),
     (
         "Open a case",
         'mutation { openCase(input: {reference: "DEMO-1", title: "Test case", '
         'summary: "Secret summary", category: FRAUD, tlp: AMBER, handlingCode: H0}) '
         "{ case { id version } errors { code field message } } }",
+        None,
     ),
     (
         "Which other agencies hold this wallet? (hit/no-hit; they are told you asked)",
         'mutation { hitCheck(identifiers: [{kind: CRYPTO_WALLET, chain: "tron", '
         'value: "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}]) '
         "{ results { kind hits { caseCount agency { code name } } } errors { code message } } }",
+        None,
+    ),
+    (
+        "As the platform: do the signatures on the requests it received check out?",
+        "{ cooperationRequests(first: 5, filter: {direction: INCOMING}) { edges { node { title "
+        "priority status verification { action status reason signatures { role status "
+        "agency { code } key { algorithm state } } } } } } }",
+        "AE-RELAYGRAM",
     ),
 )
 
@@ -291,14 +340,18 @@ def welcome(tokens: dict[str, str], url: str) -> str:
         "",
         "Cooperation requests between these agencies are loaded in every state; "
         "`casehub requests overdue` lists the late ones.",
+        "Every agency holds an accredited signing key (its private half in "
+        f"{signing.DEMO_KEYS}/ beside the keyring, as the agency's tool would hold it) and "
+        "signs its steps; AE-RELAYGRAM received one emergency request that checks out and one "
+        "whose priority an insider raised in the database, which does not: see the last example.",
         "",
         "Try:",
     ]
-    for title, query in EXAMPLES:
+    for title, query, code in EXAMPLES:
         body = query.replace('"', '\\"')
         lines += [
             f"  # {title}",
-            f"  curl -s {url} -H 'Authorization: Bearer {tokens[AGENCIES[0][0]]}' \\",
+            f"  curl -s {url} -H 'Authorization: Bearer {tokens[code or AGENCIES[0][0]]}' \\",
             f"       -H 'Content-Type: application/json' -d '{{\"query\": \"{body}\"}}'",
             "",
         ]

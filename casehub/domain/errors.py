@@ -17,6 +17,10 @@ class ErrorCode(StrEnum):
     CLASSIFICATION_FORBIDS_SHARING = "CLASSIFICATION_FORBIDS_SHARING"
     LEGAL_HOLD = "LEGAL_HOLD"
     RATE_LIMITED = "RATE_LIMITED"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    KEY_NOT_ACCREDITED = "KEY_NOT_ACCREDITED"
+    KEY_REVOKED = "KEY_REVOKED"
+    STATEMENT_MISMATCH = "STATEMENT_MISMATCH"
 
 
 class DomainError(Exception):
@@ -74,6 +78,30 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SignatureInvalid(DomainError):
+    """A step's signature does not verify with the key it names, or is malformed."""
+
+    code = ErrorCode.SIGNATURE_INVALID
+
+
+class KeyNotAccredited(DomainError):
+    """The signing key is not accredited by the hub for the signing agency at this moment."""
+
+    code = ErrorCode.KEY_NOT_ACCREDITED
+
+
+class KeyRevoked(DomainError):
+    """The signing key was revoked before the statement's moment."""
+
+    code = ErrorCode.KEY_REVOKED
+
+
+class StatementMismatch(DomainError):
+    """The signed statement does not say what the step does; the field names the member."""
+
+    code = ErrorCode.STATEMENT_MISMATCH
 
 
 class ValidationErrors(DomainError):

@@ -2,9 +2,9 @@
 
 Roles gate actions inside what the agency can see: this table says whether a role may attempt an
 operation at all; the access policy (casehub.domain.cases.policy) then says on which objects.
-HUB_ADMIN registers agencies and reads the public directory; it is not an agency role and reads none
-of an agency's cases, requests, notices or audit, so a token holding it alone is refused every one
-of them, whichever agency it was issued for.
+HUB_ADMIN registers agencies, accredits their signing keys and reads the public directory; it is
+not an agency role and reads none of an agency's cases, requests, notices or audit, so a token
+holding it alone is refused every one of them, whichever agency it was issued for.
 """
 
 from __future__ import annotations
@@ -37,11 +37,17 @@ class Operation(StrEnum):
     SET_LEGAL_HOLD = "SET_LEGAL_HOLD"
     SHRED_CASE = "SHRED_CASE"
     ACT_ON_REQUESTS = "ACT_ON_REQUESTS"  # create, every step, messages
+    APPROVE_REQUESTS = "APPROVE_REQUESTS"  # countersign an emergency request (four eyes)
     HIT_CHECK = "HIT_CHECK"
+    REGISTER_SIGNING_KEY = "REGISTER_SIGNING_KEY"  # an agency's own public key
+    ACCREDIT_SIGNING_KEY = "ACCREDIT_SIGNING_KEY"
+    REVOKE_SIGNING_KEY = "REVOKE_SIGNING_KEY"
 
 
 # The roles that act for an agency inside what it can see.
-AGENCY_ROLES = frozenset({Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN})
+AGENCY_ROLES = frozenset(
+    {Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN, Role.SUPERVISOR}
+)
 
 ROLES: dict[Operation, frozenset[Role]] = {
     # The directory of agencies is public to every authenticated principal.
@@ -63,7 +69,15 @@ ROLES: dict[Operation, frozenset[Role]] = {
     Operation.SET_LEGAL_HOLD: frozenset({Role.AGENCY_ADMIN}),
     Operation.SHRED_CASE: frozenset({Role.AGENCY_ADMIN}),
     Operation.ACT_ON_REQUESTS: frozenset({Role.LIAISON_OFFICER, Role.AGENCY_ADMIN}),
+    # The supervisor who approves is never the liaison officer who submitted: the service
+    # compares principals, so one token holding both roles still cannot sign twice.
+    Operation.APPROVE_REQUESTS: frozenset({Role.SUPERVISOR}),
     Operation.HIT_CHECK: frozenset({Role.LIAISON_OFFICER, Role.INVESTIGATOR}),
+    Operation.REGISTER_SIGNING_KEY: frozenset({Role.AGENCY_ADMIN}),
+    # Accreditation vouches for an agency's key to every other agency: the hub's decision.
+    Operation.ACCREDIT_SIGNING_KEY: frozenset({Role.HUB_ADMIN}),
+    # Either side may withdraw its trust in a key: the agency that holds it, or the hub.
+    Operation.REVOKE_SIGNING_KEY: frozenset({Role.AGENCY_ADMIN, Role.HUB_ADMIN}),
 }
 
 

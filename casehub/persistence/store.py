@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from casehub.persistence.agencies.proofs import ProofQueries
 from casehub.persistence.agencies.queries import AgencyQueries
+from casehub.persistence.agencies.signing_keys import SigningKeyQueries
 from casehub.persistence.audit.queries import AuditQueries
 from casehub.persistence.cases.queries import CaseQueries
 from casehub.persistence.deconfliction.queries import DeconflictionQueries
@@ -16,6 +17,7 @@ from casehub.persistence.requests.queries import RequestQueries
 class Store(
     AgencyQueries,
     ProofQueries,
+    SigningKeyQueries,
     CaseQueries,
     KeyQueries,
     RequestQueries,

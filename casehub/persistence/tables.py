@@ -75,6 +75,32 @@ class DpopProofRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_ts(index=True))
 
 
+class AgencySigningKeyRow(SQLModel, table=True):
+    """An agency's public signing key (the private half never reaches the hub), with the hub's
+    signed accreditation and revocation statements once they are made."""
+
+    __tablename__ = "agency_signing_key"
+    id: UUID = Field(primary_key=True)
+    agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    algorithm: str = Field(max_length=24)
+    thumbprint: str = Field(max_length=64, unique=True)
+    public_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    registered_by: UUID = Field(foreign_key="principal.id")
+    registered_at: datetime = Field(sa_column=_ts())
+    accredited_by: UUID | None = Field(default=None, foreign_key="principal.id")
+    accredited_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    not_before: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    not_after: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    accreditation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    accreditation_signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    accreditation_key: str | None = Field(default=None, max_length=64)
+    revoked_by: UUID | None = Field(default=None, foreign_key="principal.id")
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revocation_reason: str | None = Field(default=None, max_length=500)
+    revocation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    revocation_signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class CaseRow(SQLModel, table=True):
     """A case; `summary` is an envelope under the case's data key."""
 
@@ -367,6 +393,26 @@ class RequestEventRow(SQLModel, table=True):
     # The feed position's first part (see casehub.persistence.horizon); never below the previous
     # event's of the same request, so a request's events are delivered in their order.
     position_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class RequestSignatureRow(SQLModel, table=True):
+    """An agency's detached signature over the statement of one request step, as the client
+    computed and signed it; the step's receipt commits to it. A nonce is used once per key."""
+
+    __tablename__ = "request_signature"
+    __table_args__ = (UniqueConstraint("key_id", "nonce"),)
+    id: UUID = Field(primary_key=True)
+    request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
+    event_id: UUID = Field(foreign_key="request_event.id", index=True)
+    action: str = Field(max_length=16)
+    agency_id: UUID = Field(foreign_key="agency.id")
+    principal_id: UUID = Field(foreign_key="principal.id")
+    key_id: UUID = Field(foreign_key="agency_signing_key.id")
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(sa_column=Column(Text, nullable=False))
+    nonce: str = Field(max_length=64)
+    issued_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=_ts())
 
 
 class RequestMessageRow(SQLModel, table=True):

@@ -34,6 +34,11 @@ HIT_AGENCIES = 25  # (named in the field's description)
 FIELD_READS_PER_EVENT = READS_PER_EVENT
 # The details an administrator reads of an event: its allow-listed keys.
 AUDIT_DETAILS = len(SHOWN_DETAILS)
+# Keys an agency registers over its life: they are kept, revoked ones too (old signatures must
+# still verify), so the count is bounded rather than the keys in force.
+SIGNING_KEYS_PER_AGENCY = 100
+# Signatures shown for one step: its own, and for an approval the submission's it countersigns.
+SIGNATURES_PER_STEP = 2
 
 
 def subjects_per_case(settings: Settings) -> int:

@@ -49,13 +49,15 @@ async def readiness(runtime: Runtime) -> list[str]:
 
 
 def _key_problems(runtime: Runtime) -> list[str]:
-    """What the key provider cannot do: wrap data keys, sign receipts, make match tokens."""
+    """What the key provider cannot do: wrap data keys, sign receipts, make match tokens,
+    accredit agency keys."""
     keys = runtime.keys
     problems = []
     for probe in (
         lambda: keys.agency_kek(_PROBE, keys.active_version),
         keys.receipt_signer,
         keys.match_key,
+        keys.accreditation_signer,
     ):
         try:
             probe()
@@ -70,3 +72,8 @@ def _key_problems(runtime: Runtime) -> list[str]:
 def receipt_keys(runtime: Runtime) -> dict[str, list[dict[str, str]]]:
     """The hub's receipt verification keys as a JWKS (every key ever used to sign)."""
     return runtime.keys.receipt_public_keys()
+
+
+def accreditation_keys(runtime: Runtime) -> dict[str, list[dict[str, object]]]:
+    """The hub's accreditation verification keys as a JWKS (every key ever used to sign)."""
+    return runtime.keys.accreditation_public_keys()

@@ -15,7 +15,7 @@ from uuid import UUID
 from casehub.crypto import DataKey
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import CustodyEventRow, IdentifierRow, SubjectRow
-from casehub.services.agencies import agencies
+from casehub.services.agencies import agencies, signing_keys
 from casehub.services.cases import cases, evidence, sharing
 from casehub.services.cases.access import seen, visible_cases
 from casehub.services.cases.cases import readable_keys
@@ -77,6 +77,8 @@ CUSTODY = Reader(Operation.READ_CASES, _custody)
 SHARES = Reader(Operation.READ_CASES, sharing.shares_by_ids)
 # Only the requests the caller is party to.
 REQUESTS = Reader(Operation.READ_REQUESTS, request_reads.requests_by_ids)
+# Public keys, public like the directory they belong to.
+SIGNING_KEYS = Reader(Operation.READ_DIRECTORY, signing_keys.signing_keys_by_ids)
 
 
 async def objects_by_ids(

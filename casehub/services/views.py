@@ -30,6 +30,9 @@ from casehub.domain.requests.transitions import (
     RequestStatus,
     Side,
 )
+from casehub.domain.signatures.keys import SigningAlgorithm
+from casehub.domain.signatures.statements import StepStatus
+from casehub.domain.signatures.states import KeyState, SignerRole
 from casehub.services.runtime import Scope
 
 
@@ -75,6 +78,69 @@ class AgencyView:
     jurisdiction: str
     kind: AgencyKind
     timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccreditationView:
+    """The hub's signed accreditation of an agency key."""
+
+    statement: str
+    signature: str
+    hub_key: str
+    not_before: datetime
+    not_after: datetime
+    accredited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationView:
+    """The hub's signed revocation of an agency key."""
+
+    statement: str
+    signature: str
+    revoked_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyView:
+    """An agency's public signing key, with the hub's statements about it."""
+
+    id: UUID
+    agency_id: UUID
+    algorithm: SigningAlgorithm
+    thumbprint: str
+    public_jwk: str
+    state: KeyState
+    registered_at: datetime
+    accreditation: AccreditationView | None
+    revocation: RevocationView | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheckView:
+    """One agency signature on a request step, verified."""
+
+    role: SignerRole
+    event_number: int
+    agency_id: UUID
+    statement: str
+    signature: str
+    status: StepStatus
+    reason: str | None
+    key: SigningKeyView
+
+
+@dataclass(frozen=True, slots=True)
+class StepVerificationView:
+    """A signable step of a request and how its signatures verify."""
+
+    event_number: int
+    action: RequestAction
+    status: StepStatus
+    reason: str | None
+    required: bool
+    signatures: list[SignatureCheckView]
 
 
 @dataclass(slots=True)

@@ -92,19 +92,22 @@ async def test_a_database_behind_the_code(tmp_path: Path, keyring: Path) -> None
 
 @pytest.fixture
 def old_keyring(keyring: Path) -> Path:
-    """A keyring as written before receipts and deconfliction existed."""
+    """A keyring as written before receipts, deconfliction and agency signatures existed."""
     data = json.loads(keyring.read_text())
-    for name in ("signing", "signing_active", "index"):
+    for name in ("signing", "signing_active", "index", "accreditation", "accreditation_active"):
         del data[name]
     keyring.write_text(json.dumps(data))
     return keyring
 
 
-async def test_a_keyring_without_signing_and_index_keys(migrated: str, old_keyring: Path) -> None:
+async def test_a_keyring_without_signing_index_and_accreditation_keys(
+    migrated: str, old_keyring: Path
+) -> None:
     runtime = build_runtime(Settings(database_url=migrated, keyring=old_keyring))
     assert await readiness(runtime) == unavailable(
         "The keyring has no receipt-signing key: add one with `casehub keys init`.",
         "The keyring has no index key: add one with `casehub keys init`.",
+        "The keyring has no accreditation key: add one with `casehub keys init`.",
     )
 
 
@@ -118,6 +121,9 @@ class Unreachable(LocalKeyring):
         raise ConnectionError("kms.internal:443 refused")
 
     def match_key(self) -> bytes:
+        raise ConnectionError("kms.internal:443 refused")
+
+    def accreditation_signer(self) -> Any:
         raise ConnectionError("kms.internal:443 refused")
 
 

@@ -590,4 +590,5 @@ async def test_complete_content_submits(req, parties):
             "imminentThreat": "Logs are deleted after 7 days",
         },
     )
-    assert await req.moved(police.token, "submit", request_id) == "SUBMITTED"
+    # Complete, so taken; an EMERGENCY request to a platform then waits for a supervisor.
+    assert await req.moved(police.token, "submit", request_id) == "AWAITING_APPROVAL"

@@ -66,6 +66,7 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     # Races measure the state machine, not the per-token rate limit.
     env["CASEHUB_RATE_LIMIT_PER_SECOND"] = "10000"
     env["CASEHUB_RATE_LIMIT_BURST"] = "10000"
+    env["CASEHUB_SIGNED_STEPS"] = settings.signed_steps.value
     log_path = home / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

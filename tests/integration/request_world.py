@@ -21,6 +21,7 @@ from casehub.domain.enums import AgencyKind, IdentifierKind, Role
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import FulfilOutcome, Priority, RequestAction, RequestKind
+from casehub.domain.signatures.policy import SignedSteps
 from casehub.persistence import migrate
 from casehub.services.agencies import agencies, auth
 from casehub.services.requests import lifecycle, messages, transitions
@@ -48,7 +49,9 @@ class RequestHome:
         return self.root / "keyring.json"
 
     def settings(self) -> Settings:
-        return Settings(database_url=self.url, keyring=self.keyring)
+        # These worlds exercise deadlines and receipts, not agency signatures (their own
+        # tests: tests/api/test_signed_steps.py, tests/integration/test_bundles_cli.py).
+        return Settings(database_url=self.url, keyring=self.keyring, signed_steps=SignedSteps.NONE)
 
     def create(self) -> None:
         """The state `casehub keys init` and `casehub db upgrade` leave."""

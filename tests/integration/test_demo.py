@@ -28,6 +28,7 @@ CODES = ("MY-PDRM", "MY-MCMC", "FR-PARQUET-J3", "INT-UNODC", "AE-RELAYGRAM")
 STATES = (
     "DRAFT",
     "SUBMITTED",
+    "SUBMITTED",  # the forged one: an insider raised its priority in the database
     "ACKNOWLEDGED",
     "ACCEPTED",
     "DECLINED",
@@ -141,7 +142,11 @@ def test_demo_creates_home_and_prints_tokens(workdir: Path, first: DemoRun) -> N
     assert len(set(first.tokens.values())) == len(CODES)
     curls = [line for line in first.result.stdout.splitlines() if line.lstrip().startswith("curl ")]
     assert len(curls) == len(EXAMPLES), first.result.stdout
-    assert all(first.tokens["MY-PDRM"] in line for line in curls)
+    # Each example with the token of the agency it is meant for.
+    assert [
+        first.tokens[code or "MY-PDRM"] in line
+        for line, (_title, _query, code) in zip(curls, EXAMPLES, strict=True)
+    ] == [True] * len(EXAMPLES)
 
 
 def test_demo_loads_the_scenario(workdir: Path, first: DemoRun) -> None:
@@ -240,12 +245,10 @@ def test_demo_has_requests_in_every_state(workdir: Path, second: DemoRun) -> Non
     assert parties == set(CODES)
 
     by_status = {status: (kind, priority, a, b) for status, kind, priority, a, b in requests}
-    assert by_status["SUBMITTED"] == (
-        "MUTUAL_LEGAL_ASSISTANCE",
-        "ROUTINE",
-        "MY-PDRM",
-        "FR-PARQUET-J3",
-    )
+    assert sorted(row[1:] for row in requests if row[0] == "SUBMITTED") == [
+        ("DATA_DISCLOSURE", "EMERGENCY", "MY-PDRM", "AE-RELAYGRAM"),
+        ("MUTUAL_LEGAL_ASSISTANCE", "ROUTINE", "MY-PDRM", "FR-PARQUET-J3"),
+    ]
     assert (
         "EMERGENCY_DISCLOSURE",
         "EMERGENCY",
@@ -268,6 +271,15 @@ def test_demo_has_requests_in_every_state(workdir: Path, second: DemoRun) -> Non
     assert count(db, "SELECT count(*) FROM request_evidence WHERE role = 'ATTACHED'") >= 2
     assert count(db, "SELECT count(*) FROM request_event") >= 30
     assert count(db, "SELECT count(*) FROM request_event WHERE signature = ''") == 0
+    # Every agency signs: each signable step carries its agency's signature.
+    signable = "('SUBMIT', 'APPROVE', 'ACCEPT', 'DECLINE', 'FULFIL')"
+    assert count(db, f"SELECT count(*) FROM request_event WHERE action IN {signable}") == count(
+        db, "SELECT count(*) FROM request_signature"
+    )
+    assert count(db, "SELECT count(*) FROM agency_signing_key WHERE accreditation IS NULL") == 0
+    for code in CODES:
+        key = workdir / ".casehub" / "demo-agency-keys" / f"{code}.json"
+        assert key.stat().st_mode & 0o777 == 0o600, code
 
 
 def test_demo_overdue_mla_is_listed(workdir: Path, second: DemoRun) -> None:
@@ -351,18 +363,62 @@ async def test_demo_examples_run_and_deconfliction_finds_the_shared_leads(
 ) -> None:
     monkeypatch.chdir(workdir)
     async with demo_api() as http:
-        pdrm = {"Authorization": f"Bearer {second.tokens['MY-PDRM']}"}
         bodies = []
-        for _title, query in EXAMPLES:
-            response = await http.post("/graphql", json={"query": query}, headers=pdrm)
+        for _title, query, code in EXAMPLES:
+            token = second.tokens[code or "MY-PDRM"]
+            response = await http.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+            )
             assert response.status_code == 200, response.text
             bodies.append(response.json())
     for body in bodies:
         assert "errors" not in body, body
         for value in body["data"].values():
             assert not (isinstance(value, dict) and value.get("errors")), body
-    [result] = bodies[-1]["data"]["hitCheck"]["results"]
+    [hit_check] = [body for body in bodies if "hitCheck" in body["data"]]
+    [result] = hit_check["data"]["hitCheck"]["results"]
     assert sorted(hit["agency"]["code"] for hit in result["hits"]) == [
         "FR-PARQUET-J3",
         "INT-UNODC",
     ]
+
+
+async def test_demo_platform_tells_the_verified_emergency_from_the_forged_one(
+    workdir: Path, second: DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workdir)
+    query = """{ cooperationRequests(first: 20, filter: {direction: INCOMING}) { edges { node {
+      priority status verification { action status reason
+        signatures { role status agency { code } key { algorithm } } } } } } }"""
+    async with demo_api() as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query},
+            headers={"Authorization": f"Bearer {second.tokens['AE-RELAYGRAM']}"},
+        )
+    nodes = [edge["node"] for edge in response.json()["data"]["cooperationRequests"]["edges"]]
+    emergencies = [node for node in nodes if node["priority"] == "EMERGENCY"]
+    verdicts = sorted(
+        (node["status"], [(step["action"], step["status"]) for step in node["verification"]])
+        for node in emergencies
+    )
+    assert verdicts == [
+        # Approved by a supervisor (both signatures shown), then answered by the platform.
+        (
+            "PARTIALLY_FULFILLED",
+            [("APPROVE", "VERIFIED"), ("ACCEPT", "VERIFIED"), ("FULFIL", "VERIFIED")],
+        ),
+        # Signed as ROUTINE; the EMERGENCY the platform is shown was never signed.
+        ("SUBMITTED", [("SUBMIT", "INVALID")]),
+    ]
+    forged = next(node for node in emergencies if node["status"] == "SUBMITTED")
+    assert forged["verification"][0]["reason"] == "statement:priority"
+    approved = next(node for node in emergencies if node["status"] != "SUBMITTED")
+    approval = approved["verification"][0]
+    assert [(item["role"], item["agency"]["code"]) for item in approval["signatures"]] == [
+        ("SIGNER", "MY-PDRM"),
+        ("COUNTERSIGNER", "MY-PDRM"),
+    ]
+    # The platform signs with its post-quantum (hybrid) key.
+    fulfil = approved["verification"][-1]["signatures"][0]
+    assert fulfil["key"]["algorithm"] == "ED25519_ML_DSA_65"

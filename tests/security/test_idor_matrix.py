@@ -51,6 +51,7 @@ from casehub.services.runtime import Runtime, open_scope
 from tests.api.conftest import Api, Sample
 from tests.conftest import ALL_ROLES, GraphQL, World
 from tests.request_support import Requests
+from tests.signing_support import accredited_key
 from tests.support import integrate_everything
 
 SCHEMA: GraphQLSchema = build_schema(development=True)._schema
@@ -130,6 +131,7 @@ class Victim:
     custody: list[str]
     share: str
     request: str
+    key: str  # an accredited signing key: public, like the directory it belongs to
     case_words: list[str]  # clear text of the case: its owner's and its sharees' to read
     request_words: list[str]  # clear text of the request: its parties' to read
     protected: list[str]  # plaintext of encrypted fields: FULL readers' only
@@ -247,6 +249,9 @@ async def matrix(runtime: Runtime, client_of_matrix: httpx.AsyncClient) -> Matri
     await req.moved(owner.token, "submit", request)
     await req.moved(platform.token, "acknowledge", request)
     assert (await req.message(owner.token, request, message))["errors"] == []
+    _key, key_id = await accredited_key(
+        gql, owner.tokens["AGENCY_ADMIN"], owner.tokens["HUB_ADMIN"]
+    )
     victim = Victim(
         owner=owner,
         platform=platform,
@@ -257,6 +262,7 @@ async def matrix(runtime: Runtime, client_of_matrix: httpx.AsyncClient) -> Matri
         custody=[entry["id"] for entry in item["custody"]],
         share=share,
         request=request,
+        key=key_id,
         case_words=[title, reference, Sample.evidence_title],
         request_words=[request_title],
         protected=[
@@ -331,6 +337,7 @@ NODE_TYPES: dict[str, tuple[Callable[[Victim], str], set[str]]] = {
     "CustodyEvent": (lambda v: v.custody[-1], {"metadata"}),
     "CaseShare": (lambda v: v.share, set()),
     "CooperationRequest": (lambda v: v.request, set()),
+    "AgencySigningKey": (lambda v: v.key, {"unrelated", "metadata"}),
 }
 
 
@@ -401,6 +408,7 @@ def _create(v: Victim, **fields: Any) -> dict[str, Any]:
 
 
 NOT_FOUND, FORBIDDEN, VALIDATION = "NOT_FOUND", "FORBIDDEN", "VALIDATION"
+PROBE_SIGNATURE = {"keyThumbprint": "x" * 43, "statement": "{}", "signature": "x"}
 MUTATIONS: dict[str, Attempt] = {
     "updateCase(input.id)": Attempt(
         lambda v, c: {"id": v.case, "expectedVersion": 1, "title": "Taken over"},
@@ -509,6 +517,18 @@ MUTATIONS: dict[str, Attempt] = {
     "addCooperationMessage(input.id)": Attempt(
         lambda v, c: {"id": v.request, "body": "Probe"}, NOT_FOUND, NOT_FOUND
     ),
+    # A request the caller is not party to is missing before any role or signature is looked
+    # at (the callers' tokens hold no SUPERVISOR role either).
+    "approveCooperationRequest(input.id)": Attempt(
+        lambda v, c: {"id": v.request, "signature": PROBE_SIGNATURE}, NOT_FOUND, NOT_FOUND
+    ),
+    # Keys are public; another agency's admin may not revoke one, nor accredit any (HUB_ADMIN).
+    "revokeAgencySigningKey(input.id)": Attempt(
+        lambda v, c: {"id": v.key, "reason": "Probe"}, FORBIDDEN, FORBIDDEN
+    ),
+    "accreditAgencySigningKey(input.id)": Attempt(
+        lambda v, c: {"id": v.key, "notAfter": Api.in_seconds(86400)}, FORBIDDEN, FORBIDDEN
+    ),
 }
 
 
@@ -563,7 +583,13 @@ async def _owner_snapshot(matrix: Matrix) -> dict[str, Any]:
         "query($id: ID!) { node(id: $id) { ... on Subject { matchable } } }",
         {"id": victim.subject},
     )
-    return {"tree": tree, "request": request, "subject": body}
+    key = await matrix.gql(
+        victim.owner.token,
+        f"query($id: ID!) {{ node(id: $id) {{ ... on AgencySigningKey {{ "
+        f"{select('AgencySigningKey')} }} }} }}",
+        {"id": victim.key},
+    )
+    return {"tree": tree, "request": request, "subject": body, "key": key}
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -1,7 +1,7 @@
 """Role matrix, generated from the schema: every root query field, every mutation and every
 subscription field, called with a token holding one role alone (READER, INVESTIGATOR,
-LIAISON_OFFICER, AGENCY_ADMIN, HUB_ADMIN) of the agency that owns the object or is party to
-the request, against the outcome written by hand in the tables below.
+LIAISON_OFFICER, AGENCY_ADMIN, SUPERVISOR, HUB_ADMIN) of the agency that owns the object or is
+party to the request, against the outcome written by hand in the tables below.
 
 An allowed call really succeeds (a read shows the agency's object; a write changes the
 database). A refused one answers FORBIDDEN (in the payload for a mutation, as a top-level
@@ -29,8 +29,11 @@ from starlette.types import ASGIApp
 from casehub.api.ids import parse_global_id
 from casehub.app import create_app
 from casehub.config import Settings
+from casehub.crypto.agency_keys import AgencyPrivateKey
 from casehub.domain.enums import AgencyKind, Role
 from casehub.domain.roles import ROLES, Operation
+from casehub.domain.signatures.keys import SigningAlgorithm
+from casehub.domain.signatures.statements import statement_bytes
 from casehub.persistence import tables
 from casehub.services.runtime import Runtime
 from tests.api.conftest import Api, Sample
@@ -39,6 +42,15 @@ from tests.request_support import STEPS, Requests, request_input
 from tests.security.gate_support import socket
 from tests.security.test_idor_matrix import SCHEMA
 from tests.security.test_idor_matrix import select as every_field
+from tests.signing_support import (
+    EMERGENCY,
+    REGISTER,
+    accredited_key,
+    principal_of,
+    read_content,
+    signature_input,
+    step_content,
+)
 from tests.support import integrate_everything
 
 
@@ -53,52 +65,65 @@ OK, NO, CLOSED = "allowed", "FORBIDDEN", "closed 4403"
 # Audit rows record refusals too (DESIGN: a refusal is recorded alone): not a write here.
 UNCOUNTED = {"audit_event"}
 
-# The tables, by hand. Columns: READER, INVESTIGATOR, LIAISON_OFFICER, AGENCY_ADMIN, HUB_ADMIN.
-assert ROLE_NAMES == ("READER", "INVESTIGATOR", "LIAISON_OFFICER", "AGENCY_ADMIN", "HUB_ADMIN")
+# The tables, by hand. Columns: READER, INVESTIGATOR, LIAISON_OFFICER, AGENCY_ADMIN, SUPERVISOR,
+# HUB_ADMIN.
+assert ROLE_NAMES == (
+    "READER",
+    "INVESTIGATOR",
+    "LIAISON_OFFICER",
+    "AGENCY_ADMIN",
+    "SUPERVISOR",
+    "HUB_ADMIN",
+)
+Row = tuple[str, str, str, str, str, str]
 
-QUERY_TABLE: dict[str, tuple[str, str, str, str, str]] = {
+QUERY_TABLE: dict[str, Row] = {
     # The principal itself and the public directory: anyone authenticated.
-    "viewer": (OK, OK, OK, OK, OK),
-    "agencies": (OK, OK, OK, OK, OK),
+    "viewer": (OK, OK, OK, OK, OK, OK),
+    "agencies": (OK, OK, OK, OK, OK, OK),
     # The agency's cases and requests: any agency role; HUB_ADMIN is none.
-    "node": (OK, OK, OK, OK, NO),
-    "nodes": (OK, OK, OK, OK, NO),
-    "cases": (OK, OK, OK, OK, NO),
-    "cooperationRequests": (OK, OK, OK, OK, NO),
-    "hitNotices": (OK, OK, OK, OK, NO),
-    "auditEvents": (NO, NO, NO, OK, NO),
-    "auditTreeHead": (NO, NO, NO, OK, NO),
-    "auditConsistencyProof": (NO, NO, NO, OK, NO),
-    "hitCheck": (NO, OK, OK, NO, NO),
+    "node": (OK, OK, OK, OK, OK, NO),
+    "nodes": (OK, OK, OK, OK, OK, NO),
+    "cases": (OK, OK, OK, OK, OK, NO),
+    "cooperationRequests": (OK, OK, OK, OK, OK, NO),
+    "hitNotices": (OK, OK, OK, OK, OK, NO),
+    "auditEvents": (NO, NO, NO, OK, NO, NO),
+    "auditTreeHead": (NO, NO, NO, OK, NO, NO),
+    "auditConsistencyProof": (NO, NO, NO, OK, NO, NO),
+    "hitCheck": (NO, OK, OK, NO, NO, NO),
 }
 
-MUTATION_TABLE: dict[str, tuple[str, str, str, str, str]] = {
-    "registerAgency": (NO, NO, NO, NO, OK),
-    "openCase": (NO, OK, NO, NO, NO),
-    "updateCase": (NO, OK, NO, NO, NO),
-    "addSubject": (NO, OK, NO, NO, NO),
-    "addEvidence": (NO, OK, NO, NO, NO),
-    "recordCustodyEvent": (NO, OK, NO, NO, NO),
-    "setSubjectMatchable": (NO, OK, NO, NO, NO),
-    "hitCheck": (NO, OK, OK, NO, NO),
-    "shareCase": (NO, NO, NO, OK, NO),
-    "revokeShare": (NO, NO, NO, OK, NO),
-    "shredCase": (NO, NO, NO, OK, NO),
-    "setLegalHold": (NO, NO, NO, OK, NO),
-    "createCooperationRequest": (NO, NO, OK, OK, NO),
-    "submitCooperationRequest": (NO, NO, OK, OK, NO),
-    "acknowledgeCooperationRequest": (NO, NO, OK, OK, NO),
-    "acceptCooperationRequest": (NO, NO, OK, OK, NO),
-    "declineCooperationRequest": (NO, NO, OK, OK, NO),
-    "fulfilCooperationRequest": (NO, NO, OK, OK, NO),
-    "withdrawCooperationRequest": (NO, NO, OK, OK, NO),
-    "closeCooperationRequest": (NO, NO, OK, OK, NO),
-    "addCooperationMessage": (NO, NO, OK, OK, NO),
+MUTATION_TABLE: dict[str, Row] = {
+    "registerAgency": (NO, NO, NO, NO, NO, OK),
+    "openCase": (NO, OK, NO, NO, NO, NO),
+    "updateCase": (NO, OK, NO, NO, NO, NO),
+    "addSubject": (NO, OK, NO, NO, NO, NO),
+    "addEvidence": (NO, OK, NO, NO, NO, NO),
+    "recordCustodyEvent": (NO, OK, NO, NO, NO, NO),
+    "setSubjectMatchable": (NO, OK, NO, NO, NO, NO),
+    "hitCheck": (NO, OK, OK, NO, NO, NO),
+    "shareCase": (NO, NO, NO, OK, NO, NO),
+    "revokeShare": (NO, NO, NO, OK, NO, NO),
+    "shredCase": (NO, NO, NO, OK, NO, NO),
+    "setLegalHold": (NO, NO, NO, OK, NO, NO),
+    "createCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "submitCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "acknowledgeCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "acceptCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "declineCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "fulfilCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "withdrawCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "closeCooperationRequest": (NO, NO, OK, OK, NO, NO),
+    "addCooperationMessage": (NO, NO, OK, OK, NO, NO),
+    "approveCooperationRequest": (NO, NO, NO, NO, OK, NO),
+    "registerAgencySigningKey": (NO, NO, NO, OK, NO, NO),
+    "accreditAgencySigningKey": (NO, NO, NO, NO, NO, OK),
+    "revokeAgencySigningKey": (NO, NO, NO, OK, NO, OK),
 }
 
-SUBSCRIPTION_TABLE: dict[str, tuple[str, str, str, str, str]] = {
-    "cooperationRequestEvents": (OK, OK, OK, OK, CLOSED),
-    "hitNotices": (OK, OK, OK, OK, CLOSED),
+SUBSCRIPTION_TABLE: dict[str, Row] = {
+    "cooperationRequestEvents": (OK, OK, OK, OK, OK, CLOSED),
+    "hitNotices": (OK, OK, OK, OK, OK, CLOSED),
 }
 
 
@@ -114,10 +139,24 @@ def test_the_tables_cover_the_schema() -> None:
 
 
 def test_every_operation_of_the_role_table_has_a_role() -> None:
-    # And HUB_ADMIN's only grants are the directory and registering agencies.
+    # And HUB_ADMIN's only grants are the directory, registering agencies and vouching for
+    # (or withdrawing) agency keys; SUPERVISOR's beyond reading, approving.
     assert set(ROLES) == set(Operation)
     hub = {operation for operation, roles in ROLES.items() if Role.HUB_ADMIN in roles}
-    assert hub == {Operation.READ_DIRECTORY, Operation.REGISTER_AGENCY}
+    assert hub == {
+        Operation.READ_DIRECTORY,
+        Operation.REGISTER_AGENCY,
+        Operation.ACCREDIT_SIGNING_KEY,
+        Operation.REVOKE_SIGNING_KEY,
+    }
+    supervisor = {operation for operation, roles in ROLES.items() if Role.SUPERVISOR in roles}
+    assert supervisor == {
+        Operation.READ_DIRECTORY,
+        Operation.READ_CASES,
+        Operation.READ_REQUESTS,
+        Operation.READ_NOTICES,
+        Operation.APPROVE_REQUESTS,
+    }
 
 
 # The world: one per engine for the whole session.
@@ -137,6 +176,7 @@ class RoleWorld:
     runtime: Runtime
     app: ASGIApp
     protected: list[str]  # the owner's plaintext and clear words: never in a refusal
+    key: AgencyPrivateKey  # the owner's accredited signing key
     shared: dict[str, Any] = field(default_factory=dict)  # refused roles' targets, by row
 
 
@@ -188,9 +228,22 @@ async def role_world(
     checked = await gql(partner.tokens["LIAISON_OFFICER"], HIT_CHECK, {"i": [PHONE]})
     assert "errors" not in checked, checked
     protected = [*(v for k, v in vars(Sample()).items() if k != "evidence_title"), body, message]
+    key, _key_id = await accredited_key(
+        gql, owner.tokens["AGENCY_ADMIN"], owner.tokens["HUB_ADMIN"]
+    )
     await integrate_everything(runtime)  # so that there is a signed tree head to read
     return RoleWorld(
-        owner, partner, case["id"], request, gql, api, req, runtime, role_app, [*protected, title]
+        owner,
+        partner,
+        case["id"],
+        request,
+        gql,
+        api,
+        req,
+        runtime,
+        role_app,
+        [*protected, title],
+        key,
     )
 
 
@@ -418,6 +471,40 @@ async def _message(w: RoleWorld) -> Target:
     return Target({"id": request_id, "body": "Any news?"}, [request_id])
 
 
+async def _public_key(_w: RoleWorld) -> Target:
+    key = AgencyPrivateKey.generate(SigningAlgorithm.ED25519)
+    return Target({"publicKey": statement_bytes(key.public.to_jwk()).decode("ascii")}, [])
+
+
+async def _registered_key(w: RoleWorld) -> str:
+    body = await w.gql(w.owner.tokens["AGENCY_ADMIN"], REGISTER, {"i": (await _public_key(w)).data})
+    key_id: str = body["data"]["registerAgencySigningKey"]["key"]["id"]
+    return key_id
+
+
+async def _accredit(w: RoleWorld) -> Target:
+    key_id = await _registered_key(w)
+    return Target({"id": key_id, "notAfter": Api.in_seconds(30 * 86400)}, [key_id])
+
+
+async def _revoke_key(w: RoleWorld) -> Target:
+    key_id = await _registered_key(w)
+    return Target({"id": key_id, "reason": "Retired"}, [key_id])
+
+
+async def _approve(w: RoleWorld) -> Target:
+    """An emergency request to the platform awaiting approval (submitted unsigned: this app's
+    policy requires no signature but the approval's), with the SUPERVISOR's countersignature."""
+    request_id = await w.req.draft(w.owner.token, w.partner.id, **EMERGENCY)
+    assert await w.req.moved(w.owner.token, "submit", request_id) == "AWAITING_APPROVAL"
+    supervisor = w.owner.tokens["SUPERVISOR"]
+    content = step_content(await read_content(w.gql, supervisor, request_id), "APPROVE")
+    signature = signature_input(
+        w.key, content, agency=w.owner.uuid, principal=await principal_of(w.gql, supervisor)
+    )
+    return Target({"id": request_id, "signature": signature}, [request_id])
+
+
 TARGETS: dict[str, Setup] = {
     "registerAgency": _register,
     "openCase": _open,
@@ -440,6 +527,10 @@ TARGETS: dict[str, Setup] = {
     "withdrawCooperationRequest": _step("withdraw", "SUBMITTED", incoming=False),
     "closeCooperationRequest": _step("close", "DECLINED", incoming=False),
     "addCooperationMessage": _message,
+    "approveCooperationRequest": _approve,
+    "registerAgencySigningKey": _public_key,
+    "accreditAgencySigningKey": _accredit,
+    "revokeAgencySigningKey": _revoke_key,
 }
 
 

@@ -197,6 +197,7 @@ DEADLINES = Deadlines(
 )
 WAITS_ON = {
     "DRAFT": None,
+    "AWAITING_APPROVAL": None,  # the clock starts at the approval
     "SUBMITTED": utc(2026, 1, 8),
     "ACKNOWLEDGED": utc(2026, 1, 31),
     "ACCEPTED": utc(2026, 5, 1),

@@ -11,6 +11,9 @@ from uuid import UUID
 import pytest
 
 from casehub.crypto import KeyringError, LocalKeyring, create_keyring
+from casehub.crypto.agency_keys import AgencyPrivateKey
+from casehub.crypto.rotation import add_accreditation_key_if_missing
+from casehub.domain.signatures import SigningAlgorithm
 
 AGENCY = UUID("55555555-5555-7555-8555-555555555555")
 OTHER = UUID("66666666-6666-7666-8666-666666666666")
@@ -247,3 +250,176 @@ def test_agency_kek_depends_on_the_root_key():
 def test_agency_kek_for_unknown_version_raises_keyring_error(version):
     with pytest.raises(KeyringError, match=f"Key version {version} "):
         LocalKeyring(dict(ROOTS), 1).agency_kek(AGENCY, version)
+
+
+# --- the hub's accreditation key -------------------------------------------------------------
+
+HUB_KEY = AgencyPrivateKey.from_seeds(
+    SigningAlgorithm.ED25519_ML_DSA_65, bytes(range(32)), bytes(range(32, 64))
+)
+ED_KEY = AgencyPrivateKey.from_seeds(SigningAlgorithm.ED25519, bytes(range(32)))
+
+
+def accredited(**overrides):
+    thumbprint = HUB_KEY.public.thumbprint
+    return good(
+        accreditation={thumbprint: HUB_KEY.to_json()},
+        accreditation_active=thumbprint,
+        **overrides,
+    )
+
+
+def test_create_keyring_makes_a_hybrid_accreditation_key(tmp_path):
+    path = tmp_path / "keyring.json"
+    assert create_keyring(path) is True
+    data = json.loads(path.read_text())
+    assert list(data["accreditation"]) == [data["accreditation_active"]]
+    signer = LocalKeyring.load(path).accreditation_signer()
+    assert signer.algorithm is SigningAlgorithm.ED25519_ML_DSA_65
+    assert signer.public.thumbprint == data["accreditation_active"]
+    assert signer.public.verify(b"statement", signer.sign(b"statement"))
+
+
+def test_created_keyrings_hold_different_accreditation_keys(tmp_path):
+    create_keyring(tmp_path / "one.json")
+    create_keyring(tmp_path / "two.json")
+    one = LocalKeyring.load(tmp_path / "one.json").accreditation_signer()
+    two = LocalKeyring.load(tmp_path / "two.json").accreditation_signer()
+    assert one.public != two.public
+
+
+def test_accreditation_public_keys_is_a_jwks_of_thumbprints(tmp_path):
+    keyring = LocalKeyring.from_data(tmp_path / "k.json", accredited())
+    jwks = keyring.accreditation_public_keys()
+    assert jwks == {"keys": [{**HUB_KEY.public.to_jwk(), "kid": HUB_KEY.public.thumbprint}]}
+    seeds = HUB_KEY.to_json()
+    assert seeds["ed25519"] not in json.dumps(jwks)
+    assert seeds["mldsa65"] not in json.dumps(jwks)
+    assert keyring.accreditation_signer().to_json() == HUB_KEY.to_json()
+
+
+def test_accreditation_public_keys_lists_old_keys_too():
+    other = AgencyPrivateKey.from_seeds(
+        SigningAlgorithm.ED25519_ML_DSA_65, bytes(range(1, 33)), bytes(range(2, 34))
+    )
+    keys = {HUB_KEY.public.thumbprint: HUB_KEY, other.public.thumbprint: other}
+    keyring = LocalKeyring(
+        dict(ROOTS), 1, accreditation_keys=keys, accreditation_active=other.public.thumbprint
+    )
+    assert [jwk["kid"] for jwk in keyring.accreditation_public_keys()["keys"]] == sorted(keys)
+
+
+def test_old_keyring_without_accreditation_key_loads(tmp_path):
+    path = write(tmp_path / "keyring.json", good())
+    keyring = LocalKeyring.load(path)
+    assert keyring.accreditation_public_keys() == {"keys": []}
+    with pytest.raises(
+        KeyringError, match="no accreditation key: add one with `casehub keys init`"
+    ):
+        keyring.accreditation_signer()
+
+
+def test_repr_shows_no_accreditation_seed(tmp_path):
+    keyring = LocalKeyring.from_data(tmp_path / "k.json", accredited())
+    text = repr(keyring)
+    assert HUB_KEY.public.thumbprint in text
+    assert HUB_KEY.to_json()["ed25519"] not in text
+    assert HUB_KEY.to_json()["mldsa65"] not in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"accreditation": {}}, "malformed"),
+        ({"accreditation_active": HUB_KEY.public.thumbprint}, "malformed"),
+        ({"accreditation": [], "accreditation_active": "x"}, "malformed"),
+        ({"accreditation": {"x": HUB_KEY.to_json()}, "accreditation_active": 1}, "malformed"),
+        (
+            {"accreditation": {"x": {"format": "nope"}}, "accreditation_active": "x"},
+            "malformed accreditation key",
+        ),
+        (
+            {
+                "accreditation": {"x": {**HUB_KEY.to_json(), "thumbprint": "x"}},
+                "accreditation_active": "x",
+            },
+            "malformed accreditation key",
+        ),
+        (
+            {"accreditation": {"x": HUB_KEY.to_json()}, "accreditation_active": "x"},
+            "does not match its key",
+        ),
+        (
+            {
+                "accreditation": {ED_KEY.public.thumbprint: ED_KEY.to_json()},
+                "accreditation_active": ED_KEY.public.thumbprint,
+            },
+            r"must be Ed25519\+ML-DSA-65",
+        ),
+        (
+            {
+                "accreditation": {HUB_KEY.public.thumbprint: HUB_KEY.to_json()},
+                "accreditation_active": "missing",
+            },
+            "active accreditation key has no key",
+        ),
+    ],
+)
+def test_load_refuses_malformed_accreditation_entries(tmp_path, overrides, fragment):
+    path = write(tmp_path / "keyring.json", good(**overrides))
+    with pytest.raises(KeyringError, match=fragment):
+        LocalKeyring.load(path)
+
+
+def test_constructor_refuses_accreditation_keys_without_an_active_one():
+    keys = {HUB_KEY.public.thumbprint: HUB_KEY}
+    with pytest.raises(KeyringError, match="no active one"):
+        LocalKeyring(dict(ROOTS), 1, accreditation_keys=keys)
+
+
+def test_constructor_refuses_what_is_no_agency_key():
+    with pytest.raises(KeyringError, match="malformed accreditation key"):
+        LocalKeyring(dict(ROOTS), 1, accreditation_keys={"x": b"raw"}, accreditation_active="x")  # type: ignore[dict-item]
+
+
+def test_upgrade_adds_an_accreditation_key_and_keeps_everything_else(tmp_path):
+    path = write(tmp_path / "keyring.json", good(comment="kept"))
+    before = json.loads(path.read_text())
+    kek_before = LocalKeyring.load(path).agency_kek(AGENCY, 1)
+
+    assert add_accreditation_key_if_missing(path) is True
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    after = json.loads(path.read_text())
+    assert {k: v for k, v in after.items() if not k.startswith("accreditation")} == before
+    assert list(after["accreditation"]) == [after["accreditation_active"]]
+    keyring = LocalKeyring.load(path)
+    assert keyring.agency_kek(AGENCY, 1) == kek_before
+    signer = keyring.accreditation_signer()
+    assert signer.public.thumbprint == after["accreditation_active"]
+    assert signer.algorithm is SigningAlgorithm.ED25519_ML_DSA_65
+    assert [p.name for p in tmp_path.iterdir()] == ["keyring.json"]
+
+
+def test_accreditation_upgrade_is_idempotent(tmp_path):
+    path = write(tmp_path / "keyring.json", good())
+    assert add_accreditation_key_if_missing(path) is True
+    upgraded = path.read_bytes()
+    assert add_accreditation_key_if_missing(path) is False
+    assert path.read_bytes() == upgraded
+
+
+def test_accreditation_upgrade_leaves_a_new_keyring_alone(tmp_path):
+    path = tmp_path / "keyring.json"
+    create_keyring(path)
+    before = path.read_bytes()
+    assert add_accreditation_key_if_missing(path) is False
+    assert path.read_bytes() == before
+
+
+def test_accreditation_upgrade_refuses_what_does_not_load(tmp_path):
+    path = write(tmp_path / "keyring.json", good(), mode=0o644)
+    with pytest.raises(KeyringError, match="readable by group or others"):
+        add_accreditation_key_if_missing(path)
+    with pytest.raises(KeyringError, match="No keyring at"):
+        add_accreditation_key_if_missing(tmp_path / "absent" / "keyring.json")

@@ -26,7 +26,9 @@ OWNER = UUID("00000000-0000-7000-8000-000000000001")
 VIEWER = UUID("00000000-0000-7000-8000-000000000002")
 OTHER = UUID("00000000-0000-7000-8000-000000000003")
 
-AGENCY_ROLES = frozenset({Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN})
+AGENCY_ROLES = frozenset(
+    {Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN, Role.SUPERVISOR}
+)
 
 A, F, N = Decision.ALLOW, Decision.FORBIDDEN, Decision.NOT_FOUND
 
@@ -111,7 +113,7 @@ def test_decision_per_situation_and_action(situation, action, expected, roles):
 
 
 # For each action: which single role is enough, at each access level (hand-written).
-_ANY = {Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN}
+_ANY = {Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN, Role.SUPERVISOR}
 _INV = {Role.INVESTIGATOR}
 _ADM = {Role.AGENCY_ADMIN}
 SINGLE_ROLE_ALLOWED = {
@@ -408,6 +410,7 @@ def test_an_amber_strict_case_is_not_found_for_every_action_outside_the_owner(tl
 # marked AMBER_STRICT; an owner or FULL recipient keeps its own level (hand-written).
 ATTACHED_TABLE = [
     (RequestStatus.DRAFT, False),
+    (RequestStatus.AWAITING_APPROVAL, False),
     (RequestStatus.SUBMITTED, True),
     (RequestStatus.ACKNOWLEDGED, True),
     (RequestStatus.ACCEPTED, True),

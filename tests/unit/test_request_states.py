@@ -22,6 +22,7 @@ from casehub.domain.requests.transitions import (
 
 STATES = (
     "DRAFT",
+    "AWAITING_APPROVAL",
     "SUBMITTED",
     "ACKNOWLEDGED",
     "ACCEPTED",
@@ -31,13 +32,15 @@ STATES = (
     "WITHDRAWN",
     "CLOSED",
 )
-ACTIONS = ("SUBMIT", "ACKNOWLEDGE", "ACCEPT", "DECLINE", "FULFIL", "WITHDRAW", "CLOSE")
+ACTIONS = ("SUBMIT", "APPROVE", "ACKNOWLEDGE", "ACCEPT", "DECLINE", "FULFIL", "WITHDRAW", "CLOSE")
 SIDES = ("REQUESTER", "REQUESTED")
 
 # DESIGN §3, row by row: (from, action, side) -> to. FULFIL is listed per outcome below.
 ALLOWED: dict[tuple[str, str, str], str] = {
     # DRAFT | submit (requester) | SUBMITTED
     ("DRAFT", "SUBMIT", "REQUESTER"): "SUBMITTED",
+    # AWAITING_APPROVAL | approve (requester's SUPERVISOR) | SUBMITTED (issue 15, four eyes)
+    ("AWAITING_APPROVAL", "APPROVE", "REQUESTER"): "SUBMITTED",
     # SUBMITTED | acknowledge (requested) | ACKNOWLEDGED
     ("SUBMITTED", "ACKNOWLEDGE", "REQUESTED"): "ACKNOWLEDGED",
     # SUBMITTED, ACKNOWLEDGED | accept (requested) | ACCEPTED
@@ -49,6 +52,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("ACCEPTED", "DECLINE", "REQUESTED"): "DECLINED",
     # DRAFT … ACCEPTED | withdraw (requester) | WITHDRAWN
     ("DRAFT", "WITHDRAW", "REQUESTER"): "WITHDRAWN",
+    ("AWAITING_APPROVAL", "WITHDRAW", "REQUESTER"): "WITHDRAWN",
     ("SUBMITTED", "WITHDRAW", "REQUESTER"): "WITHDRAWN",
     ("ACKNOWLEDGED", "WITHDRAW", "REQUESTER"): "WITHDRAWN",
     ("ACCEPTED", "WITHDRAW", "REQUESTER"): "WITHDRAWN",
@@ -77,8 +81,8 @@ def test_the_hand_written_table_names_every_state_and_transition_action() -> Non
     # CREATE and MESSAGE are steps of the event log, not moves of the state machine.
     assert set(ACTIONS) | {"CREATE", "MESSAGE"} == {action.value for action in RequestAction}
     assert set(SIDES) == {side.value for side in Side}
-    assert len(NON_FULFIL) == 9 * 6 * 2
-    assert len(FULFIL) == 9 * 2 * 2
+    assert len(NON_FULFIL) == 10 * 7 * 2
+    assert len(FULFIL) == 10 * 2 * 2
 
 
 def _refused(status: str, action: str, side: str, outcome: str | None = None) -> None:
@@ -127,6 +131,23 @@ def test_create_and_message_never_move_a_request(status: str, side: str, action:
 def test_terminal_states_take_no_action_at_all() -> None:
     for status, action, side in itertools.product(("WITHDRAWN", "CLOSED"), ACTIONS, SIDES):
         _refused(status, action, side, "FULL" if action == "FULFIL" else None)
+
+
+@pytest.mark.parametrize(
+    ("approval", "expected"), [(False, "SUBMITTED"), (True, "AWAITING_APPROVAL")]
+)
+def test_a_submission_that_needs_approval_waits_for_it(approval: bool, expected: str) -> None:
+    moved = next_status(
+        RequestStatus.DRAFT, RequestAction.SUBMIT, Side.REQUESTER, approval=approval
+    )
+    assert moved is RequestStatus(expected)
+
+
+def test_approval_changes_nothing_but_a_submission() -> None:
+    moved = next_status(
+        RequestStatus.SUBMITTED, RequestAction.ACCEPT, Side.REQUESTED, approval=True
+    )
+    assert moved is RequestStatus.ACCEPTED
 
 
 def test_the_error_points_at_the_request_id() -> None:

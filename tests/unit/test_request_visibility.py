@@ -15,21 +15,26 @@ A, S = RequestAction, RequestStatus
 
 
 @pytest.mark.parametrize(
-    ("action", "from_status", "expected"),
+    ("action", "from_status", "to_status", "expected"),
     [
-        (A.CREATE, None, False),
-        (A.MESSAGE, S.DRAFT, False),
-        (A.WITHDRAW, S.DRAFT, False),
-        (A.SUBMIT, S.DRAFT, True),
-        (A.ACKNOWLEDGE, S.SUBMITTED, True),
-        (A.WITHDRAW, S.SUBMITTED, True),
-        (A.MESSAGE, S.ACCEPTED, True),
-        (A.CLOSE, S.FULFILLED, True),
-        (A.MESSAGE, S.WITHDRAWN, True),
+        (A.CREATE, None, S.DRAFT, False),
+        (A.MESSAGE, S.DRAFT, S.DRAFT, False),
+        (A.WITHDRAW, S.DRAFT, S.WITHDRAWN, False),
+        (A.SUBMIT, S.DRAFT, S.SUBMITTED, True),
+        # Four eyes: nothing reaches the requested agency until a supervisor approves.
+        (A.SUBMIT, S.DRAFT, S.AWAITING_APPROVAL, False),
+        (A.MESSAGE, S.AWAITING_APPROVAL, S.AWAITING_APPROVAL, False),
+        (A.WITHDRAW, S.AWAITING_APPROVAL, S.WITHDRAWN, False),
+        (A.APPROVE, S.AWAITING_APPROVAL, S.SUBMITTED, True),
+        (A.ACKNOWLEDGE, S.SUBMITTED, S.ACKNOWLEDGED, True),
+        (A.WITHDRAW, S.SUBMITTED, S.WITHDRAWN, True),
+        (A.MESSAGE, S.ACCEPTED, S.ACCEPTED, True),
+        (A.CLOSE, S.FULFILLED, S.CLOSED, True),
+        (A.MESSAGE, S.WITHDRAWN, S.WITHDRAWN, True),
     ],
 )
-def test_event_reaches_requested(action, from_status, expected):
-    assert event_reaches_requested(action, from_status) is expected
+def test_event_reaches_requested(action, from_status, to_status, expected):
+    assert event_reaches_requested(action, from_status, to_status) is expected
 
 
 @pytest.mark.parametrize(("submitted", "expected"), [(False, False), (True, True)])

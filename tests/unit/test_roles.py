@@ -7,20 +7,21 @@ import pytest
 from casehub.domain.enums import Role
 from casehub.domain.roles import AGENCY_ROLES, ROLES, Operation, may, refusal
 
-R, INV, L, A, H = (
+R, INV, L, A, S, H = (
     Role.READER,
     Role.INVESTIGATOR,
     Role.LIAISON_OFFICER,
     Role.AGENCY_ADMIN,
+    Role.SUPERVISOR,
     Role.HUB_ADMIN,
 )
 
 # By hand: the roles each operation admits.
 EXPECTED: dict[Operation, set[Role]] = {
-    Operation.READ_DIRECTORY: {R, INV, L, A, H},
-    Operation.READ_CASES: {R, INV, L, A},
-    Operation.READ_REQUESTS: {R, INV, L, A},
-    Operation.READ_NOTICES: {R, INV, L, A},
+    Operation.READ_DIRECTORY: {R, INV, L, A, S, H},
+    Operation.READ_CASES: {R, INV, L, A, S},
+    Operation.READ_REQUESTS: {R, INV, L, A, S},
+    Operation.READ_NOTICES: {R, INV, L, A, S},
     Operation.READ_AUDIT: {A},
     Operation.LIST_SHARES: {INV, A},
     Operation.REGISTER_AGENCY: {H},
@@ -34,7 +35,11 @@ EXPECTED: dict[Operation, set[Role]] = {
     Operation.SET_LEGAL_HOLD: {A},
     Operation.SHRED_CASE: {A},
     Operation.ACT_ON_REQUESTS: {L, A},
+    Operation.APPROVE_REQUESTS: {S},
     Operation.HIT_CHECK: {INV, L},
+    Operation.REGISTER_SIGNING_KEY: {A},
+    Operation.ACCREDIT_SIGNING_KEY: {H},
+    Operation.REVOKE_SIGNING_KEY: {A, H},
 }
 
 
@@ -56,8 +61,8 @@ def test_no_roles_may_nothing_and_all_roles_may_everything(operation: Operation)
 
 @pytest.mark.parametrize("operation", list(Operation))
 def test_hub_admin_with_the_agency_roles_adds_only_its_own(operation: Operation) -> None:
-    # Holding HUB_ADMIN besides the agency roles changes nothing but registering agencies.
-    expected = operation is not Operation.REGISTER_AGENCY
+    # Holding HUB_ADMIN besides the agency roles changes nothing but the hub's own acts.
+    expected = operation not in (Operation.REGISTER_AGENCY, Operation.ACCREDIT_SIGNING_KEY)
     assert may(AGENCY_ROLES, operation) is expected
     assert may(AGENCY_ROLES | {H}, operation) is True
 

@@ -18,6 +18,7 @@ class AgencyQuery:
         principal = agencies.viewer(info.context.scope)
         return Viewer(
             name=principal.name,
+            principal_id=str(principal.id),
             roles=sorted(principal.roles, key=lambda role: role.value),
             _agency_id=principal.agency_id,
         )

@@ -14,6 +14,7 @@ from casehub.domain.requests.transitions import (
     RequestKind,
     RequestStatus,
 )
+from casehub.services.requests.signatures import StepSignature
 
 
 @strawberry.input(description="Structured statements; which are required depends on the kind.")
@@ -75,15 +76,57 @@ class CreateCooperationRequestInput:
     )
 
 
+@strawberry.input(
+    description="Your agency's detached signature over the step's statement (docs/SIGNATURES.md)."
+)
+class StepSignatureInput:
+    key_thumbprint: str = strawberry.field(
+        description="The thumbprint of your agency's accredited key that signed."
+    )
+    statement: str = strawberry.field(
+        description="The statement, RFC 8785 canonical JSON, exactly the bytes signed (≤ 8 KiB)."
+    )
+    signature: str = strawberry.field(
+        description="The signature over the statement's bytes: base64url Ed25519, or for a "
+        "hybrid key the Ed25519 and ML-DSA-65 signatures joined by a dot (≤ 6,000)."
+    )
+
+    def to_domain(self) -> StepSignature:
+        """The signature as the services take it."""
+        return StepSignature(self.key_thumbprint, self.statement, self.signature)
+
+
+SIGNATURE_DESCRIPTION = (
+    "Your agency's signature over the step's statement. Submit, accept, decline and fulfil "
+    "take one (required where the hub's policy says: by default for EMERGENCY requests and "
+    "requests to a SERVICE_PROVIDER); other steps refuse it."
+)
+
+
 @strawberry.input(description="A step that needs only the request.")
 class RequestStepInput:
     id: strawberry.ID = strawberry.field(description="The request.")
+    signature: StepSignatureInput | None = strawberry.field(
+        default=None, description=SIGNATURE_DESCRIPTION
+    )
 
 
 @strawberry.input(description="Decline or withdraw: the reason is required.")
 class RequestReasonInput:
     id: strawberry.ID = strawberry.field(description="The request.")
     reason: str = strawberry.field(description="Why (sent to the other party, encrypted).")
+    signature: StepSignatureInput | None = strawberry.field(
+        default=None, description=SIGNATURE_DESCRIPTION
+    )
+
+
+@strawberry.input(description="Approve (countersign) a request awaiting approval.")
+class ApproveCooperationRequestInput:
+    id: strawberry.ID = strawberry.field(description="The request.")
+    signature: StepSignatureInput = strawberry.field(
+        description="Your agency's signature over the APPROVE statement, which countersigns "
+        "the submission's statement."
+    )
 
 
 @strawberry.input(description="Fulfil an accepted request.")
@@ -94,6 +137,9 @@ class FulfilCooperationRequestInput:
     evidence_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
         description="Evidence of your cases supplied to the requester, who reads it in full.",
+    )
+    signature: StepSignatureInput | None = strawberry.field(
+        default=None, description=SIGNATURE_DESCRIPTION
     )
 
 

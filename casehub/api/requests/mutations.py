@@ -12,10 +12,12 @@ from casehub.api.ids import parse_id_of
 from casehub.api.payloads import INPUT, payload, respond
 from casehub.api.requests.inputs import (
     AddCooperationMessageInput,
+    ApproveCooperationRequestInput,
     CreateCooperationRequestInput,
     FulfilCooperationRequestInput,
     RequestReasonInput,
     RequestStepInput,
+    StepSignatureInput,
 )
 from casehub.api.requests.types import CooperationRequest, RequestMessage
 from casehub.domain.requests.transitions import FulfilOutcome, RequestAction
@@ -48,6 +50,7 @@ async def _step(
     text: str | None = None,
     outcome: FulfilOutcome | None = None,
     evidence_ids: list[strawberry.ID] | None = None,
+    signature: StepSignatureInput | None = None,
 ) -> CooperationRequestPayload:
     scope = info.context.scope
     return await respond(
@@ -59,6 +62,7 @@ async def _step(
             text=text,
             outcome=outcome,
             evidence_ids=_evidence_ids(evidence_ids or []),
+            signature=None if signature is None else signature.to_domain(),
         ),
         CooperationRequest.of,
     )
@@ -96,25 +100,27 @@ class RequestMutation:
     async def submit_cooperation_request(
         self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.SUBMIT)
+        return await _step(info, input.id, RequestAction.SUBMIT, signature=input.signature)
 
     @strawberry.mutation(description="Acknowledge receipt (requested agency).")
     async def acknowledge_cooperation_request(
         self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.ACKNOWLEDGE)
+        return await _step(info, input.id, RequestAction.ACKNOWLEDGE, signature=input.signature)
 
     @strawberry.mutation(description="Accept to execute the request (requested agency).")
     async def accept_cooperation_request(
         self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.ACCEPT)
+        return await _step(info, input.id, RequestAction.ACCEPT, signature=input.signature)
 
     @strawberry.mutation(description="Decline, with the reason (requested agency).")
     async def decline_cooperation_request(
         self, info: Info, input: Annotated[RequestReasonInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.DECLINE, text=input.reason)
+        return await _step(
+            info, input.id, RequestAction.DECLINE, text=input.reason, signature=input.signature
+        )
 
     @strawberry.mutation(
         description="Fulfil an accepted request in FULL or PARTIAL, with a message and evidence."
@@ -129,19 +135,32 @@ class RequestMutation:
             text=input.message,
             outcome=input.outcome,
             evidence_ids=input.evidence_ids,
+            signature=input.signature,
         )
 
     @strawberry.mutation(description="Withdraw a request, with the reason (requester).")
     async def withdraw_cooperation_request(
         self, info: Info, input: Annotated[RequestReasonInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.WITHDRAW, text=input.reason)
+        return await _step(
+            info, input.id, RequestAction.WITHDRAW, text=input.reason, signature=input.signature
+        )
 
     @strawberry.mutation(description="Close a fulfilled or declined request (requester).")
     async def close_cooperation_request(
         self, info: Info, input: Annotated[RequestStepInput, INPUT]
     ) -> CooperationRequestPayload:
-        return await _step(info, input.id, RequestAction.CLOSE)
+        return await _step(info, input.id, RequestAction.CLOSE, signature=input.signature)
+
+    @strawberry.mutation(
+        description="Approve a request awaiting approval (SUPERVISOR of the requesting agency, "
+        "never the principal who submitted it): it reaches the requested agency now, and its "
+        "deadlines start."
+    )
+    async def approve_cooperation_request(
+        self, info: Info, input: Annotated[ApproveCooperationRequestInput, INPUT]
+    ) -> CooperationRequestPayload:
+        return await _step(info, input.id, RequestAction.APPROVE, signature=input.signature)
 
     @strawberry.mutation(description="Post a message to the other party of a request.")
     async def add_cooperation_message(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import strawberry
 
-from casehub.api.agencies.types import Agency, agency_of
+from casehub.api.agencies.types import Agency, AgencySigningKey, agency_of
 from casehub.api.cases.types import Case
 from casehub.api.context import Info
 
@@ -28,6 +28,8 @@ from casehub.domain.requests.transitions import (
     RequestStatus,
     Side,
 )
+from casehub.domain.signatures.statements import StepStatus
+from casehub.domain.signatures.states import SignerRole
 from casehub.services import views
 from casehub.services.views import Sealed
 
@@ -190,6 +192,71 @@ class RequestEvidence:
         )
 
 
+@strawberry.type(description="An agency signature on a request step, verified.")
+class StepSignature:
+    role: SignerRole = strawberry.field(
+        description="SIGNER: the agency taking the step; COUNTERSIGNER: the supervisor "
+        "approving the submission."
+    )
+    event_number: int = strawberry.field(description="The event the signature is on.")
+    statement: str = strawberry.field(
+        description="The signed statement, RFC 8785 canonical JSON (docs/SIGNATURES.md)."
+    )
+    signature: str = strawberry.field(description="The signature over the statement's bytes.")
+    status: StepStatus = strawberry.field(description="VERIFIED or INVALID.")
+    reason: str | None = strawberry.field(description="What does not check out, if anything.")
+    key: AgencySigningKey = strawberry.field(
+        description="The key that signed, with the hub's accreditation and any revocation."
+    )
+    _agency_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The signing agency.")
+    async def agency(self, info: Info) -> Agency | None:
+        return await agency_of(info, self._agency_id)
+
+    @classmethod
+    def of(cls, view: views.SignatureCheckView) -> StepSignature:
+        """Render a checked signature."""
+        return cls(
+            role=view.role,
+            event_number=view.event_number,
+            statement=view.statement,
+            signature=view.signature,
+            status=view.status,
+            reason=view.reason,
+            key=AgencySigningKey.of(view.key),
+            _agency_id=view.agency_id,
+        )
+
+
+@strawberry.type(description="A signable step of a request and how its signatures verify.")
+class StepVerification:
+    event_number: int = strawberry.field(description="The step's event.")
+    action: RequestAction = strawberry.field(description="The step.")
+    status: StepStatus = strawberry.field(
+        description="VERIFIED (every signature good), UNSIGNED, or INVALID."
+    )
+    reason: str | None = strawberry.field(description="What does not check out, if anything.")
+    required: bool = strawberry.field(
+        description="The hub's signing policy requires this step to be signed."
+    )
+    signatures: list[StepSignature] = strawberry.field(
+        description="The signatures; an approval lists the submission's too."
+    )
+
+    @classmethod
+    def of(cls, view: views.StepVerificationView) -> StepVerification:
+        """Render a step's verification."""
+        return cls(
+            event_number=view.event_number,
+            action=view.action,
+            status=view.status,
+            reason=view.reason,
+            required=view.required,
+            signatures=[StepSignature.of(item) for item in view.signatures],
+        )
+
+
 @strawberry.type(description="A cooperation request between two agencies.")
 class CooperationRequest(Node):
     kind: RequestKind = strawberry.field(description="What is asked.")
@@ -260,6 +327,17 @@ class CooperationRequest(Node):
         return [
             RequestEvent.of(view) for view in await info.context.loaders.request_events.load(key)
         ]
+
+    @strawberry.field(
+        description="Each step that can be signed (submit, approve, accept, decline, fulfil) "
+        "and how its agency signatures verify: with the agency's key and the hub's "
+        "accreditation, against the request as stored, and committed to by the step's receipt. "
+        "A tool can re-check every signature itself (docs/SIGNATURES.md)."
+    )
+    async def verification(self, info: Info) -> list[StepVerification]:
+        key = (self._view.id, self._view.viewer_side)
+        loaded = await info.context.loaders.request_verification.load(key)
+        return [StepVerification.of(view) for view in loaded]
 
     @strawberry.field(description="The thread, oldest first.")
     async def messages(self, info: Info) -> list[RequestMessage]:

@@ -32,6 +32,7 @@ class RequestStatus(StrEnum):
     """Where a request is in its lifecycle."""
 
     DRAFT = "DRAFT"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     SUBMITTED = "SUBMITTED"
     ACKNOWLEDGED = "ACKNOWLEDGED"
     ACCEPTED = "ACCEPTED"
@@ -54,6 +55,7 @@ class RequestAction(StrEnum):
     WITHDRAW = "WITHDRAW"
     CLOSE = "CLOSE"
     MESSAGE = "MESSAGE"
+    APPROVE = "APPROVE"
 
 
 class Side(StrEnum):
@@ -89,6 +91,8 @@ A = RequestAction
 # (from, action) -> (who may act, to). FULFIL's target depends on the outcome.
 TRANSITIONS: dict[tuple[RequestStatus, RequestAction], tuple[Side, RequestStatus]] = {
     (S.DRAFT, A.SUBMIT): (Side.REQUESTER, S.SUBMITTED),
+    # Four eyes (`needs_approval`): the submission waits for a supervisor's countersignature.
+    (S.AWAITING_APPROVAL, A.APPROVE): (Side.REQUESTER, S.SUBMITTED),
     (S.SUBMITTED, A.ACKNOWLEDGE): (Side.REQUESTED, S.ACKNOWLEDGED),
     (S.SUBMITTED, A.ACCEPT): (Side.REQUESTED, S.ACCEPTED),
     (S.ACKNOWLEDGED, A.ACCEPT): (Side.REQUESTED, S.ACCEPTED),
@@ -97,6 +101,7 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestAction], tuple[Side, RequestStatus
     (S.ACCEPTED, A.DECLINE): (Side.REQUESTED, S.DECLINED),
     (S.ACCEPTED, A.FULFIL): (Side.REQUESTED, S.FULFILLED),
     (S.DRAFT, A.WITHDRAW): (Side.REQUESTER, S.WITHDRAWN),
+    (S.AWAITING_APPROVAL, A.WITHDRAW): (Side.REQUESTER, S.WITHDRAWN),
     (S.SUBMITTED, A.WITHDRAW): (Side.REQUESTER, S.WITHDRAWN),
     (S.ACKNOWLEDGED, A.WITHDRAW): (Side.REQUESTER, S.WITHDRAWN),
     (S.ACCEPTED, A.WITHDRAW): (Side.REQUESTER, S.WITHDRAWN),
@@ -114,8 +119,12 @@ def next_status(
     action: RequestAction,
     side: Side,
     outcome: FulfilOutcome | None = None,
+    *,
+    approval: bool = False,
 ) -> RequestStatus:
-    """The state the action leads to, or INVALID_TRANSITION for any pair the table lacks."""
+    """The state the action leads to, or INVALID_TRANSITION for any pair the table lacks.
+    `approval`: the request needs a supervisor's countersignature (four eyes) before it is
+    sent, so a submission waits in AWAITING_APPROVAL."""
     allowed = TRANSITIONS.get((status, action))
     if allowed is None or allowed[0] is not side:
         raise InvalidTransition(
@@ -126,6 +135,8 @@ def next_status(
     target = allowed[1]
     if action is A.FULFIL and outcome is FulfilOutcome.PARTIAL:
         return S.PARTIALLY_FULFILLED
+    if action is A.SUBMIT and approval:
+        return S.AWAITING_APPROVAL
     return target
 
 
@@ -135,8 +146,15 @@ def reaches_requested(submitted: bool) -> bool:
     return submitted
 
 
-def event_reaches_requested(action: RequestAction, from_status: RequestStatus | None) -> bool:
-    """Whether the requested agency sees an event: from the submission on, never before it."""
-    if action is A.CREATE:
+# Where a request has not reached the requested agency yet.
+UNSENT = frozenset({S.DRAFT, S.AWAITING_APPROVAL})
+
+
+def event_reaches_requested(
+    action: RequestAction, from_status: RequestStatus | None, to_status: RequestStatus
+) -> bool:
+    """Whether the requested agency sees an event: from the step that sends the request to it
+    on (a submission, or the approval of one awaiting it), never before."""
+    if action is A.CREATE or from_status is None:
         return False
-    return from_status is not S.DRAFT or action is A.SUBMIT
+    return from_status not in UNSENT or to_status is S.SUBMITTED

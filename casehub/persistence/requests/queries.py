@@ -18,6 +18,7 @@ from casehub.persistence.tables import (
     RequestEventRow,
     RequestEvidenceRow,
     RequestMessageRow,
+    RequestSignatureRow,
 )
 
 Request = CooperationRequestRow
@@ -253,6 +254,12 @@ class RequestQueries(StoreBase):
         """The newest event sequence number (0 when there is none)."""
         value = await self._one(select(func.max(col(RequestEventRow.seq))))
         return int(value or 0)
+
+    async def signatures_by_request(self, request_ids: Iterable[UUID]) -> list[RequestSignatureRow]:
+        """Agency signatures on the steps of these requests, oldest first."""
+        return await self._by_parent(
+            RequestSignatureRow, RequestSignatureRow.request_id, request_ids
+        )
 
     # Messages and evidence copies
 

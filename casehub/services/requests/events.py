@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from casehub.domain.ids import new_id
 from casehub.domain.requests.receipts import event_timestamp, issue_receipt
@@ -29,8 +30,13 @@ async def record_event(
     from_status: RequestStatus | None,
     to_status: RequestStatus,
     message: RequestMessageRow | None = None,
+    *,
+    signatures: Sequence[str] = (),
+    flush: bool = True,
 ) -> RequestEventRow:
-    """Append the step to the request's event chain with a signed receipt."""
+    """Append the step to the request's event chain with a signed receipt; `signatures` are
+    the digests of the agency signatures the step carries, which the receipt commits to.
+    flush=False leaves the row to the caller's next flush (with rows that refer to it)."""
     principal = scope.caller()
     previous = await scope.store.last_event(request.id)
     number = 1 if previous is None else previous.number + 1
@@ -48,6 +54,9 @@ async def record_event(
         "at": event_timestamp(now),
         "messageSha256": hashlib.sha256(message.body).hexdigest() if message else None,
     }
+    if signatures:
+        # Only signed steps carry the member: unsigned events keep the receipts they always had.
+        event["signatures"] = list(signatures)
     receipt = issue_receipt(
         event, previous.digest if previous else None, scope.runtime.keys.receipt_signer()
     )
@@ -62,7 +71,7 @@ async def record_event(
         actor_principal_id=principal.id,
         requester_agency_id=request.requester_agency_id,
         requested_agency_id=request.requested_agency_id,
-        visible_to_requested=event_reaches_requested(action, from_status),
+        visible_to_requested=event_reaches_requested(action, from_status, to_status),
         message_id=message.id if message else None,
         occurred_at=now,
         digest=receipt.digest,
@@ -74,7 +83,8 @@ async def record_event(
         position_xid=previous.position_xid if previous else 0,
     )
     scope.store.add(row)
-    await scope.store.flush()
+    if flush:
+        await scope.store.flush()
     return row
 
 

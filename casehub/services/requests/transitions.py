@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 from casehub.domain import validation as check
 from casehub.domain.cases.sharing import Disclosure, check_disclosure
 from casehub.domain.enums import Tlp
-from casehub.domain.errors import Conflict, ValidationErrors, ValidationFailed
+from casehub.domain.errors import (
+    Conflict,
+    Forbidden,
+    SignatureInvalid,
+    ValidationErrors,
+    ValidationFailed,
+)
 from casehub.domain.requests import deadlines as due
 from casehub.domain.requests.content import missing_content, particulars_from_json
 from casehub.domain.requests.transitions import (
@@ -24,9 +30,12 @@ from casehub.domain.requests.transitions import (
     next_status,
 )
 from casehub.domain.roles import Operation
+from casehub.domain.signatures.policy import SIGNABLE, needs_approval
+from casehub.persistence import DuplicateError
 from casehub.persistence.tables import CooperationRequestRow
 from casehub.services.audit import trail as audit
 from casehub.services.protected import REQUEST_PARTICULARS, owner_of
+from casehub.services.requests import signatures
 from casehub.services.requests.events import announce, post_message, record_event
 from casehub.services.requests.evidence import copy_evidence, own_evidence
 from casehub.services.requests.lifecycle import load_party
@@ -49,11 +58,13 @@ async def _zone_of(scope: Scope, agency_id: UUID) -> ZoneInfo:
 
 
 async def _new_deadlines(
-    scope: Scope, row: CooperationRequestRow, action: RequestAction
+    scope: Scope, row: CooperationRequestRow, action: RequestAction, target: RequestStatus
 ) -> due.Deadlines | None:
     current = _deadlines_of(row)
     kind, priority = RequestKind(row.kind), Priority(row.priority)
-    if action is RequestAction.SUBMIT:
+    if _sends(action, target):
+        # The clock starts when the request reaches the requested agency: at its approval
+        # when it needed one.
         zone = await _zone_of(scope, row.requested_agency_id)
         return due.at_submission(kind, priority, scope.now, zone)
     if action is RequestAction.ACCEPT and current is not None:
@@ -86,6 +97,28 @@ async def _check_link_marking(scope: Scope, row: CooperationRequestRow) -> None:
     check_disclosure(tlp=Tlp(case.tlp), way=Disclosure.REQUEST_LINK, field=["id"])
 
 
+def _sends(action: RequestAction, target: RequestStatus) -> bool:
+    """Whether the step sends the request to the requested agency."""
+    return action in (RequestAction.SUBMIT, RequestAction.APPROVE) and target is (
+        RequestStatus.SUBMITTED
+    )
+
+
+async def _check_four_eyes(scope: Scope, row: CooperationRequestRow) -> str | None:
+    """Refuse an approval by the principal who submitted; the statement it countersigns."""
+    principal = scope.caller()
+    submitted = [
+        event
+        for event in await scope.store.events_by_request([row.id])
+        if event.action == RequestAction.SUBMIT.value
+    ]
+    if any(event.actor_principal_id == principal.id for event in submitted):
+        raise Forbidden(
+            "The principal who submitted a request cannot also approve it: four eyes.", ["id"]
+        )
+    return await signatures.submission_statement(scope, row)
+
+
 _MESSAGE_KIND = {
     RequestAction.DECLINE: "DECLINE_REASON",
     RequestAction.WITHDRAW: "WITHDRAW_REASON",
@@ -101,8 +134,11 @@ async def transition(
     text: str | None = None,
     outcome: FulfilOutcome | None = None,
     evidence_ids: Sequence[UUID] = (),
+    signature: signatures.StepSignature | None = None,
 ) -> RequestView:
-    """Move a request along the state machine; exactly one of two racing moves wins."""
+    """Move a request along the state machine; exactly one of two racing moves wins.
+    `signature`: the acting agency's signature over the step's statement (docs/SIGNATURES.md),
+    verified before anything is written; required where the hub's policy says so."""
     async with audit.mutation(scope, f"request.{action.value.lower()}") as entry:
         party = await load_party(scope, request_id)
         row = party.row
@@ -111,9 +147,17 @@ async def transition(
             row.id,
             row.requester_agency_id,
         )
-        scope.require(Operation.ACT_ON_REQUESTS)
+        # The role first, as for every step: a state or four-eyes answer is for those who may act.
+        scope.require(
+            Operation.APPROVE_REQUESTS
+            if action is RequestAction.APPROVE
+            else Operation.ACT_ON_REQUESTS
+        )
         status = RequestStatus(row.status)
-        target = next_status(status, action, party.side, outcome)
+        requested = (await scope.store.agencies_by_ids([row.requested_agency_id]))[0]
+        approval = needs_approval(row.priority, requested.kind)
+        target = next_status(status, action, party.side, outcome, approval=approval)
+        submission = await _check_four_eyes(scope, row) if action is RequestAction.APPROVE else None
         if action in (RequestAction.DECLINE, RequestAction.WITHDRAW):
             check.text(text or "", field=["reason"], max_length=MESSAGE_MAX, multiline=True)
         if action is RequestAction.FULFIL:
@@ -127,16 +171,37 @@ async def transition(
             if action is RequestAction.FULFIL
             else []
         )
-        if action is RequestAction.SUBMIT:
+        if action in (RequestAction.SUBMIT, RequestAction.APPROVE):
             await _check_link_marking(scope, row)
             await _check_submission(scope, row)
-        deadlines = await _new_deadlines(scope, row, action)
+        accepted = None
+        if action.value not in SIGNABLE:
+            if signature is not None:
+                raise ValidationFailed(
+                    f"A {action.value.lower()} step is not signed.", ["signature"]
+                )
+        elif signature is None:
+            signatures.check_unsigned(
+                signatures.signature_required(scope, row, action, requested.kind)
+            )
+        else:
+            content = await signatures.step_content(
+                scope,
+                row,
+                action,
+                evidence=await signatures.signed_evidence(scope, row, action, supplied),
+                text=text if action in (RequestAction.DECLINE, RequestAction.FULFIL) else None,
+                outcome=outcome,
+                countersigns=signatures.countersigned(submission),
+            )
+            accepted = await signatures.check_signature(scope, signature, content)
+        deadlines = await _new_deadlines(scope, row, action, target)
         values: dict[str, Any] = {
             "status": target.value,
             "updated_at": scope.now,
             "pending_until": due.pending_deadline(target, deadlines),
         }
-        if action is RequestAction.SUBMIT:
+        if _sends(action, target):
             values["submitted_at"] = scope.now
         if deadlines is not None:
             values.update(
@@ -159,7 +224,26 @@ async def transition(
         if status in OPEN and target not in OPEN:
             # The requested agency's reading of attached evidence ends with the open request.
             await scope.store.drop_request_evidence(row.id, "ATTACHED")
-        event = await record_event(scope, row, action, status, target, message)
+        event = await record_event(
+            scope,
+            row,
+            action,
+            status,
+            target,
+            message,
+            signatures=() if accepted is None else (accepted.digest,),
+            flush=accepted is None,
+        )
+        if accepted is not None:
+            # Written with its event, in one flush.
+            signatures.keep_signature(scope, accepted, row, event)
+            try:
+                await scope.store.flush()
+            except DuplicateError:
+                raise SignatureInvalid(
+                    "This statement's nonce was used with this key already: sign a new statement.",
+                    ["signature", "statement"],
+                ) from None
         entry.details = {"from": status.value, "to": target.value}
     await announce(scope, event)
     fresh = (await scope.store.requests_by_ids([request_id]))[0]

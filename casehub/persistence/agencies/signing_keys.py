@@ -1,0 +1,71 @@
+"""Agencies' public signing keys, with the hub's accreditation and revocation of each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Executable, func, select, update
+from sqlmodel import col
+
+from casehub.persistence.base import StoreBase
+from casehub.persistence.tables import AgencySigningKeyRow, RequestSignatureRow
+
+
+class SigningKeyQueries(StoreBase):
+    """Reads and locks of agencies' signing keys."""
+
+    async def signing_keys_by_ids(self, ids: Iterable[UUID]) -> list[AgencySigningKeyRow]:
+        """Signing keys with these ids."""
+        return await self._by_ids(AgencySigningKeyRow, ids)
+
+    async def signing_keys_of(
+        self, agency_ids: Iterable[UUID], per_agency: int | None = None
+    ) -> list[AgencySigningKeyRow]:
+        """The signing keys of these agencies in id (registration) order, at most the first
+        `per_agency` of each when given."""
+        return await self._by_parent(
+            AgencySigningKeyRow, col(AgencySigningKeyRow.agency_id), agency_ids, per_agency
+        )
+
+    async def signing_key_by_thumbprint(self, thumbprint: str) -> AgencySigningKeyRow | None:
+        """The key with this RFC 7638 thumbprint, of whichever agency."""
+        statement = select(AgencySigningKeyRow).where(
+            col(AgencySigningKeyRow.thumbprint) == thumbprint
+        )
+        return await self._one_or_none(statement)
+
+    async def latest_signature_issued(self, key_id: UUID) -> datetime | None:
+        """The latest issuedAt of the step statements the hub accepted with this key."""
+        statement = select(func.max(col(RequestSignatureRow.issued_at))).where(
+            col(RequestSignatureRow.key_id) == key_id
+        )
+        latest: datetime | None = await self._one(statement)
+        return latest
+
+    async def locked_signing_key(self, thumbprint: str) -> AgencySigningKeyRow | None:
+        """The key with this thumbprint, locked until the transaction ends, read fresh after
+        the lock: a revocation that committed first is seen, one that comes later waits. One
+        statement: SELECT … FOR UPDATE on PostgreSQL; on SQLite a no-op UPDATE … RETURNING,
+        which takes its write lock."""
+        column = col(AgencySigningKeyRow.thumbprint)
+        statement: Executable
+        if self.dialect == "postgresql":
+            statement = select(AgencySigningKeyRow).where(column == thumbprint).with_for_update()
+        else:
+            statement = (
+                update(AgencySigningKeyRow)
+                .where(column == thumbprint)
+                .values({"thumbprint": column})
+                .returning(AgencySigningKeyRow)
+            )
+        async with self._lock:
+            result = await self.session.execute(statement.execution_options(populate_existing=True))
+            return result.scalars().one_or_none()
+
+    async def lock_signing_key(self, key_id: UUID) -> None:
+        """Hold the key's row until the transaction ends: accrediting and revoking it, and a
+        step signed with it, happen one after the other, so no step is accepted under a key
+        whose revocation committed first."""
+        await self._lock_row(AgencySigningKeyRow, key_id, col(AgencySigningKeyRow.thumbprint))

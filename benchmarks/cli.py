@@ -103,10 +103,17 @@ def main(
     typer.echo(f"casehub benchmark: {report.machine(postgres)}")
     typer.echo(
         f"{cases:,} cases, {connections} connections, {duration:g} s per workload and server; "
-        "an operation is one request, but a write is openCase + addSubject + addEvidence"
+        "an operation is one request, but a write is openCase + addSubject + addEvidence "
+        "and a submit createCooperationRequest + submitCooperationRequest"
     )
     typer.echo("")
     typer.echo(report.table(outcomes))
+    extra = report.extra_costs(outcomes)
+    if extra:
+        typer.echo("")
+        typer.echo("What a workload adds to another, per operation, measured in the same run:")
+        for line in extra:
+            typer.echo(f"- {line}")
     failures = report.errors(outcomes)
     for line in failures:
         say(f"error: {line}")

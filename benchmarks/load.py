@@ -1,12 +1,15 @@
 """The load generator: a pool of keep-alive connections, one worker per connection repeating an
-operation for a fixed time, each operation timed from its first byte sent to its last received."""
+operation for a fixed time, each operation timed from its first byte sent to its last received
+(less what it spent in `untimed` blocks)."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,6 +19,24 @@ Operation = Callable[[httpx.AsyncClient], Awaitable[object]]
 
 class BadAnswer(Exception):
     """A response that is not the success the workload expects."""
+
+
+# Seconds the running worker's current operation spent in `untimed` blocks (each worker is a
+# task of its own, so each sees its own list).
+_UNTIMED: ContextVar[list[float]] = ContextVar("untimed")
+
+
+@contextmanager
+def untimed() -> Iterator[None]:
+    """Leave the block out of the operation's latency: client-side work that is the agency
+    tool's cost, not the server's (signing a statement). Outside `drive` it only runs."""
+    begin = time.perf_counter()
+    try:
+        yield
+    finally:
+        spent = _UNTIMED.get(None)
+        if spent is not None:
+            spent[0] += time.perf_counter() - begin
 
 
 @dataclass(slots=True)
@@ -61,13 +82,16 @@ async def drive(
     result = LoadResult(seconds=0.0)
 
     async def worker() -> None:
+        spent = [0.0]
+        _UNTIMED.set(spent)
         while (begin := time.perf_counter()) < deadline:
+            spent[0] = 0.0
             try:
                 await operation(http)
             except (BadAnswer, httpx.HTTPError) as error:
                 result.errors += 1
                 result.first_error = result.first_error or f"{type(error).__name__}: {error}"
-            result.latencies.append(time.perf_counter() - begin)
+            result.latencies.append(time.perf_counter() - begin - spent[0])
 
     await asyncio.gather(*(worker() for _ in range(connections)))
     result.seconds = time.perf_counter() - started

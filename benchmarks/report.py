@@ -1,6 +1,8 @@
 """The printed result: the machine, then one Markdown table row per workload, database and
 server, casehub's throughput given as a share of the floor's measured in the same run (and,
-where the peer ran, casehub's and the floor's as a share of PostGraphile's)."""
+where the peer ran, casehub's and the floor's as a share of PostGraphile's); then, for a
+workload that adds to another (a signed submission to an unsigned one), what it adds per
+operation, as a share of a write measured in the same run."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ COLUMNS = (
     "answer",
 )
 PEER_COLUMN = "of PostGraphile"  # only in a table where the peer ran or was skipped
+# What an extra cost is given as a share of (a workload's name), and the target share.
+WRITE = "write"
+EXTRA_TARGET = 0.10
 
 
 def _proc_field(path: str, name: str) -> str:
@@ -87,10 +92,13 @@ def rows(outcome: Outcome, peer_column: bool = False) -> list[list[str]]:
     floor's throughput as a share of the peer's."""
     head = [outcome.database, outcome.workload.title]
     width = len(COLUMNS) + peer_column
-    if outcome.casehub is None or outcome.floor is None:
-        row = [*head, "casehub", f"skipped: {outcome.skipped}"]
-        return [[*row, *[""] * (width - len(row))]]
+    if outcome.casehub is None:
+        return [_padded([*head, "casehub", f"skipped: {outcome.skipped}"], width)]
     per_operation = outcome.workload.requests_per_operation
+    if outcome.floor is None:
+        casehub = [*head, "casehub", *_cells(outcome.casehub, per_operation), "n/a"]
+        casehub += [""] * peer_column + [""]
+        return [casehub, _padded([*head, "floor", outcome.workload.no_floor], width)]
     rate, floor_rate = outcome.casehub.load.rate, outcome.floor.load.rate
     answer = "same" if outcome.workload.compare else ""
     casehub = [*head, "casehub", *_cells(outcome.casehub, per_operation), _share(rate, floor_rate)]
@@ -104,9 +112,12 @@ def rows(outcome: Outcome, peer_column: bool = False) -> list[list[str]]:
         cells = _cells(outcome.peer, per_operation)
         found.append([*head, PEER, *cells, "", "", "same rows"])
     elif outcome.peer_skipped is not None:
-        row = [*head, PEER, f"skipped: {outcome.peer_skipped}"]
-        found.append([*row, *[""] * (width - len(row))])
+        found.append(_padded([*head, PEER, f"skipped: {outcome.peer_skipped}"], width))
     return found
+
+
+def _padded(row: list[str], width: int) -> list[str]:
+    return [*row, *[""] * (width - len(row))]
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -136,3 +147,61 @@ def errors(outcomes: list[Outcome]) -> list[str]:
                     f"{measurement.load.errors} errors, the first: {measurement.load.first_error}"
                 )
     return found
+
+
+def _per_operation(measurement: Measurement, per_operation: int) -> tuple[float, float]:
+    """Seconds of CPU (the server's, and its database's where measured) and of time (the
+    inverse of the throughput) one operation cost; NaN where nothing succeeded."""
+    operations = measurement.stats.requests / per_operation
+    cpu = measurement.cpu_seconds
+    if not math.isnan(measurement.db_cpu_seconds):
+        cpu += measurement.db_cpu_seconds
+    rate = measurement.load.rate
+    return (cpu / operations if operations else math.nan), (1 / rate if rate else math.nan)
+
+
+def _ms(seconds: float, sign: str = "+") -> str:
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:{sign},.2f} ms"
+
+
+def _of(part: float, whole: float) -> str:
+    return "n/a" if math.isnan(part) or math.isnan(whole) or not whole else f"{part / whole:.1%}"
+
+
+def extra_costs(outcomes: list[Outcome]) -> list[str]:
+    """One line per measured workload that adds to another: what an operation of it cost
+    beyond one of the other (CPU and time), and that as a share of a write's in the same run."""
+    measured = {
+        (outcome.database, outcome.workload.name): outcome
+        for outcome in outcomes
+        if outcome.casehub is not None
+    }
+    lines = []
+    for outcome in outcomes:
+        over = outcome.workload.extra_over
+        if over is None or outcome.casehub is None:
+            continue
+        base = measured.get((outcome.database, over))
+        line = f"{outcome.database}, {outcome.workload.title}"
+        if base is None or base.casehub is None:
+            lines.append(f"{line}: no `{over}` run to compare with (--workloads {over},...)")
+            continue
+        cpu, time = _per_operation(outcome.casehub, outcome.workload.requests_per_operation)
+        base_cpu, base_time = _per_operation(base.casehub, base.workload.requests_per_operation)
+        extra_cpu, extra_time = cpu - base_cpu, time - base_time
+        what = "casehub + PostgreSQL" if outcome.database == "postgres" else "casehub"
+        line += (
+            f" over {base.workload.title}: {_ms(extra_cpu)} of CPU ({what}) and "
+            f"{_ms(extra_time)} of time (1 / ops/s) an operation"
+        )
+        write = measured.get((outcome.database, WRITE))
+        if write is None or write.casehub is None:
+            lines.append(f"{line}; no `{WRITE}` run to compare with")
+            continue
+        write_cpu, write_time = _per_operation(write.casehub, write.workload.requests_per_operation)
+        lines.append(
+            f"{line}: {_of(extra_cpu, write_cpu)} and {_of(extra_time, write_time)} of a "
+            f"{write.workload.title} operation's ({_ms(write_cpu, '')} of CPU, "
+            f"{_ms(write_time, '')}; target < {EXTRA_TARGET:.0%})"
+        )
+    return lines

@@ -1,11 +1,13 @@
 """One database's run: seed it, serve casehub and the floor side by side (and on PostgreSQL the
 peer, PostGraphile, for the workloads it has), and measure each workload on each, one right
-after the other, after checking that they answer alike."""
+after the other, after checking that they answer alike. A workload that adds to another (a
+signed submission) is measured in turns with it, so both meet the same machine."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +25,8 @@ from casehub.api.schema import sdl
 
 # Share of each measured run spent beforehand warming caches, pools and code paths.
 WARM_UP = 0.2
+# Turns of a workload measured with those that add to it (runner.turns_of).
+ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,8 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A workload on one database: both servers' measurements, or why it was skipped."""
+    """A workload on one database: both servers' measurements (no floor's for a workload the
+    floor does not have), or why it was skipped."""
 
     database: str
     workload: Workload
@@ -97,20 +102,90 @@ def _lacks(field: str) -> bool:
     return query is None or field not in query.fields
 
 
-async def _measure(
-    server: Server, http: httpx.AsyncClient, operation: Operation, options: Options
+async def _segment(
+    server: Server,
+    http: httpx.AsyncClient,
+    operation: Operation,
+    options: Options,
+    seconds: float,
 ) -> Measurement:
-    connections = options.connections
-    await drive(http, operation, connections=connections, seconds=options.duration * WARM_UP)
+    """The operation driven for `seconds` on a server whose counters start from zero."""
     await server.reset(http)
     backends = options.backends.read() if options.backends else {}
     cpu = server.cpu_seconds()
-    load = await drive(http, operation, connections=connections, seconds=options.duration)
+    load = await drive(http, operation, connections=options.connections, seconds=seconds)
     cpu = server.cpu_seconds() - cpu
     db_cpu = spent(backends, options.backends.read()) if options.backends else math.nan
-    if load.errors:
-        say(f"  {load.errors} errors; the {server.kind} server's log ends:\n{server.log_tail()}")
     return Measurement(load, await server.stats(http), server.peak_rss_kib(), cpu, db_cpu)
+
+
+async def _warm_up(http: httpx.AsyncClient, operation: Operation, options: Options) -> None:
+    seconds = options.duration * WARM_UP
+    await drive(http, operation, connections=options.connections, seconds=seconds)
+
+
+def _say_errors(server: Server, measured: Measurement) -> None:
+    if measured.load.errors:
+        errors = measured.load.errors
+        say(f"  {errors} errors; the {server.kind} server's log ends:\n{server.log_tail()}")
+
+
+async def _measure(
+    server: Server, http: httpx.AsyncClient, operation: Operation, options: Options
+) -> Measurement:
+    await _warm_up(http, operation, options)
+    measured = await _segment(server, http, operation, options, options.duration)
+    _say_errors(server, measured)
+    return measured
+
+
+def pooled(parts: Sequence[Measurement]) -> Measurement:
+    """One measurement of runs made one after the other (times and counts added up, the
+    highest peak memory)."""
+    errors = [part.load.first_error for part in parts if part.load.first_error]
+    load = LoadResult(
+        seconds=sum(part.load.seconds for part in parts),
+        latencies=[latency for part in parts for latency in part.load.latencies],
+        errors=sum(part.load.errors for part in parts),
+        first_error=errors[0] if errors else None,
+    )
+    stats = Stats(
+        requests=sum(part.stats.requests for part in parts),
+        statements=sum(part.stats.statements for part in parts),
+    )
+    return Measurement(
+        load,
+        stats,
+        max(part.peak_rss_kib for part in parts),
+        sum(part.cpu_seconds for part in parts),
+        sum(part.db_cpu_seconds for part in parts),
+    )
+
+
+async def _measure_in_turns(
+    server: Server, http: httpx.AsyncClient, operations: Sequence[Operation], options: Options
+) -> list[Measurement]:
+    """Each operation for the duration, in ROUNDS turns of a share of it each, so that a change
+    of the machine's load during the run weighs on every one alike."""
+    for operation in operations:
+        await _warm_up(http, operation, options)
+    turns: list[list[Measurement]] = [[] for _ in operations]
+    for _round in range(ROUNDS):
+        for operation, parts in zip(operations, turns, strict=True):
+            seconds = options.duration / ROUNDS
+            parts.append(await _segment(server, http, operation, options, seconds))
+    measured = [pooled(parts) for parts in turns]
+    for measurement in measured:
+        _say_errors(server, measurement)
+    return measured
+
+
+def turns_of(workload: Workload, workloads: Sequence[Workload]) -> list[Workload]:
+    """The workloads measured in turns with this one: the one it adds to and every other that
+    adds to that one, among those run (just itself where none is)."""
+    names = {candidate.name: candidate for candidate in workloads}
+    base = names.get(workload.extra_over or workload.name, workload)
+    return [base, *(other for other in workloads if other.extra_over == base.name)]
 
 
 async def _compare(
@@ -171,6 +246,7 @@ async def _run_workloads(
     """Each workload on casehub then the floor, then on the peer where it has the workload
     (`peer_server`: the running peer, why it is not running, or None where it does not run)."""
     outcomes = []
+    in_turns: dict[str, Measurement] = {}
     async with (
         client(servers[0].url, options.connections) as casehub_http,
         client(servers[1].url, options.connections) as floor_http,
@@ -182,16 +258,29 @@ async def _run_workloads(
                 outcomes.append(Outcome(database, workload, skipped=reason))
                 continue
             casehub_operation = workload.casehub(fixture)
-            floor_operation = workload.floor(fixture)
+            floor_operation = None if workload.floor is None else workload.floor(fixture)
             casehub_answer = None
-            if workload.compare:
+            if workload.compare and floor_operation is not None:
                 casehub_answer = await _compare(
                     workload, (casehub_operation, casehub_http), (floor_operation, floor_http)
                 )
-            say(f"  {workload.title}: casehub ...")
-            casehub = await _measure(servers[0], casehub_http, casehub_operation, options)
-            say(f"  {workload.title}: floor ...")
-            floor = await _measure(servers[1], floor_http, floor_operation, options)
+            group = turns_of(workload, workloads)
+            if len(group) == 1:
+                say(f"  {workload.title}: casehub ...")
+                casehub = await _measure(servers[0], casehub_http, casehub_operation, options)
+            else:
+                if workload.name not in in_turns:
+                    say(f"  {', '.join(w.title for w in group)}: casehub, in turns ...")
+                    operations = [w.casehub(fixture) for w in group]
+                    together = await _measure_in_turns(
+                        servers[0], casehub_http, operations, options
+                    )
+                    in_turns.update(zip([w.name for w in group], together, strict=True))
+                casehub = in_turns[workload.name]
+            floor = None
+            if floor_operation is not None:
+                say(f"  {workload.title}: floor ...")
+                floor = await _measure(servers[1], floor_http, floor_operation, options)
             measured, peer_skipped = None, None
             if workload.peer is not None and isinstance(peer_server, Server):
                 measured, peer_skipped = await _run_peer(
@@ -212,8 +301,10 @@ def run(database: str, workloads: list[Workload], options: Options) -> list[Outc
     with databases.prepared(database) as target:
         seeder = "bulk inserts" if options.bulk else "casehub's services"
         say(f"{database}: seeding {options.cases:,} cases through {seeder}")
-        tokens = asyncio.run(seeding.seed(target, cases=options.cases, bulk=options.bulk))
-        fixture = Fixture(tokens, options.cases)
+        tokens, submitter = asyncio.run(
+            seeding.seed(target, cases=options.cases, bulk=options.bulk)
+        )
+        fixture = Fixture(tokens, options.cases, submitter)
         if target.engine == "postgres":
             name = target.url.rsplit("/", 1)[1]
             options = replace(options, backends=BackendCpu(databases.POSTGRES_ADMIN_URL, name))

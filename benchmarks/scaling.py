@@ -123,8 +123,11 @@ def run(options: Options) -> list[Point]:
     with databases.prepared("postgres") as target:
         seeder = "bulk inserts" if options.bulk else "casehub's services"
         say(f"postgres: seeding {options.cases:,} cases through {seeder}")
-        tokens = asyncio.run(seeding.seed(target, cases=options.cases, bulk=options.bulk))
-        fixture = Fixture(tokens, options.cases)
+        tokens, submitter = asyncio.run(
+            seeding.seed(target, cases=options.cases, bulk=options.bulk)
+        )
+        fixture = Fixture(tokens, options.cases, submitter)
+        assert write.floor is not None, "the floor has the write workload"
         # One operation per server for the whole run: its case references never repeat.
         operations = {CASEHUB: write.casehub(fixture), FLOOR: write.floor(fixture)}
         points = []

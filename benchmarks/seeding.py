@@ -1,4 +1,5 @@
-"""Seeds a target through casehub's own use-cases: agencies, tokens, cases and requests.
+"""Seeds a target through casehub's own use-cases: agencies, tokens, cases and requests, and
+the first owner's accredited signing keys (one of each algorithm) for the submit workloads.
 
 Cases go through the services one by one (what an agency tool would do over the API, audit
 and identifier indexes included) unless `bulk` is asked for, which writes them in batches with
@@ -23,6 +24,7 @@ from benchmarks.dataset import (
     request_spec,
 )
 from benchmarks.documents import manifest
+from benchmarks.signing import Submitter, accredited_keys
 from casehub.app import build_runtime
 from casehub.domain.enums import Role, ShareScope
 from casehub.domain.requests.transitions import Priority, RequestAction, RequestKind
@@ -34,6 +36,9 @@ from casehub.services.runtime import Principal, Runtime, open_scope
 
 ROLES = (Role.READER, Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.AGENCY_ADMIN)
 PROGRESS_EVERY = 10
+# The owner the submit workloads send their requests to: a LAW_ENFORCEMENT agency, so the
+# default signing policy does not require a ROUTINE request's submission to be signed.
+SUBMITTED_TO = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +123,21 @@ async def _seed_request(runtime: Runtime, actors: Actors, number: int) -> None:
             await transitions.transition(scope, request_id=row.id, action=RequestAction.ACKNOWLEDGE)
 
 
-async def seed(target: Target, *, cases: int, bulk: bool) -> Tokens:
-    """Register the agencies, issue their tokens, and load the cases and requests."""
+async def seed(target: Target, *, cases: int, bulk: bool) -> tuple[Tokens, Submitter]:
+    """Register the agencies, issue their tokens, accredit the writer's signing keys, and load
+    the cases and requests."""
     runtime = build_runtime(target.settings())
     try:
         owners = [await _agency(runtime, spec) for spec in OWNERS]
         reader, reader_token = await _agency(runtime, READER)
         actors = Actors(tuple(principal for principal, _token in owners), reader)
+        writer = actors.owners[0]
+        submitter = Submitter(
+            agency=writer.agency_id,
+            principal=writer.id,
+            keys=await accredited_keys(runtime, writer),
+            requested=actors.owners[SUBMITTED_TO].agency_id,
+        )
         if bulk:
             await bulk_seeder.seed_cases(runtime, actors.owners, reader, cases)
         else:
@@ -141,4 +154,4 @@ async def seed(target: Target, *, cases: int, bulk: bool) -> Tokens:
             await connection.execute(text("ANALYZE"))
     finally:
         await runtime.database.dispose()
-    return Tokens(reader=reader_token, writer=owners[0][1])
+    return Tokens(reader=reader_token, writer=owners[0][1]), submitter

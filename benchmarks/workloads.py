@@ -1,5 +1,7 @@
-"""The four workloads, each as an operation on casehub (GraphQL over HTTP) and on the floor
-(plain JSON endpoints), with the checks that make a wrong answer count as an error."""
+"""The workloads, each as an operation on casehub (GraphQL over HTTP) and on the floor (plain
+JSON endpoints), with the checks that make a wrong answer count as an error: the four compared
+with the floor, and the submit workloads (an unsigned submission, then signed ones), which the
+floor does not have: they measure what an agency signature adds to a submission on casehub."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ import orjson
 
 from benchmarks.dataset import case_spec, hit_check_identifiers
 from benchmarks.documents import CASES_PAGE, INBOX
-from benchmarks.load import BadAnswer, Operation
+from benchmarks.load import BadAnswer, Operation, untimed
 from benchmarks.seeding import Tokens
-from casehub.api.ids import parse_global_id
+from benchmarks.signing import Submitter, submission_signature
+from casehub.api.ids import parse_global_id, to_global_id
 from casehub.domain.documents import document_id
+from casehub.domain.signatures.keys import SigningAlgorithm
+from casehub.domain.signatures.statements import signature_digest
 
 PAGE = 50
 CONTENT_BASE64 = base64.b64encode(bytes(range(256)) * 16).decode("ascii")  # 4 KiB
@@ -54,6 +59,31 @@ ADD_SUBJECT = """mutation AddSubject($input: AddSubjectInput!) {
 ADD_EVIDENCE = """mutation AddEvidence($input: AddEvidenceInput!) {
   addEvidence(input: $input) { evidence { id sha256 } errors { code field message } }
 }"""
+# The draft comes back with casehub.client's RequestContent fields: what a statement is built
+# from (signing-spec §2), so the signed workloads need no read of their own. The unsigned one
+# asks for the same, so the pair differs only by the signature.
+CREATE_REQUEST = """mutation CreateRequest($input: CreateCooperationRequestInput!) {
+  createCooperationRequest(input: $input) {
+    request {
+      id kind priority legalBasis title status outcome version
+      requester { id code } requested { id code kind } body
+      particulars {
+        offence dataToPreserve custodianOrLocation followUpMla imminentThreat
+        accountIdentifiers { kind value platform chain } contentLocations
+      }
+      evidence { role evidenceId sha256 }
+    }
+    errors { code field message }
+  }
+}"""
+# The receipt of the step shows which signatures the hub verified and committed to.
+SUBMIT_REQUEST = """mutation SubmitRequest($input: RequestStepInput!) {
+  submitCooperationRequest(input: $input) {
+    request { status events { action receipt { eventJson } } }
+    errors { code field message }
+  }
+}"""
+NO_SIGNATURES_ON_THE_FLOOR = "n/a: no signatures on the floor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +92,7 @@ class Fixture:
 
     tokens: Tokens
     cases: int
+    submitter: Submitter
 
 
 OperationFactory = Callable[[Fixture], Operation]
@@ -74,7 +105,9 @@ class Workload:
     name: str
     title: str
     casehub: OperationFactory
-    floor: OperationFactory
+    # None: the floor has no such operation (`no_floor` says why, in the floor's row).
+    floor: OperationFactory | None
+    no_floor: str = ""
     # The root field casehub must have; the workload is skipped on a schema without it.
     requires: str | None = None
     # Whether the two servers' answers must be equal (reads of the same data).
@@ -82,6 +115,9 @@ class Workload:
     requests_per_operation: int = 1
     # Its operation on the peer (PostGraphile, PostgreSQL only), if it has one.
     peer: OperationFactory | None = None
+    # The workload this one adds to (its name): the report gives the extra cost of an
+    # operation over it, as a share of a write's.
+    extra_over: str | None = None
 
 
 def _headers(token: str) -> dict[str, str]:
@@ -343,6 +379,70 @@ def _floor_write(fixture: Fixture) -> Operation:
     return operation
 
 
+def _draft_inputs(prefix: str, requested: str) -> Callable[[], dict[str, Any]]:
+    """The input of a new ROUTINE draft to the `requested` agency (global id), each call."""
+    numbers = itertools.count()
+
+    def draft() -> dict[str, Any]:
+        n = next(numbers)
+        return {
+            "requestedAgencyId": requested,
+            "kind": "INFORMATION_REQUEST",
+            "priority": "ROUTINE",
+            "title": f"{prefix} subscriber data {n}",
+            "body": f"Please provide the subscriber details of +6019{n % 10_000_000:07d}.",
+        }
+
+    return draft
+
+
+def check_submitted(request: dict[str, Any], signature: dict[str, str] | None) -> None:
+    """Refuse a submission the hub did not send, or whose receipt does not commit to exactly
+    the signature given (none for an unsigned one)."""
+    if request["status"] != "SUBMITTED":
+        raise BadAnswer(f"submitCooperationRequest: status {request['status']}, not SUBMITTED")
+    step = request["events"][-1]
+    if step["action"] != "SUBMIT":
+        raise BadAnswer(f"submitCooperationRequest: the last event is {step['action']}")
+    committed = orjson.loads(step["receipt"]["eventJson"]).get("signatures", [])
+    expected = (
+        []
+        if signature is None
+        else [signature_digest(signature["statement"], signature["signature"])]
+    )
+    if committed != expected:
+        raise BadAnswer(f"submitCooperationRequest: the receipt commits to {committed}")
+
+
+def _casehub_submit(algorithm: SigningAlgorithm | None) -> OperationFactory:
+    """Create a draft and submit it: unsigned, or signed with the submitter's key of this
+    algorithm (the signing outside the timed part: it is the tool's cost, not the hub's)."""
+
+    def factory(fixture: Fixture) -> Operation:
+        submitter, token = fixture.submitter, fixture.tokens.writer
+        key = None if algorithm is None else submitter.keys[algorithm]
+        prefix = "Bench submit" if algorithm is None else f"Bench {algorithm.value} submit"
+        drafts = _draft_inputs(prefix, to_global_id("Agency", submitter.requested))
+
+        async def operation(http: httpx.AsyncClient) -> object:
+            body = await _graphql(http, token, CREATE_REQUEST, {"input": drafts()})
+            draft = _payload(body, "createCooperationRequest", "request")
+            step: dict[str, Any] = {"id": draft["id"]}
+            signature = None
+            if key is not None:
+                with untimed():
+                    signature = submission_signature(key, submitter, draft)
+                step["signature"] = signature
+            body = await _graphql(http, token, SUBMIT_REQUEST, {"input": step})
+            submitted = _payload(body, "submitCooperationRequest", "request")
+            check_submitted(submitted, signature)
+            return submitted
+
+        return operation
+
+    return factory
+
+
 WORKLOADS = (
     Workload(
         name="cases",
@@ -373,5 +473,31 @@ WORKLOADS = (
         casehub=_casehub_write,
         floor=_floor_write,
         requests_per_operation=3,
+    ),
+    Workload(
+        name="submit",
+        title="e. submit",
+        casehub=_casehub_submit(None),
+        floor=None,
+        no_floor=NO_SIGNATURES_ON_THE_FLOOR,
+        requests_per_operation=2,
+    ),
+    Workload(
+        name="signed-submit",
+        title="f. signed submit",
+        casehub=_casehub_submit(SigningAlgorithm.ED25519),
+        floor=None,
+        no_floor=NO_SIGNATURES_ON_THE_FLOOR,
+        requests_per_operation=2,
+        extra_over="submit",
+    ),
+    Workload(
+        name="signed-submit-hybrid",
+        title="g. signed submit, hybrid",
+        casehub=_casehub_submit(SigningAlgorithm.ED25519_ML_DSA_65),
+        floor=None,
+        no_floor=NO_SIGNATURES_ON_THE_FLOOR,
+        requests_per_operation=2,
+        extra_over="submit",
     ),
 )

@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import orjson
@@ -21,6 +21,7 @@ from benchmarks.load import BadAnswer, LoadResult
 from benchmarks.processes import CLOCK_TICKS, Stats, cpu_seconds
 from benchmarks.runner import Measurement, Outcome
 from benchmarks.seeding import Tokens
+from benchmarks.signing import Submitter
 from benchmarks.workloads import WORKLOADS, Fixture, casehub_rows, peer_page_shape, peer_rows
 from casehub.api.ids import to_global_id
 from tests.bench_support import cells, run_benchmark
@@ -253,7 +254,8 @@ async def test_the_peer_operation_checks_the_page(
     shape: list[list[int]], owner: bool, error: str | None
 ) -> None:
     assert CASES.peer is not None
-    operation = CASES.peer(Fixture(Tokens(reader="r", writer="w"), cases=3))
+    submitter = Submitter(agency=uuid4(), principal=uuid4(), keys={}, requested=uuid4())
+    operation = CASES.peer(Fixture(Tokens(reader="r", writer="w"), cases=3, submitter=submitter))
     body = orjson.dumps(_peer_page(shape, owner))
     transport = httpx.MockTransport(lambda _request: httpx.Response(200, content=body))
     async with httpx.AsyncClient(transport=transport, base_url="http://peer") as http:

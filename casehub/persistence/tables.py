@@ -405,8 +405,7 @@ class RequestSignatureRow(SQLModel, table=True):
     request_id: UUID = Field(foreign_key="cooperation_request.id", index=True)
     event_id: UUID = Field(foreign_key="request_event.id", index=True)
     action: str = Field(max_length=16)
-    agency_id: UUID = Field(foreign_key="agency.id")
-    principal_id: UUID = Field(foreign_key="principal.id")
+    # The signing agency and principal are the event's actor: not stored twice.
     key_id: UUID = Field(foreign_key="agency_signing_key.id")
     statement: str = Field(sa_column=Column(Text, nullable=False))
     signature: str = Field(sa_column=Column(Text, nullable=False))

@@ -206,27 +206,25 @@ async def test_a_good_signature_moved_to_another_step_is_invalid(fulfilled: Fulf
 async def test_a_second_signature_row_is_extra(fulfilled: Fulfilled) -> None:
     event = await fulfilled.event_id("SUBMIT")
     (row,) = await fulfilled.execute(
-        "SELECT request_id, action, agency_id, principal_id, key_id, statement, signature,"
-        " issued_at, created_at FROM request_signature WHERE event_id = :e",
+        "SELECT request_id, action, key_id, statement, signature, issued_at, created_at"
+        " FROM request_signature WHERE event_id = :e",
         e=event,
     )
     copy_id = UUID(int=uuid_of(fulfilled.id).int ^ 1)
     await fulfilled.execute(
-        "INSERT INTO request_signature (id, request_id, event_id, action, agency_id,"
-        " principal_id, key_id, statement, signature, nonce, issued_at, created_at)"
-        " VALUES (:i, :r, :e, :a, :g, :p, :k, :s, :sig, :n, :t, :c)",
+        "INSERT INTO request_signature (id, request_id, event_id, action, key_id, statement,"
+        " signature, nonce, issued_at, created_at)"
+        " VALUES (:i, :r, :e, :a, :k, :s, :sig, :n, :t, :c)",
         i=fulfilled.db(copy_id),
         r=row[0],
         e=event,
         a=row[1],
-        g=row[2],
-        p=row[3],
-        k=row[4],
-        s=row[5],
-        sig=row[6],
+        k=row[2],
+        s=row[3],
+        sig=row[4],
         n=new_nonce(),
-        t=row[7],
-        c=row[8],
+        t=row[5],
+        c=row[6],
     )
     assert (await fulfilled.both())["SUBMIT"] == ("INVALID", "signature extra", True)
 
@@ -302,14 +300,12 @@ async def test_a_genuine_signature_added_to_an_unsigned_step_is_invalid(hub: Sig
         "SELECT id FROM agency_signing_key WHERE thumbprint = :t", t=key.public.thumbprint
     )
     await request.execute(
-        "INSERT INTO request_signature (id, request_id, event_id, action, agency_id,"
-        " principal_id, key_id, statement, signature, nonce, issued_at, created_at)"
-        " VALUES (:i, :r, :e, 'ACCEPT', :g, :p, :k, :s, :sig, :n, :t, :t)",
+        "INSERT INTO request_signature (id, request_id, event_id, action, key_id, statement,"
+        " signature, nonce, issued_at, created_at)"
+        " VALUES (:i, :r, :e, 'ACCEPT', :k, :s, :sig, :n, :t, :t)",
         i=request.db(UUID(int=uuid_of(request_id).int ^ 2)),
         r=request.uuid,
         e=await request.event_id("ACCEPT"),
-        g=request.db(other.uuid),
-        p=request.db(UUID(statement["principal"])),
         k=key_row[0],
         s=signature["statement"],
         sig=signature["signature"],

@@ -195,15 +195,12 @@ def keep_signature(
 ) -> None:
     """Store the signature beside its step's event (a nonce used twice with one key is refused
     by the database: the caller maps DuplicateError)."""
-    principal = scope.caller()
     scope.store.add(
         RequestSignatureRow(
             id=new_id(),
             request_id=request.id,
             event_id=event.id,
             action=event.action,
-            agency_id=principal.agency_id,
-            principal_id=principal.id,
             key_id=accepted.key.id,
             statement=accepted.statement,
             signature=accepted.signature,

@@ -241,7 +241,7 @@ class _Checker:
         return SignatureCheckView(
             role=role,
             event_number=event.number,
-            agency_id=row.agency_id,
+            agency_id=event.actor_agency_id,
             statement=row.statement,
             signature=row.signature,
             status=StepStatus.VERIFIED if reason is None else StepStatus.INVALID,

@@ -22,6 +22,9 @@ from casehub.crypto.agency_keys import AgencyPrivateKey, AgencyPublicKey
 from casehub.domain.enums import Role
 from casehub.domain.signatures.keys import SigningAlgorithm
 from casehub.domain.signatures.statements import statement_bytes
+from casehub.services.agencies import auth, signing_keys
+from casehub.services.caps import SIGNING_KEYS_PER_AGENCY
+from casehub.services.runtime import Runtime, open_scope
 from tests.signing_support import ACCREDIT, REGISTER, REVOKE, accredited_key
 
 if TYPE_CHECKING:
@@ -422,3 +425,20 @@ async def test_revoking_an_unknown_key_is_answered_as_revoking_anothers(
         for role in ("AGENCY_ADMIN", "HUB_ADMIN")
     ]
     assert refusals == [("FORBIDDEN", ["id"]), ("NOT_FOUND", ["id"])]
+
+
+async def test_an_agency_holds_at_most_its_bound_of_keys(
+    gql: GraphQLCall, world: World, runtime: Runtime
+) -> None:
+    agency = await world.agency("CAP")
+    admin = agency.tokens["AGENCY_ADMIN"]
+    # Filled up through the service (as its administrator would, a key at a time).
+    async with open_scope(runtime) as scope:
+        scope.principal = await auth.authenticate(runtime, scope, f"Bearer {admin}")
+        for _ in range(SIGNING_KEYS_PER_AGENCY):
+            key = AgencyPrivateKey.generate(SigningAlgorithm.ED25519)
+            await signing_keys.register_signing_key(scope, public_key=_public(key))
+    one_more = AgencyPrivateKey.generate(SigningAlgorithm.ED25519)
+    payload = await _mutate(gql, admin, REGISTER, {"publicKey": _public(one_more)})
+    assert _refusal(payload) == ("VALIDATION", ["publicKey"])
+    assert len(await _keys(gql, admin, agency)) == SIGNING_KEYS_PER_AGENCY

@@ -29,6 +29,11 @@ class SigningKeyQueries(StoreBase):
             AgencySigningKeyRow, col(AgencySigningKeyRow.agency_id), agency_ids, per_agency
         )
 
+    async def count_signing_keys(self, agency_id: UUID) -> int:
+        """How many keys the agency has registered, revoked ones included."""
+        statement = select(func.count()).where(col(AgencySigningKeyRow.agency_id) == agency_id)
+        return int(await self._one(statement))
+
     async def signing_key_by_thumbprint(self, thumbprint: str) -> AgencySigningKeyRow | None:
         """The key with this RFC 7638 thumbprint, of whichever agency."""
         statement = select(AgencySigningKeyRow).where(

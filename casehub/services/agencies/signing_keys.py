@@ -86,7 +86,7 @@ async def register_signing_key(scope: Scope, *, public_key: str) -> SigningKeyVi
         principal = scope.require(Operation.REGISTER_SIGNING_KEY)
         key = _public_key(public_key)
         await scope.store.lock_agency(principal.agency_id)
-        if len(await scope.store.signing_keys_of([principal.agency_id])) >= SIGNING_KEYS_PER_AGENCY:
+        if await scope.store.count_signing_keys(principal.agency_id) >= SIGNING_KEYS_PER_AGENCY:
             raise ValidationFailed(
                 f"An agency holds at most {SIGNING_KEYS_PER_AGENCY} signing keys.", ["publicKey"]
             )

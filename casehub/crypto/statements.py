@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from casehub.crypto.agency_keys import AgencyPublicKey, KeyFormatError
@@ -39,7 +40,8 @@ class SignedStep:
 
     statement: str
     signature: str
-    public_jwk: Mapping[str, Any]
+    # The JWK, or its JSON text as the hub stores it (parsed once per distinct text).
+    public_jwk: Mapping[str, Any] | str
     accreditation: str | None = None
     accreditation_signature: str | None = None
     accreditation_key: str | None = None
@@ -97,7 +99,11 @@ def verify_step(
     if problem is not None:
         return invalid(verdicts.member_reason(problem))
     try:
-        key = AgencyPublicKey.from_jwk(step.public_jwk)
+        key = (
+            _public_key(step.public_jwk)
+            if isinstance(step.public_jwk, str)
+            else AgencyPublicKey.from_jwk(step.public_jwk)
+        )
     except KeyFormatError:
         return invalid(verdicts.KEY)
     if key.thumbprint != statement["key"]:
@@ -169,9 +175,8 @@ def _hub_signed(
     it, else None."""
     if not isinstance(text, str) or not isinstance(signature, str):
         return None
-    try:
-        parsed = parse_canonical(text, what="hub statement", field=())
-    except ValidationFailed:
+    parsed = _hub_statement(text)
+    if parsed is None:
         return None
     keys = hub_keys.get("keys") if isinstance(hub_keys, Mapping) else None
     if not isinstance(keys, list):
@@ -181,7 +186,23 @@ def _hub_signed(
         for jwk in keys[:HUB_KEYS_MAX]
         if isinstance(jwk, Mapping) and (kid is None or jwk.get("kid") == kid)
     )
-    return parsed if _signed_by_one_of(text, signature, candidates) else None
+    return dict(parsed) if _signed_by_one_of(text, signature, candidates) else None
+
+
+# Remembered by value, like the signatures below: every step a key signs brings the same key and
+# the same accreditation, and parsing them (a JWK's thumbprint, a statement's canonical check)
+# costs more than the signature check itself. Bounded: a few thousand keys at most.
+@lru_cache(maxsize=1024)
+def _public_key(text: str) -> AgencyPublicKey:
+    return AgencyPublicKey.from_jwk_text(text)
+
+
+@lru_cache(maxsize=1024)
+def _hub_statement(text: str) -> Mapping[str, Any] | None:
+    try:
+        return MappingProxyType(parse_canonical(text, what="hub statement", field=()))
+    except ValidationFailed:
+        return None
 
 
 @lru_cache(maxsize=1024)

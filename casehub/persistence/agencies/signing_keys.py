@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Executable, func, select, update
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from casehub.persistence.base import StoreBase
@@ -49,28 +49,9 @@ class SigningKeyQueries(StoreBase):
         latest: datetime | None = await self._one(statement)
         return latest
 
-    async def locked_signing_key(self, thumbprint: str) -> AgencySigningKeyRow | None:
-        """The key with this thumbprint, locked until the transaction ends, read fresh after
-        the lock: a revocation that committed first is seen, one that comes later waits. One
-        statement: SELECT … FOR UPDATE on PostgreSQL; on SQLite a no-op UPDATE … RETURNING,
-        which takes its write lock."""
-        column = col(AgencySigningKeyRow.thumbprint)
-        statement: Executable
-        if self.dialect == "postgresql":
-            statement = select(AgencySigningKeyRow).where(column == thumbprint).with_for_update()
-        else:
-            statement = (
-                update(AgencySigningKeyRow)
-                .where(column == thumbprint)
-                .values({"thumbprint": column})
-                .returning(AgencySigningKeyRow)
-            )
-        async with self._lock:
-            result = await self.session.execute(statement.execution_options(populate_existing=True))
-            return result.scalars().one_or_none()
-
     async def lock_signing_key(self, key_id: UUID) -> None:
-        """Hold the key's row until the transaction ends: accrediting and revoking it, and a
-        step signed with it, happen one after the other, so no step is accepted under a key
-        whose revocation committed first."""
+        """Hold the key's row until the transaction ends: accrediting and revoking it happen
+        one after the other, and after every step signed with it that is being kept
+        (RequestQueries.add_request_signature), so no step is accepted under a key whose
+        revocation committed first, and a revocation sees every step accepted before it."""
         await self._lock_row(AgencySigningKeyRow, key_id, col(AgencySigningKeyRow.thumbprint))

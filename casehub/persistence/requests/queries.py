@@ -7,13 +7,34 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from casehub.domain.paging import KeyRange
 from casehub.persistence import keysets
-from casehub.persistence.base import Position, StoreBase, Templates, among, bound
+from casehub.persistence.base import (
+    DuplicateError,
+    Position,
+    StoreBase,
+    Templates,
+    among,
+    bound,
+)
 from casehub.persistence.tables import (
+    AgencySigningKeyRow,
     CooperationRequestRow,
     RequestEventRow,
     RequestEvidenceRow,
@@ -260,6 +281,37 @@ class RequestQueries(StoreBase):
         return await self._by_parent(
             RequestSignatureRow, RequestSignatureRow.request_id, request_ids
         )
+
+    async def add_request_signature(
+        self, values: dict[str, Any], *, revoked_at: datetime | None
+    ) -> bool:
+        """Insert one step signature (its event already flushed) unless its key's revocation is
+        no longer `revoked_at` as the step read it; False when it changed (nothing written).
+
+        One statement, INSERT … SELECT from the key's row: on PostgreSQL the SELECT locks the
+        row FOR KEY SHARE, so a revocation in flight (which holds FOR UPDATE) is waited for
+        and its outcome seen, and one that comes later waits for this transaction and sees
+        this signature; steps signed with one key do not wait for each other. On SQLite the
+        transaction already holds the single write lock. A nonce used twice with one key
+        raises DuplicateError."""
+        table = RequestSignatureRow.__table__.c  # type: ignore[attr-defined]
+        key = AgencySigningKeyRow.__table__.c  # type: ignore[attr-defined]
+        names = [name for name in values if name != "key_id"]
+        source = (
+            select(*(literal(values[name], table[name].type) for name in names), key.id)
+            .where(key.id == values["key_id"], key.revoked_at.is_not_distinct_from(revoked_at))
+            .with_for_update(read=True, key_share=True)
+        )
+        try:
+            async with self._lock:
+                result = await self.session.execute(
+                    insert(RequestSignatureRow.__table__)  # type: ignore[attr-defined]
+                    .from_select([*names, "key_id"], source)
+                    .returning(table.id)
+                )
+        except IntegrityError as exc:
+            raise DuplicateError from exc
+        return result.first() is not None
 
     # Messages and evidence copies
 

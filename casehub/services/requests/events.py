@@ -32,11 +32,9 @@ async def record_event(
     message: RequestMessageRow | None = None,
     *,
     signatures: Sequence[str] = (),
-    flush: bool = True,
 ) -> RequestEventRow:
     """Append the step to the request's event chain with a signed receipt; `signatures` are
-    the digests of the agency signatures the step carries, which the receipt commits to.
-    flush=False leaves the row to the caller's next flush (with rows that refer to it)."""
+    the digests of the agency signatures the step carries, which the receipt commits to."""
     principal = scope.caller()
     previous = await scope.store.last_event(request.id)
     number = 1 if previous is None else previous.number + 1
@@ -83,8 +81,7 @@ async def record_event(
         position_xid=previous.position_xid if previous else 0,
     )
     scope.store.add(row)
-    if flush:
-        await scope.store.flush()
+    await scope.store.flush()
     return row
 
 

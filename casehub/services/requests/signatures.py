@@ -8,13 +8,17 @@ casehub.crypto.statements.verify_step, the same the receiver and the offline ver
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from casehub.crypto.statements import SignedStep, verify_step
-from casehub.domain.errors import KeyNotAccredited, KeyRevoked, ValidationFailed
+from casehub.domain.errors import (
+    KeyNotAccredited,
+    KeyRevoked,
+    SignatureInvalid,
+    ValidationFailed,
+)
 from casehub.domain.ids import new_id
 from casehub.domain.requests.transitions import FulfilOutcome, RequestAction
 from casehub.domain.signatures.instants import parse_instant
@@ -29,12 +33,12 @@ from casehub.domain.signatures.statements import (
     statement_sha256,
 )
 from casehub.domain.signatures.states import KeyState, key_state
+from casehub.persistence import DuplicateError
 from casehub.persistence.tables import (
     AgencySigningKeyRow,
     CooperationRequestRow,
     EvidenceRow,
     RequestEventRow,
-    RequestSignatureRow,
 )
 from casehub.services.protected import REQUEST_BODY, REQUEST_PARTICULARS, owner_of
 from casehub.services.requests.sealing import request_key
@@ -75,7 +79,7 @@ def signed_step(key: AgencySigningKeyRow, statement: str, signature: str) -> Sig
     return SignedStep(
         statement=statement,
         signature=signature,
-        public_jwk=json.loads(key.public_jwk),
+        public_jwk=key.public_jwk,
         accreditation=key.accreditation,
         accreditation_signature=key.accreditation_signature,
         accreditation_key=key.accreditation_key,
@@ -157,8 +161,9 @@ async def check_signature(scope: Scope, given: StepSignature, content: StepConte
         raise ValidationFailed(
             f"A signature is at most {SIGNATURE_MAX} characters.", [_FIELD, "signature"]
         )
-    # Locked: a revocation committed first is seen, one that comes later waits for this step.
-    key = await scope.store.locked_signing_key(given.key_thumbprint)
+    # Read without a lock: keep_signature writes the signature only if the key's revocation
+    # is still what this read saw.
+    key = await scope.store.signing_key_by_thumbprint(given.key_thumbprint)
     if key is None or key.agency_id != principal.agency_id:
         raise KeyNotAccredited(
             "Your agency has no signing key with this thumbprint.", [_FIELD, "keyThumbprint"]
@@ -190,25 +195,37 @@ async def check_signature(scope: Scope, given: StepSignature, content: StepConte
     return Accepted(key, given.statement, given.signature, verdict.statement["nonce"], issued)
 
 
-def keep_signature(
+async def keep_signature(
     scope: Scope, accepted: Accepted, request: CooperationRequestRow, event: RequestEventRow
 ) -> None:
-    """Store the signature beside its step's event (a nonce used twice with one key is refused
-    by the database: the caller maps DuplicateError)."""
-    scope.store.add(
-        RequestSignatureRow(
-            id=new_id(),
-            request_id=request.id,
-            event_id=event.id,
-            action=event.action,
-            key_id=accepted.key.id,
-            statement=accepted.statement,
-            signature=accepted.signature,
-            nonce=accepted.nonce,
-            issued_at=accepted.issued_at,
-            created_at=scope.now,
+    """Store the signature beside its step's event, which must be flushed. The step is refused
+    with it when the nonce was used with this key already (SIGNATURE_INVALID), or when the
+    key was revoked since check_signature read it (KEY_REVOKED)."""
+    try:
+        kept = await scope.store.add_request_signature(
+            {
+                "id": new_id(),
+                "request_id": request.id,
+                "event_id": event.id,
+                "action": event.action,
+                "key_id": accepted.key.id,
+                "statement": accepted.statement,
+                "signature": accepted.signature,
+                "nonce": accepted.nonce,
+                "issued_at": accepted.issued_at,
+                "created_at": scope.now,
+            },
+            revoked_at=accepted.key.revoked_at,
         )
-    )
+    except DuplicateError:
+        raise SignatureInvalid(
+            "This statement's nonce was used with this key already: sign a new statement.",
+            [_FIELD, "statement"],
+        ) from None
+    if not kept:
+        raise KeyRevoked(
+            "The signing key was revoked while this step was taken.", [_FIELD, "keyThumbprint"]
+        )
 
 
 async def submission_statement(scope: Scope, request: CooperationRequestRow) -> str | None:

@@ -14,7 +14,6 @@ from casehub.domain.enums import Tlp
 from casehub.domain.errors import (
     Conflict,
     Forbidden,
-    SignatureInvalid,
     ValidationErrors,
     ValidationFailed,
 )
@@ -31,7 +30,6 @@ from casehub.domain.requests.transitions import (
 )
 from casehub.domain.roles import Operation
 from casehub.domain.signatures.policy import SIGNABLE, needs_approval
-from casehub.persistence import DuplicateError
 from casehub.persistence.tables import CooperationRequestRow
 from casehub.services.audit import trail as audit
 from casehub.services.protected import REQUEST_PARTICULARS, owner_of
@@ -232,18 +230,9 @@ async def transition(
             target,
             message,
             signatures=() if accepted is None else (accepted.digest,),
-            flush=accepted is None,
         )
         if accepted is not None:
-            # Written with its event, in one flush.
-            signatures.keep_signature(scope, accepted, row, event)
-            try:
-                await scope.store.flush()
-            except DuplicateError:
-                raise SignatureInvalid(
-                    "This statement's nonce was used with this key already: sign a new statement.",
-                    ["signature", "statement"],
-                ) from None
+            await signatures.keep_signature(scope, accepted, row, event)
         entry.details = {"from": status.value, "to": target.value}
     await announce(scope, event)
     fresh = (await scope.store.requests_by_ids([request_id]))[0]

@@ -14,7 +14,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     tuple_,
@@ -53,6 +52,25 @@ def _links_template(dialect: str) -> Any:
     return select(col(Request.case_id), col(Request.status)).where(
         among(col(Request.case_id), "cases", dialect),
         col(Request.requested_agency_id) == bindparam("agency"),
+    )
+
+
+def _signature_template() -> Any:
+    signature = RequestSignatureRow.__table__.c  # type: ignore[attr-defined]
+    key = AgencySigningKeyRow.__table__.c  # type: ignore[attr-defined]
+    names = [column.name for column in signature if column.name != "key_id"]
+    source = (
+        select(*(bindparam(name, type_=signature[name].type) for name in names), key.id)
+        .where(
+            key.id == bindparam("key_id"),
+            key.revoked_at.is_not_distinct_from(bindparam("seen", type_=key.revoked_at.type)),
+        )
+        .with_for_update(read=True, key_share=True)
+    )
+    return (
+        insert(RequestSignatureRow.__table__)  # type: ignore[attr-defined]
+        .from_select([*names, "key_id"], source)
+        .returning(signature.id)
     )
 
 
@@ -294,21 +312,10 @@ class RequestQueries(StoreBase):
         this signature; steps signed with one key do not wait for each other. On SQLite the
         transaction already holds the single write lock. A nonce used twice with one key
         raises DuplicateError."""
-        table = RequestSignatureRow.__table__.c  # type: ignore[attr-defined]
-        key = AgencySigningKeyRow.__table__.c  # type: ignore[attr-defined]
-        names = [name for name in values if name != "key_id"]
-        source = (
-            select(*(literal(values[name], table[name].type) for name in names), key.id)
-            .where(key.id == values["key_id"], key.revoked_at.is_not_distinct_from(revoked_at))
-            .with_for_update(read=True, key_share=True)
-        )
+        statement = _HOT.get(("signature",), _signature_template)
         try:
             async with self._lock:
-                result = await self.session.execute(
-                    insert(RequestSignatureRow.__table__)  # type: ignore[attr-defined]
-                    .from_select([*names, "key_id"], source)
-                    .returning(table.id)
-                )
+                result = await self.session.execute(statement, {**values, "seen": revoked_at})
         except IntegrityError as exc:
             raise DuplicateError from exc
         return result.first() is not None

@@ -6,11 +6,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import col
 
-from casehub.persistence.base import StoreBase
+from casehub.persistence.base import StoreBase, Templates
 from casehub.persistence.tables import AgencySigningKeyRow, RequestSignatureRow
+
+_HOT = Templates()
+
+
+def _by_thumbprint_template() -> Select[AgencySigningKeyRow]:
+    statement = select(AgencySigningKeyRow).where(
+        col(AgencySigningKeyRow.thumbprint) == bindparam("thumbprint")
+    )
+    # Fresh even when the session read the key before (its revocation may have changed).
+    return statement.execution_options(populate_existing=True)
 
 
 class SigningKeyQueries(StoreBase):
@@ -35,11 +45,12 @@ class SigningKeyQueries(StoreBase):
         return int(await self._one(statement))
 
     async def signing_key_by_thumbprint(self, thumbprint: str) -> AgencySigningKeyRow | None:
-        """The key with this RFC 7638 thumbprint, of whichever agency."""
-        statement = select(AgencySigningKeyRow).where(
-            col(AgencySigningKeyRow.thumbprint) == thumbprint
-        )
-        return await self._one_or_none(statement)
+        """The key with this RFC 7638 thumbprint, of whichever agency (read on every signed
+        step: the statement is built once)."""
+        statement = _HOT.get(("by thumbprint",), _by_thumbprint_template)
+        async with self._lock:
+            result = await self.session.execute(statement, {"thumbprint": thumbprint})
+            return result.scalars().one_or_none()
 
     async def latest_signature_issued(self, key_id: UUID) -> datetime | None:
         """The latest issuedAt of the step statements the hub accepted with this key."""

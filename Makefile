@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 DEV_LOCK := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
-.PHONY: run test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
-  bench-scaling lock sbom audit clean test-fast client
+.PHONY: run run-federated test lint typecheck contracts validate-deploy pytest test-postgres schema bench \
+  bench-scaling bench-federation lock sbom audit clean test-fast client
 
 # A changed lock (or pyproject.toml) reinstalls. casehub itself goes in without dependencies and
 # without build isolation (setuptools is in the lock too); `pip check` then fails when
@@ -41,6 +41,11 @@ lock:
 ## Create the keyring and SQLite database, migrate, load the demo, print tokens, serve on :8000.
 run: $(STAMP)
 	$(BIN)/casehub demo --host 127.0.0.1 --port 8000
+
+## Two peered hubs on loopback, MY (:8000) and FR (:8001), each with its own keyring and SQLite
+## database under ./.casehub/federated/; prints tokens and example queries; Ctrl-C stops both.
+run-federated: $(STAMP)
+	$(BIN)/casehub demo --federated --host 127.0.0.1 --port 8000
 
 ## All quality gates: lint, format, types, layer contracts, schema drift, tests.
 test: lint typecheck contracts validate-deploy sbom pytest
@@ -154,6 +159,11 @@ bench: $(STAMP)
 ## 64 connections, with PostgreSQL's lock waits sampled (options: BENCH="--duration 5").
 bench-scaling: $(STAMP)
 	$(BIN)/python -m benchmarks --scaling $(BENCH)
+
+## Messages per second through one federation outbox to a served peer hub, and the latency from
+## queued to acknowledged, on SQLite and PostgreSQL (options: BENCH="--federation-messages 500").
+bench-federation: $(STAMP)
+	$(BIN)/python -m benchmarks --federation $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(VENV_DEPLOY) .venv-codegen dist .casehub .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from benchmarks import databases, report, runner, scaling, scaling_cli
+from benchmarks import databases, federation, report, runner, scaling, scaling_cli
 from benchmarks.console import say
 from benchmarks.workloads import WORKLOADS, Workload
 
@@ -79,6 +79,24 @@ def main(
     scaling_connections: Annotated[
         str, typer.Option(help="With --scaling: comma-separated connection counts.")
     ] = ",".join(str(count) for count in scaling.CONNECTIONS),
+    federation_run: Annotated[
+        bool,
+        typer.Option(
+            "--federation",
+            help="Instead: messages per second through one federation outbox, hub A to a "
+            "served hub B, on each --database (benchmarks/federation.py).",
+        ),
+    ] = False,
+    federation_messages: Annotated[
+        int, typer.Option(min=1, help="With --federation: messages queued at A.")
+    ] = 2_000,
+    federation_conversations: Annotated[
+        int, typer.Option(min=1, help="With --federation: conversations they are spread over.")
+    ] = 16,
+    federation_rate: Annotated[
+        float,
+        typer.Option(min=0, help="With --federation: messages/s offered; 0 for all at once."),
+    ] = 0.0,
 ) -> None:
     """Seed N cases, serve casehub and the floor on loopback, drive each workload with
     concurrent keep-alive clients, and print requests/s, latency, SQL statements per operation
@@ -86,6 +104,13 @@ def main(
     bulk = seeder is Seeder.BULK or (seeder is Seeder.AUTO and cases > SERVICES_SEEDING_MAX)
     if scaling_run:
         scaling_cli.scale(cases, duration, scaling_connections, bulk=bulk)
+        return
+    if federation_run:
+        engines = databases.ENGINES if database is Database.BOTH else (database.value,)
+        federation_options = federation.Options(
+            federation_messages, federation_conversations, federation_rate
+        )
+        _federation(engines, federation_options)
         return
     chosen = _workloads(workloads)
     engines = databases.ENGINES if database is Database.BOTH else (database.value,)
@@ -118,4 +143,24 @@ def main(
     for line in failures:
         say(f"error: {line}")
     if failures:
+        raise typer.Exit(1)
+
+
+def _federation(engines: tuple[str, ...], options: federation.Options) -> None:
+    """Run the outbox benchmark on each engine, print its table; exit 1 on any problem."""
+    results = [federation.run(engine, options) for engine in engines]
+    postgres = databases.postgres_version() if "postgres" in engines else None
+    typer.echo(f"casehub federation outbox: {report.machine(postgres)}")
+    typer.echo(
+        "federation.ping messages queued at hub A, one transaction each, delivered by rounds "
+        "back to back to hub B (a casehub process on loopback), each acknowledged and checked; "
+        "msg/s from the first queued to the last acknowledged; latency from queued to "
+        "acknowledged"
+    )
+    typer.echo("")
+    typer.echo(federation.table(results))
+    problems = [f"{result.engine}: {problem}" for result in results for problem in result.problems]
+    for line in problems:
+        say(f"error: {line}")
+    if problems:
         raise typer.Exit(1)

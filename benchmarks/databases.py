@@ -54,8 +54,8 @@ class Target:
 
 
 @contextmanager
-def _postgres_database() -> Iterator[str]:
-    name = f"casehub_bench_{os.getpid()}"
+def _postgres_database(suffix: str = "") -> Iterator[str]:
+    name = f"casehub_bench_{os.getpid()}{suffix}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -68,9 +68,11 @@ def _postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def prepared(engine: str) -> Iterator[Target]:
-    """A fresh, migrated database of this engine with a new keyring; removed at the end."""
-    with tempfile.TemporaryDirectory(prefix=f"casehub-bench-{engine}-") as name:
+def prepared(engine: str, suffix: str = "") -> Iterator[Target]:
+    """A fresh, migrated database of this engine with a new keyring; removed at the end.
+    Several at once in one process need each its own `suffix` (on PostgreSQL, the
+    database's name ends with it)."""
+    with tempfile.TemporaryDirectory(prefix=f"casehub-bench-{engine}{suffix}-") as name:
         workdir = Path(name)
         keyring = workdir / "keyring.json"
         create_keyring(keyring)
@@ -79,7 +81,7 @@ def prepared(engine: str) -> Iterator[Target]:
             migrate.upgrade(url)
             yield Target(engine, url, keyring, workdir)
             return
-        with _postgres_database() as url:
+        with _postgres_database(suffix) as url:
             migrate.upgrade(url)
             yield Target(engine, url, keyring, workdir)
 

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from casehub.api.execution.limits import QueryLimits
 from casehub.api.execution.registration import read_documents
-from casehub.api.http import ide
+from casehub.api.http import federation_identity, federation_messages, ide
 from casehub.api.http.access_log import OperationName, Spans, configure_logging
 from casehub.api.http.headers import middleware
 from casehub.api.http.metrics import Metrics
@@ -31,6 +32,7 @@ from casehub.persistence import HIT_NOTICES, Database
 from casehub.services import documents
 from casehub.services.audit import log as audit_log
 from casehub.services.bus import bus_for
+from casehub.services.federation import delivery as federation_delivery
 from casehub.services.health import (
     SchemaOutdated,
     accreditation_keys,
@@ -114,23 +116,32 @@ def create_app(
             await documents.add_manifest(runtime, shipped)
         await runtime.bus.start()
         await runtime.notices.start()
-        stop_sequencer = asyncio.Event()
-        sequencer = (
-            asyncio.create_task(
-                audit_log.run_sequencer(runtime, settings.audit_integrate_seconds, stop_sequencer),
-                name="casehub-audit-sequencer",
+        stop_workers = asyncio.Event()
+        workers: list[tuple[asyncio.Task[None], float]] = []
+        if settings.audit_integrate_seconds > 0:
+            sequencer = audit_log.run_sequencer(
+                runtime, settings.audit_integrate_seconds, stop_workers
             )
-            if settings.audit_integrate_seconds > 0
-            else None
-        )
+            task = asyncio.create_task(sequencer, name="casehub-audit-sequencer")
+            workers.append((task, SEQUENCER_STOP_SECONDS))
+        if settings.federation_deliver_seconds > 0:
+            sender = federation_delivery.run_delivery(
+                runtime,
+                settings.federation_deliver_seconds,
+                stop_workers,
+                observe=metrics.federation_outbox.observe,
+            )
+            task = asyncio.create_task(sender, name="casehub-federation-delivery")
+            # No attempt starts after stop; those under way end within the answer's timeout.
+            workers.append((task, settings.federation_delivery_timeout_seconds + 5))
         try:
             yield
         finally:
-            if sequencer is not None:
-                # Let a round in progress commit; cancel it only when it hangs past the grace.
-                stop_sequencer.set()
+            # Let a round in progress end; cancel it only when it hangs past its grace.
+            stop_workers.set()
+            for task, grace in workers:
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(sequencer, SEQUENCER_STOP_SECONDS)
+                    await asyncio.wait_for(task, grace)
             await runtime.notices.stop()
             await runtime.bus.stop()
             await runtime.database.dispose()
@@ -157,6 +168,13 @@ def create_app(
         Route("/readyz", readyz),
         Route("/.well-known/casehub-receipts.json", well_known_receipts),
         Route("/.well-known/casehub-accreditation.json", well_known_accreditation),
+        *federation_identity.routes(runtime),
+        *federation_messages.routes(
+            runtime,
+            window=timedelta(seconds=settings.federation_window_seconds),
+            refusal_audits_per_minute=settings.federation_refusal_audits_per_minute,
+            count_refusal=lambda code: metrics.federation_refusals.labels(code).inc(),
+        ),
     ]
     if settings.is_development:
         routes.append(Route(ide.ROUTE, ide.serve_asset))  # GraphiQL's files; no IDE otherwise

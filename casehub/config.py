@@ -275,6 +275,69 @@ class Settings(BaseSettings):
         "it is answered SERVICE_UNAVAILABLE with a Retry-After (keep it below the operation "
         "time budget).",
     )
+    federation_allow_http: bool = Field(
+        default=False,
+        description="Allow pinning peer hubs at plain http:// URLs that are not loopback "
+        "(loopback http is always allowed, for tests and the two-hub demo).",
+    )
+    federation_fetch_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Longest `federation peers add` waits for a peer's identity document, in all.",
+    )
+    federation_window_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far an unseen envelope's sentAt may be from this hub's clock, either "
+        "way, for it to be accepted (federation).",
+    )
+    federation_refusal_audits_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=6000,
+        description="Refused federation envelopes that no pinned peer signed, audited per "
+        "minute at most (one allowance per process; the next audited one counts those left "
+        "out). Refusals of envelopes a pinned peer signed are always audited.",
+    )
+    federation_deliver_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the federation outbox is delivered (one replica at a time "
+        "sends; at once again after a full round); 0: not in this process "
+        "(`casehub federation deliver --once`).",
+    )
+    federation_retry_base_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest wait before the first retry of a federation message; it doubles "
+        "with each failed attempt up to CASEHUB_FEDERATION_RETRY_CAP_SECONDS (full jitter: "
+        "the wait is random, up to that).",
+    )
+    federation_retry_cap_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest wait between two attempts to deliver a federation message.",
+    )
+    federation_delivery_max_attempts: int = Field(
+        default=500,
+        ge=1,
+        description="Attempts after which a federation message that was never acknowledged "
+        "is a dead letter (`casehub federation outbox --state dead`).",
+    )
+    federation_delivery_max_age_seconds: int = Field(
+        default=259200,
+        ge=60,
+        description="Age after which a federation message that was never acknowledged is a "
+        "dead letter at its next failed attempt (default 3 days).",
+    )
+    federation_delivery_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Longest one delivery attempt waits for a peer's answer, in all.",
+    )
     audit_integrate_seconds: float = Field(
         default=1.0,
         ge=0,
@@ -323,6 +386,14 @@ class Settings(BaseSettings):
     def _check_token_lifetimes(self) -> Settings:
         if self.token_default_lifetime_days > self.token_max_lifetime_days:
             raise ValueError("token_default_lifetime_days must not exceed token_max_lifetime_days.")
+        return self
+
+    @model_validator(mode="after")
+    def _check_federation_retries(self) -> Settings:
+        if self.federation_retry_base_seconds > self.federation_retry_cap_seconds:
+            raise ValueError(
+                "federation_retry_base_seconds must not exceed federation_retry_cap_seconds."
+            )
         return self
 
     @property

@@ -23,15 +23,20 @@ from casehub.persistence.tables import (
     ApiTokenRow,
     CaseRow,
     CaseShareRow,
+    CooperationRequestRow,
     CustodyEventRow,
     DataKeyWrapRow,
     EvidenceRow,
+    FederationInboxRow,
+    FederationOutboxRow,
+    FederationPeerRow,
     HitCheckRow,
     HitNoticeRow,
     IdentifierIndexRow,
     IdentifierRow,
     PrincipalRow,
     RegisteredDocumentRow,
+    RemoteSigningKeyRow,
     SubjectRow,
 )
 from casehub.services.agencies import agencies
@@ -40,7 +45,7 @@ from casehub.services.audit import log as audit_log
 from casehub.services.cases import cases, subjects
 from casehub.services.runtime import Runtime, Scope, open_scope
 
-# Every table but the audit log, which records refusals by design.
+# The tables a refusal must leave alone (the audit log records refusals by design).
 TABLES: tuple[type[SQLModel], ...] = (
     AgencyRow,
     PrincipalRow,
@@ -53,9 +58,14 @@ TABLES: tuple[type[SQLModel], ...] = (
     EvidenceRow,
     CustodyEventRow,
     CaseShareRow,
+    CooperationRequestRow,
     HitCheckRow,
     HitNoticeRow,
     RegisteredDocumentRow,
+    FederationPeerRow,
+    FederationInboxRow,
+    FederationOutboxRow,
+    RemoteSigningKeyRow,
 )
 
 

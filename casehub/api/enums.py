@@ -235,6 +235,8 @@ ErrorCode = described(
         "STATEMENT_MISMATCH": "The signed statement does not state this step as the hub has "
         "it; `message` names the first member that differs.",
         "RATE_LIMITED": "The agency used its allowance; retry after `retryAfter` seconds.",
+        "REMOTE_AGENCY": "The agency belongs to a peer hub (`Agency.homeHub`): it is reached "
+        "through federation, which does not carry shares or requests yet.",
     },
 )
 ProtectedFieldsReason = described(
@@ -412,6 +414,20 @@ _ACTIONS: dict[str, str] = {
     "document.remove": "An operator removed a trusted document.",
     "evidence.add": "Evidence was added.",
     "field.decrypt": "Protected fields were decrypted for a reader (`fieldsRead` names them).",
+    "federation.directory_apply": "A peer hub's agency directory was applied (counts of "
+    "agencies and keys in `details`; `ignored` when it was not newer than the last one applied).",
+    "federation.directory_conflict": "An entry or a signing key of a peer hub's directory was "
+    "refused: an agency id that is this hub's own or another peer's, a key whose statements do "
+    "not verify under the peer's accreditation keys, or a key id held elsewhere (`refusal` in "
+    "`details`).",
+    "federation.directory_publish": "An operator queued this hub's agency directory to peer hubs.",
+    "federation.message_accept": "A peer hub's envelope was accepted into the federation inbox.",
+    "federation.message_refuse": "A peer hub's envelope was refused (the code is in `details`).",
+    "federation.message_dead": "A message to a peer hub became a dead letter (the code is the "
+    "outcome).",
+    "federation.outbox_retry": "An operator sent a dead federation message again.",
+    "federation.peer_add": "An operator pinned a peer hub.",
+    "federation.peer_remove": "An operator unpinned a peer hub.",
     "hit.check": "Identifiers were hit-checked.",
     "keys.retire": "An operator retired a key version.",
     "keys.rewrap": "An operator rewrapped data keys under a new key version.",

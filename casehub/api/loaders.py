@@ -14,6 +14,7 @@ from casehub.services.agencies import agencies, signing_keys
 from casehub.services.audit import log as audit_log
 from casehub.services.audit.log import Inclusion
 from casehub.services.cases import cases, custody, evidence, sharing, subjects
+from casehub.services.federation import remote_agencies
 from casehub.services.requests import reads as request_reads
 from casehub.services.requests import verification as request_verification
 from casehub.services.runtime import Scope
@@ -23,6 +24,7 @@ from casehub.services.views import (
     CustodyEventView,
     EvidenceView,
     IdentifierView,
+    PeerHubView,
     RequestEventView,
     RequestEvidenceView,
     RequestMessageView,
@@ -109,6 +111,9 @@ class Loaders:
         running = self._running
         self.agency: DataLoader[UUID, AgencyView | None] = _by_id(
             scope, agencies.agencies_by_ids, running
+        )
+        self.peer_hub: DataLoader[UUID, PeerHubView | None] = _by_id(
+            scope, remote_agencies.peer_hubs_by_ids, running
         )
         self.signing_keys: DataLoader[UUID, list[SigningKeyView]] = _lists(
             scope, signing_keys.signing_keys_of, _same, running

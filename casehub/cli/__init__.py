@@ -1,6 +1,6 @@
 """The `casehub` command: serve, demo, migrations, agencies, tokens, keys, schema, audit,
-overdue requests, receipt chains, signature bundles, agency signing keys and registered
-documents."""
+overdue requests, receipt chains, signature bundles, agency signing keys, registered
+documents and federation with peer hubs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from casehub.cli import admin, documents, keys, requests, server, signing
+from casehub.cli import (
+    admin,
+    documents,
+    federation,
+    federation_directory,
+    federation_outbox,
+    keys,
+    requests,
+    server,
+    signing,
+)
 from casehub.cli.errors import options, report
 
 app = typer.Typer(
@@ -45,6 +55,8 @@ def _options(
 app.command()(server.serve)
 app.command("demo")(server.demo_command)
 keys.register(server.keys_app)
+federation_outbox.register(federation.federation_app)
+federation_directory.register(federation.federation_app)
 signing.register(admin.agency_app, server.keys_app)
 for sub, name in (
     (server.db_app, "db"),
@@ -56,6 +68,7 @@ for sub, name in (
     (requests.requests_app, "requests"),
     (requests.receipts_app, "receipts"),
     (documents.documents_app, "documents"),
+    (federation.federation_app, "federation"),
 ):
     app.add_typer(sub, name=name)
 

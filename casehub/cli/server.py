@@ -20,6 +20,7 @@ from casehub.cli.common import (
     runtime_for,
     spinner,
 )
+from casehub.cli.demo_federated import DEFAULT_STATE, federated_demo
 from casehub.cli.errors import CONFIG, CliError, database_errors, fail
 from casehub.config import Environment, Settings
 from casehub.crypto import (
@@ -110,9 +111,45 @@ def demo_command(
         bool, typer.Option("--serve/--no-serve", help="Serve after loading.")
     ] = True,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="Port to bind (with --federated: MY's; FR's is the next one).")
+    ] = 8000,
+    federated: Annotated[
+        bool,
+        typer.Option(
+            "--federated",
+            help="Two peered hubs on loopback, MY and FR, each a `casehub serve` with its own "
+            "keyring and database under --state-dir.",
+        ),
+    ] = False,
+    state_dir: Annotated[
+        Path, typer.Option(help="With --federated: the hubs' keyrings, databases and logs.")
+    ] = DEFAULT_STATE,
+    fr_database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --federated: FR's database (e.g. PostgreSQL); default SQLite under "
+            "--state-dir."
+        ),
+    ] = None,
 ) -> None:
-    """Create keyring and database if needed, load the demo scenario, print tokens, serve."""
+    """Create keyring and database if needed, load the demo scenario, print tokens, serve.
+    With --federated: two hubs, MY (Malaysian police, regulator) and FR (Paris prosecutor,
+    platform), peered, each serving its own agencies."""
+    if federated:
+        federated_demo(
+            host=host,
+            port=port,
+            state=state_dir,
+            fr_database_url=fr_database_url,
+            serve_after=serve_after,
+        )
+        return
+    if state_dir != DEFAULT_STATE or fr_database_url is not None:
+        raise CliError(
+            "--state-dir and --fr-database-url are options of the two-hub demo — add --federated",
+            code=CONFIG,
+        )
     settings = Settings(env=Environment.DEVELOPMENT)
     # The keyring first: it makes the default home, .casehub/, where the database goes too.
     if not create_keyring(settings.keyring):

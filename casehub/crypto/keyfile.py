@@ -3,14 +3,21 @@
 The file (format 1): {"format": 1, "active": <version>, "keys": {"<version>": "<b64 root key>"},
 "signing": {"<key id>": "<b64 raw Ed25519 private key>"}, "signing_active": "<key id>",
 "pending": [<version>, ...], "retired": [<version>, ...], "index": "<b64 index root>",
-"accreditation": {"<thumbprint>": <agency key file JSON>}, "accreditation_active": "<thumbprint>"}.
-"signing", "signing_active", "index", "accreditation" and "accreditation_active" are optional,
-so keyrings written before receipts, deconfliction or agency signatures still load;
+"accreditation": {"<thumbprint>": <agency key file JSON>}, "accreditation_active": "<thumbprint>",
+"federation": <hub key entry JSON>}.
+"signing", "signing_active", "index", "accreditation", "accreditation_active" and "federation"
+are optional, so keyrings written before receipts, deconfliction, agency signatures or
+federation still load;
 `add_signing_key_if_missing`, `add_index_key_if_missing` and
 `add_accreditation_key_if_missing` (casehub.crypto.rotation) upgrade such a file in place.
 
 "accreditation" holds the hub's Ed25519+ML-DSA-65 key that signs accreditations and
 revocations of agency signing keys (casehub.crypto.agency_keys), in the agency key file's form.
+
+"federation" holds the hub's identity for federation (casehub.crypto.hub_identity: hub id,
+name, signing and sealing keys). It is only ever added, by `casehub federation init`
+(`add_hub_identity`), never generated with the keyring: a hub that does not federate has none,
+and replacing it would break every peer's pin.
 
 "index" is the root of the blind-index and match-token keys. It is not versioned with the root
 keys: rotating it would mean recomputing every index from the decrypted values.
@@ -37,6 +44,7 @@ from typing import Any, NamedTuple
 
 from casehub.crypto.agency_keys import AgencyPrivateKey, KeyFormatError
 from casehub.crypto.errors import KeyringError
+from casehub.crypto.hub_identity import HubIdentity
 from casehub.crypto.signing import ReceiptSigner
 from casehub.domain.signatures.keys import SigningAlgorithm
 
@@ -55,6 +63,7 @@ class Contents(NamedTuple):
     index_root: bytes | None
     accreditation_keys: dict[str, AgencyPrivateKey]
     accreditation_active: str | None
+    hub_identity: HubIdentity | None
 
 
 def parse(path: Path, data: dict[str, Any]) -> Contents:
@@ -76,6 +85,7 @@ def parse(path: Path, data: dict[str, Any]) -> Contents:
     if index_root is not None and len(index_root) != KEY_BYTES:
         raise KeyringError(f"Keyring {path} holds an index key of the wrong length.")
     accreditation, accreditation_active = _accreditation_entries(path, data)
+    hub_identity = _federation_entry(path, data)
     return Contents(
         keys,
         active,
@@ -85,6 +95,7 @@ def parse(path: Path, data: dict[str, Any]) -> Contents:
         index_root,
         accreditation,
         accreditation_active,
+        hub_identity,
     )
 
 
@@ -133,6 +144,16 @@ def _accreditation_entries(
         }, active
     except KeyFormatError as exc:
         raise KeyringError(f"Keyring {path} holds a malformed accreditation key.") from exc
+
+
+def _federation_entry(path: Path, data: dict[str, Any]) -> HubIdentity | None:
+    """The optional hub identity of a keyring file's data."""
+    if "federation" not in data:
+        return None
+    try:
+        return HubIdentity.from_json(data["federation"])
+    except KeyFormatError as exc:
+        raise KeyringError(f"Keyring {path} holds a malformed hub identity: {exc}") from exc
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from casehub.crypto.agency_keys import AgencyPrivateKey
 from casehub.crypto.errors import KeyringError
+from casehub.crypto.hub_identity import HubIdentity
 from casehub.crypto.keyfile import KEY_BYTES, parse, read
 from casehub.crypto.signing import ReceiptSigner
 from casehub.domain.signatures.keys import SigningAlgorithm
@@ -35,6 +36,7 @@ class LocalKeyring:
         index_root: bytes | None = None,
         accreditation_keys: Mapping[str, AgencyPrivateKey] | None = None,
         accreditation_active: str | None = None,
+        hub_identity: HubIdentity | None = None,
     ) -> None:
         if active_version not in root_keys:
             raise KeyringError("The keyring's active version has no key.")
@@ -68,6 +70,7 @@ class LocalKeyring:
         self._index_root = index_root
         self._accreditors = accreditors
         self._accreditation_active = accreditation_active
+        self._hub_identity = hub_identity
 
     def __repr__(self) -> str:
         return (
@@ -75,7 +78,8 @@ class LocalKeyring:
             f"pending={self._pending}, index_key={self._index_root is not None}, "
             f"signing_keys={sorted(self._signers)}, signing_active={self._signing_active!r}, "
             f"accreditation_keys={sorted(self._accreditors)}, "
-            f"accreditation_active={self._accreditation_active!r})"
+            f"accreditation_active={self._accreditation_active!r}, "
+            f"hub={None if self._hub_identity is None else str(self._hub_identity.hub_id)!r})"
         )
 
     @property
@@ -152,6 +156,19 @@ class LocalKeyring:
                 for kid in sorted(self._accreditors)
             ]
         }
+
+    @property
+    def has_hub_identity(self) -> bool:
+        """Whether the keyring holds this hub's federation identity."""
+        return self._hub_identity is not None
+
+    def hub_identity(self) -> HubIdentity:
+        """This hub's federation identity (its id, name, signing and sealing keys)."""
+        if self._hub_identity is None:
+            raise KeyringError(
+                "The keyring has no hub identity: create it with `casehub federation init`."
+            )
+        return self._hub_identity
 
     @classmethod
     def load(cls, path: Path) -> LocalKeyring:

@@ -6,6 +6,7 @@ from typing import Protocol
 from uuid import UUID
 
 from casehub.crypto.agency_keys import AgencyPrivateKey
+from casehub.crypto.hub_identity import HubIdentity
 from casehub.crypto.signing import ReceiptSigner
 
 
@@ -45,3 +46,11 @@ class KeyProvider(Protocol):
 
     def accreditation_public_keys(self) -> dict[str, list[dict[str, object]]]:
         """A JWKS ("kid": thumbprint) of every accreditation key's public half."""
+
+    @property
+    def has_hub_identity(self) -> bool:
+        """Whether the key store holds this hub's federation identity."""
+
+    def hub_identity(self) -> HubIdentity:
+        """This hub's federation identity (hub id, name, signing and sealing keys);
+        KeyringError when there is none (`casehub federation init` makes it)."""

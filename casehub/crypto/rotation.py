@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from casehub.crypto.errors import KeyringError
+from casehub.crypto.hub_identity import HubIdentity
 from casehub.crypto.keyfile import (
     FORMAT,
     directory_lock,
@@ -106,6 +107,24 @@ def add_accreditation_key_if_missing(path: Path) -> bool:
         lambda keyring: bool(keyring.accreditation_public_keys()["keys"]),
         _add_accreditation_entry,
     )
+
+
+def add_hub_identity(path: Path, name: str) -> HubIdentity:
+    """Give an existing keyring a fresh hub identity named `name` and return it.
+
+    KeyFormatError for a bad name; KeyringError when the keyring already has one: peers pinned
+    its fingerprint, so it is never replaced here (a new identity means re-peering by hand).
+    """
+    identity = HubIdentity.generate(name)
+
+    def add(data: dict[str, Any]) -> None:
+        data["federation"] = identity.to_json()
+
+    if not _add_if_missing(path, lambda keyring: keyring.has_hub_identity, add):
+        raise KeyringError(
+            f"Keyring {path} already has a hub identity; it is never replaced, as peers pin it."
+        )
+    return identity
 
 
 def rotate_keyring(path: Path) -> int:

@@ -138,34 +138,74 @@ def _standing_problem(
     """Why the key's accreditation and revocation do not let it sign at issuedAt, or None."""
     if step.accreditation is None:
         return verdicts.NOT_ACCREDITED
-    accreditation = _hub_signed(
-        step.accreditation, step.accreditation_signature, step.accreditation_key, hub_keys
+    checked = check_key_statements(
+        key,
+        agency=statement["agency"],
+        accreditation=step.accreditation,
+        accreditation_signature=step.accreditation_signature,
+        accreditation_key=step.accreditation_key,
+        revocation=step.revocation,
+        revocation_signature=step.revocation_signature,
+        hub_keys=hub_keys,
     )
-    if accreditation is None or accreditation_problem(accreditation) is not None:
-        return verdicts.ACCREDITATION_SIGNATURE
-    if (
-        accreditation["thumbprint"] != statement["key"]
-        or accreditation["agency"] != statement["agency"]
-        or accreditation["algorithm"] != key.algorithm.value
-    ):
-        return verdicts.NOT_ACCREDITED
-    revoked_at = None
-    if step.revocation is not None:
-        revocation = _hub_signed(step.revocation, step.revocation_signature, None, hub_keys)
-        if (
-            revocation is None
-            or revocation_problem(revocation) is not None
-            or revocation["thumbprint"] != statement["key"]
-            or revocation["agency"] != statement["agency"]
-        ):
-            return verdicts.REVOCATION_SIGNATURE
-        revoked_at = revocation["revokedAt"]
-    standing = key_standing(accreditation, revoked_at, statement["issuedAt"])
+    if checked.reason is not None:
+        return checked.reason
+    revoked_at = None if checked.revocation is None else checked.revocation["revokedAt"]
+    standing = key_standing(checked.accreditation, revoked_at, statement["issuedAt"])
     if standing is KeyStanding.REVOKED:
         return verdicts.REVOKED
     if standing is KeyStanding.NOT_ACCREDITED:
         return verdicts.NOT_ACCREDITED
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatements:
+    """A key's accreditation and revocation as checked: the statements (parsed) when they
+    check out, else the reason (casehub.domain.signatures.verdicts)."""
+
+    reason: str | None
+    accreditation: dict[str, Any] | None = None
+    revocation: dict[str, Any] | None = None
+
+
+def check_key_statements(
+    key: AgencyPublicKey,
+    *,
+    agency: str,
+    accreditation: str,
+    accreditation_signature: str | None,
+    accreditation_key: str | None,
+    revocation: str | None,
+    revocation_signature: str | None,
+    hub_keys: Mapping[str, Any],
+) -> KeyStatements:
+    """Whether a hub's statements about an agency key check out, whatever moment is asked
+    about later: the accreditation is signed by a key of hub_keys (the one named
+    accreditation_key, when given), well formed, and names this key, `agency` (a lowercase
+    UUID) and the key's algorithm; a revocation, if any, is signed by one of hub_keys, well
+    formed, and names this key and agency. What verify_step checks of a step's key, and what
+    a hub checks of a peer's agency key before storing it. Never raises for bad input."""
+    hub_signed = _hub_signed(accreditation, accreditation_signature, accreditation_key, hub_keys)
+    if hub_signed is None or accreditation_problem(hub_signed) is not None:
+        return KeyStatements(verdicts.ACCREDITATION_SIGNATURE)
+    if (
+        hub_signed["thumbprint"] != key.thumbprint
+        or hub_signed["agency"] != agency
+        or hub_signed["algorithm"] != key.algorithm.value
+    ):
+        return KeyStatements(verdicts.NOT_ACCREDITED)
+    revoked = None
+    if revocation is not None:
+        revoked = _hub_signed(revocation, revocation_signature, None, hub_keys)
+        if (
+            revoked is None
+            or revocation_problem(revoked) is not None
+            or revoked["thumbprint"] != key.thumbprint
+            or revoked["agency"] != agency
+        ):
+            return KeyStatements(verdicts.REVOCATION_SIGNATURE)
+    return KeyStatements(None, hub_signed, revoked)
 
 
 def _hub_signed(

@@ -8,9 +8,9 @@ overdue, follow from the real deadline rules).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from casehub.demo.data import (
     DemoParticulars,
     DemoRequest,
 )
-from casehub.domain.enums import Role
+from casehub.domain.enums import AgencyKind, Role
 from casehub.domain.identifiers import IdentifierInput
 from casehub.domain.requests.content import Particulars
 from casehub.domain.requests.transitions import TRANSITIONS, RequestAction, RequestStatus, Side
@@ -81,13 +81,45 @@ async def _act_as(
     scope.keys.clear()
 
 
-async def _seed(runtime: Runtime, scope: Scope) -> None:
+@dataclass(frozen=True)
+class Scenario:
+    """The part of the demo one hub loads: its agencies, their cases (shared only among
+    them) and the requests between them."""
+
+    agencies: list[tuple[str, str, str, AgencyKind, str]]
+    cases: list[DemoCase]
+    requests: list[DemoRequest]
+
+
+def scenario(codes: Collection[str] | None = None) -> Scenario:
+    """The whole demo, or the part whose every party is one of `codes` (a federated hub's:
+    until requests and shares cross between hubs, the rest cannot be loaded there)."""
+    if codes is None:
+        return Scenario(AGENCIES, CASES, REQUESTS)
+    cases = [
+        replace(case, shares=[share for share in case.shares if share[0] in codes])
+        for case in CASES
+        if case.owner in codes
+    ]
+    loaded = {case.reference for case in cases}
+    requests = [
+        request
+        for request in REQUESTS
+        if request.requester in codes
+        and request.requested in codes
+        and (request.case is None or request.case in loaded)
+        and all(ref in loaded for step in request.steps for ref, _title in step.supplied)
+    ]
+    return Scenario([row for row in AGENCIES if row[0] in codes], cases, requests)
+
+
+async def _seed(runtime: Runtime, scope: Scope, part: Scenario) -> None:
     ids: dict[str, UUID] = {}
     case_ids: dict[str, UUID] = {}
     evidence_ids: dict[tuple[str, str], UUID] = {}
     loaders: dict[str, Principal] = {}
     keys: dict[str, AgencyPrivateKey] = {}
-    for code, name, jurisdiction, kind, timezone in AGENCIES:
+    for code, name, jurisdiction, kind, timezone in part.agencies:
         view = await agencies.register_agency(
             scope,
             code=code,
@@ -101,11 +133,11 @@ async def _seed(runtime: Runtime, scope: Scope) -> None:
         await _act_as(runtime, scope, code, loaders)
         with _ago(scope, runtime, KEYS_ACCREDITED_AGO):
             keys[code] = await signing.accredited_key(scope, runtime.settings.keyring, code)
-    for case in CASES:
+    for case in part.cases:
         await _act_as(runtime, scope, case.owner, loaders)
         with _ago(scope, runtime, CASES_OPENED_AGO):
             await _seed_case(scope, case, ids, case_ids, evidence_ids)
-    await _seed_requests(runtime, scope, loaders, keys, ids, case_ids, evidence_ids)
+    await _seed_requests(runtime, scope, part.requests, loaders, keys, ids, case_ids, evidence_ids)
 
 
 async def _seed_case(
@@ -181,6 +213,7 @@ def _particulars(data: DemoParticulars) -> Particulars:
 async def _seed_requests(
     runtime: Runtime,
     scope: Scope,
+    requests: list[DemoRequest],
     loaders: dict[str, Principal],
     keys: dict[str, AgencyPrivateKey],
     ids: dict[str, UUID],
@@ -191,10 +224,10 @@ async def _seed_requests(
     step signed by the acting agency; then the insider's overwrites."""
     # (how long ago, request number, step number or -1 for the creation)
     timeline = sorted(
-        [(request.created_ago, index, -1) for index, request in enumerate(REQUESTS)]
+        [(request.created_ago, index, -1) for index, request in enumerate(requests)]
         + [
             (step.ago, index, number)
-            for index, request in enumerate(REQUESTS)
+            for index, request in enumerate(requests)
             for number, step in enumerate(request.steps)
         ],
         key=lambda item: (-item[0], item[1], item[2]),
@@ -202,7 +235,7 @@ async def _seed_requests(
     made: dict[int, tuple[UUID, RequestStatus]] = {}
     acting: tuple[str, bool] | None = None
     for ago, index, number in timeline:
-        request = REQUESTS[index]
+        request = requests[index]
         if number < 0:
             code = request.requester
         else:
@@ -242,7 +275,7 @@ async def _seed_requests(
                 ),
             )
             made[index] = (request_id, view.status)
-    for index, request in enumerate(REQUESTS):
+    for index, request in enumerate(requests):
         if request.overwritten is not None:
             # Straight into the database, past every check: what an insider could do.
             request_id, _status = made[index]
@@ -274,14 +307,16 @@ async def _create(
     return view.id, view.status
 
 
-async def load(runtime: Runtime) -> dict[str, str]:
-    """Load the scenario unless it is there already; issue one fresh token per agency."""
+async def load(runtime: Runtime, codes: Collection[str] | None = None) -> dict[str, str]:
+    """Load the scenario (or the part of it among `codes`, see `scenario`) unless it is there
+    already; issue one fresh token per agency."""
+    part = scenario(codes)
     async with open_scope(runtime) as scope:
-        if await agencies.agency_by_code(scope, AGENCIES[0][0]) is None:
-            await _seed(runtime, scope)
+        if await agencies.agency_by_code(scope, part.agencies[0][0]) is None:
+            await _seed(runtime, scope, part)
         scope.principal = None
         tokens = {}
-        for code, *_rest in AGENCIES:
+        for code, *_rest in part.agencies:
             _id, tokens[code] = await auth.issue_token(
                 scope,
                 agency_code=code,

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     KEY_NOT_ACCREDITED = "KEY_NOT_ACCREDITED"
     KEY_REVOKED = "KEY_REVOKED"
     STATEMENT_MISMATCH = "STATEMENT_MISMATCH"
+    REMOTE_AGENCY = "REMOTE_AGENCY"
 
 
 class DomainError(Exception):
@@ -102,6 +103,21 @@ class StatementMismatch(DomainError):
     """The signed statement does not say what the step does; the field names the member."""
 
     code = ErrorCode.STATEMENT_MISMATCH
+
+
+class RemoteAgency(DomainError):
+    """The agency is a peer hub's (listed by its directory): it has no principals or tokens
+    here, and is reached only through federation, which does not carry cases, shares, requests
+    or hit notices yet."""
+
+    code = ErrorCode.REMOTE_AGENCY
+
+    def __init__(self, field: Sequence[str] | None = None) -> None:
+        super().__init__(
+            "This agency belongs to a peer hub: it is reached through federation, which does "
+            "not carry cases, shares or requests yet.",
+            field,
+        )
 
 
 class ValidationErrors(DomainError):

@@ -16,14 +16,25 @@ target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode recreates a table by dropping it and renaming a copy;
+        # with foreign keys enforced, dropping a table other rows reference fails (agency,
+        # 0013). SQLite ignores this pragma inside a transaction, so it comes first, and
+        # every reference is checked before the migrations commit.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"The migrations broke foreign keys: {broken[:10]}")
 
 
 async def _run_async() -> None:

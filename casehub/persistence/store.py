@@ -10,6 +10,10 @@ from casehub.persistence.audit.queries import AuditQueries
 from casehub.persistence.cases.queries import CaseQueries
 from casehub.persistence.deconfliction.queries import DeconflictionQueries
 from casehub.persistence.documents.queries import DocumentQueries
+from casehub.persistence.federation.directory import DirectoryQueries
+from casehub.persistence.federation.inbox import InboxQueries
+from casehub.persistence.federation.outbox import OutboxQueries
+from casehub.persistence.federation.peers import PeerQueries
 from casehub.persistence.keys.queries import KeyQueries
 from casehub.persistence.requests.queries import RequestQueries
 
@@ -24,5 +28,9 @@ class Store(
     DeconflictionQueries,
     AuditQueries,
     DocumentQueries,
+    PeerQueries,
+    InboxQueries,
+    OutboxQueries,
+    DirectoryQueries,
 ):
     """The persistence operations of one session; services own the transactions."""

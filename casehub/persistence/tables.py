@@ -26,16 +26,32 @@ def _ts(nullable: bool = False, index: bool = False) -> Column[datetime]:
 
 
 class AgencyRow(SQLModel, table=True):
-    """A registered agency."""
+    """A registered agency: this hub's own (home_hub_id NULL), or a peer hub's, as the peer's
+    signed directory listed it (casehub.services.federation.directory)."""
 
     __tablename__ = "agency"
+    __table_args__ = (
+        # This hub's codes are unique among its own agencies; a peer's agency may have the
+        # code of a local one (each hub chose its codes), unique among that peer's.
+        Index(
+            "uq_agency_local_code",
+            "code",
+            unique=True,
+            postgresql_where=text("home_hub_id IS NULL"),
+            sqlite_where=text("home_hub_id IS NULL"),
+        ),
+        UniqueConstraint("home_hub_id", "code", name="uq_agency_home_hub_code"),
+    )
     id: UUID = Field(primary_key=True)
-    code: str = Field(max_length=32, unique=True)
+    code: str = Field(max_length=32)
     name: str = Field(max_length=200)
     jurisdiction: str = Field(max_length=3)
     kind: str = Field(max_length=32)
     timezone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     created_at: datetime = Field(sa_column=_ts())
+    home_hub_id: UUID | None = Field(default=None, foreign_key="federation_peer.hub_id")
+    # When the peer's directory stopped listing it (kept: requests may refer to it).
+    delisted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class PrincipalRow(SQLModel, table=True):
@@ -451,3 +467,111 @@ class RegisteredDocumentRow(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=200)
     source: str = Field(max_length=16)
     added_at: datetime = Field(sa_column=_ts())
+
+
+class FederationPeerRow(SQLModel, table=True):
+    """A peer hub pinned by an operator after an out-of-band fingerprint check. Removing a
+    peer keeps its row (removed_at), so envelopes it sent stay attributable to a document;
+    only rows with no removed_at are pinned."""
+
+    __tablename__ = "federation_peer"
+    hub_id: UUID = Field(primary_key=True)
+    name: str = Field(max_length=100)
+    url: str = Field(max_length=2048)
+    fingerprint: str = Field(max_length=71)  # "sha256:" and 64 hex digits
+    # The peer's verified hub document, its RFC 8785 text (what the fingerprint is over).
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    added_at: datetime = Field(sa_column=_ts())
+    removed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # the issuedAt of the peer's last agency directory applied (an older one
+    # arriving later is ignored).
+    directory_issued_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The peer hub's accreditation JWKS as its last directory carrying one gave it (this hub's
+    # own accreditation keys left out): what its agencies' keys are checked against.
+    accreditation_keys: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class FederationInboxRow(SQLModel, table=True):
+    """An envelope a peer hub delivered, accepted once by its message id, as received: the
+    payload stays sealed at rest (the envelope text) and the signed ack is kept so that a
+    retry of the same envelope gets the same answer. A sequence is used once per sender's
+    conversation."""
+
+    __tablename__ = "federation_inbox"
+    __table_args__ = (UniqueConstraint("sender", "conversation", "sequence"),)
+    message_id: UUID = Field(primary_key=True)
+    sender: UUID = Field(foreign_key="federation_peer.hub_id")
+    conversation: UUID
+    # Up to 2**53 - 1 (casehub.domain.federation.envelopes.SEQUENCE_MAX).
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    type: str = Field(max_length=64)
+    received_at: datetime = Field(sa_column=_ts())
+    digest: str = Field(max_length=71)  # "sha256:" and 64 hex digits of the envelope's bytes
+    envelope: str = Field(sa_column=Column(Text, nullable=False))
+    ack: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16)
+
+
+class FederationOutboxRow(SQLModel, table=True):
+    """A message to a peer hub, queued in the transaction of the change it tells of and kept
+    until the peer acknowledges it (DELIVERED, with the peer's signed ack) or the sender gives
+    up (DEAD, until an operator retries it). The payload rests sealed to this hub's own key;
+    the envelope is kept as last sent, so a retry sends the same bytes. A sequence is used once
+    per peer's conversation, and is sent only after the one before it was acknowledged."""
+
+    __tablename__ = "federation_outbox"
+    __table_args__ = (
+        UniqueConstraint("peer", "conversation", "sequence"),
+        # The delivery worker's pick: due pending messages, oldest first.
+        Index("ix_federation_outbox_due", "state", "next_attempt_at"),
+    )
+    message_id: UUID = Field(primary_key=True)
+    peer: UUID = Field(foreign_key="federation_peer.hub_id")
+    conversation: UUID
+    # Up to 2**53 - 1 (casehub.domain.federation.envelopes.SEQUENCE_MAX).
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    type: str = Field(max_length=64)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # HPKE, to this hub
+    envelope: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_ts())
+    last_error_code: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_ts())
+    delivered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ack: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RemoteSigningKeyRow(SQLModel, table=True):
+    """A peer agency's public signing key, as its home hub's signed directory listed it, with
+    that hub's accreditation (and revocation) checked against the hub's accreditation keys
+    before it was stored. Apart from agency_signing_key: none of that table's rules apply (no
+    principal here registered it, this hub neither accredits nor revokes it, no step signed
+    here locks it). Its id is the key's id at its home hub; withdrawn_at marks a key the
+    home hub stopped listing (kept: it may have signed steps)."""
+
+    __tablename__ = "remote_signing_key"
+    __table_args__ = (UniqueConstraint("home_hub_id", "thumbprint"),)
+    id: UUID = Field(primary_key=True)
+    agency_id: UUID = Field(foreign_key="agency.id", index=True)
+    home_hub_id: UUID = Field(foreign_key="federation_peer.hub_id")
+    algorithm: str = Field(max_length=24)
+    thumbprint: str = Field(max_length=64)
+    public_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    registered_at: datetime = Field(sa_column=_ts())  # at its home hub, as it says
+    accreditation: str = Field(sa_column=Column(Text, nullable=False))
+    accreditation_signature: str = Field(sa_column=Column(Text, nullable=False))
+    accreditation_key: str = Field(max_length=64)
+    # From the accreditation statement (its notBefore, notAfter, issuedAt).
+    not_before: datetime = Field(sa_column=_ts())
+    not_after: datetime = Field(sa_column=_ts())
+    accredited_at: datetime = Field(sa_column=_ts())
+    revocation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    revocation_signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # From the revocation statement (its revokedAt and reason).
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revocation_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -70,7 +70,7 @@ class Sealed:
 
 @dataclass(slots=True)
 class AgencyView:
-    """A registered agency."""
+    """A registered agency: this hub's own, or a peer hub's (home_hub_id)."""
 
     id: UUID
     code: str
@@ -78,6 +78,16 @@ class AgencyView:
     jurisdiction: str
     kind: AgencyKind
     timezone: str
+    home_hub_id: UUID | None = None  # None: this hub's own agency
+    delisted: bool = False  # its hub's directory no longer lists it
+
+
+@dataclass(frozen=True, slots=True)
+class PeerHubView:
+    """A peer hub as agencies name it: its id and name (never its URL)."""
+
+    hub_id: UUID
+    name: str
 
 
 @dataclass(frozen=True, slots=True)

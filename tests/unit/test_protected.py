@@ -23,6 +23,8 @@ NOT_ENVELOPES = {
     ("identifier_index", "blind_index"): "a keyed digest, not a ciphertext",
     ("identifier_index", "match_token"): "a keyed digest, not a ciphertext",
     ("audit_node", "hash"): "a Merkle tree node of the audit log, public to administrators",
+    ("federation_outbox", "payload"): "an HPKE ciphertext sealed to the hub's own federation "
+    "key, bound to its row (casehub.crypto.federation_outbox), not a field envelope",
 }
 
 

@@ -22,7 +22,10 @@ from casehub.services import views
     description="A registered agency: police, regulator, prosecutor, body or platform."
 )
 class Agency(Node):
-    code: str = strawberry.field(description="Unique short code, e.g. MY-PDRM.")
+    code: str = strawberry.field(
+        description="Short code, e.g. MY-PDRM: unique among its home hub's agencies (a peer's "
+        "agency may have the code of one of this hub's)."
+    )
     name: str = strawberry.field(description="Full name.")
     jurisdiction: str = strawberry.field(
         description="ISO 3166-1 alpha-2 country code, or INT for international organisations."
@@ -31,6 +34,21 @@ class Agency(Node):
     timezone: str = strawberry.field(
         description="IANA time zone; day deadlines of requests to it run on its local calendar."
     )
+    delisted: bool = strawberry.field(
+        description="True when its home hub's directory no longer lists it (the agency is kept: "
+        "requests may refer to it); always false for this hub's own agencies."
+    )
+
+    @strawberry.field(
+        description="The peer hub whose signed directory lists this agency; null for this "
+        "hub's own agencies. A peer's agency is reached through federation: it has no "
+        "principals here and cannot yet be sent requests or shares (REMOTE_AGENCY)."
+    )
+    async def home_hub(self, info: Info) -> PeerHub | None:
+        if self._home_hub_id is None:
+            return None
+        view = await info.context.loaders.peer_hub.load(self._home_hub_id)
+        return None if view is None else PeerHub(hub_id=str(view.hub_id), name=view.name)
 
     @strawberry.field(
         description="The agency's signing keys, oldest first, revoked ones too: public, so "
@@ -41,6 +59,7 @@ class Agency(Node):
         return [AgencySigningKey.of(view) for view in views_]
 
     _agency_id: strawberry.Private[UUID]
+    _home_hub_id: strawberry.Private[UUID | None]
 
     @classmethod
     def of(cls, view: views.AgencyView) -> Agency:
@@ -52,8 +71,19 @@ class Agency(Node):
             jurisdiction=view.jurisdiction,
             kind=view.kind,
             timezone=view.timezone,
+            delisted=view.delisted,
             _agency_id=view.id,
+            _home_hub_id=view.home_hub_id,
         )
+
+
+@strawberry.type(
+    description="A peer hub (another jurisdiction's or platform's casehub) that this hub "
+    "federates with, as its agencies name it."
+)
+class PeerHub:
+    hub_id: str = strawberry.field(description="The hub's id (a UUID), as its identity states.")
+    name: str = strawberry.field(description="The hub's name, as its operator chose it (e.g. FR).")
 
 
 @strawberry.type(description="The hub's accreditation of an agency key, as it signed it.")
@@ -65,12 +95,15 @@ class KeyAccreditation:
         description="The hub's signature over the statement's bytes (Ed25519 and ML-DSA-65)."
     )
     hub_key: str = strawberry.field(
-        description="Thumbprint of the hub key that signed; see "
-        "/.well-known/casehub-accreditation.json."
+        description="Thumbprint of the hub key that signed: this hub's "
+        "(/.well-known/casehub-accreditation.json) for its own agencies, the agency's home "
+        "hub's for a peer's agency."
     )
     not_before: datetime = strawberry.field(description="Signatures count from (UTC).")
     not_after: datetime = strawberry.field(description="Signatures count until, excluded (UTC).")
-    accredited_at: datetime = strawberry.field(description="When the hub accredited it (UTC).")
+    accredited_at: datetime = strawberry.field(
+        description="When the agency's home hub accredited it (UTC)."
+    )
 
 
 @strawberry.type(description="The revocation of an agency key, as the hub signed it.")
@@ -95,7 +128,10 @@ class AgencySigningKey(Node):
     )
     public_key: str = strawberry.field(description="The public key as a JWK (JSON text).")
     state: KeyState = strawberry.field(description="Where the key is in its life, now.")
-    registered_at: datetime = strawberry.field(description="When registered (UTC).")
+    registered_at: datetime = strawberry.field(
+        description="When registered at the agency's home hub (UTC; for a peer's agency, as "
+        "that hub said)."
+    )
     accreditation: KeyAccreditation | None = strawberry.field(
         description="The hub's accreditation, once made."
     )

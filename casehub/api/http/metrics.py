@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from casehub.services.audit.trail import AuditEntry
+from casehub.services.federation.outbox import Depth
 
 MAX_OPERATION_NAMES = 200
 # The operation labels that are not names.
@@ -82,6 +83,12 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
+        self.federation_refusals = Counter(
+            "casehub_federation_refusals",
+            "Envelopes refused at /federation/v1/messages, by code (one of ten fixed codes).",
+            ["code"],
+            registry=registry,
+        )
         self.rate_limited = Counter(
             "casehub_rate_limited",
             "Refusals by a rate limit, by kind: token, auth-address, hit-check.",
@@ -101,6 +108,8 @@ class Metrics:
             registry=registry,
         )
         registry.register(_Pool(pool_use))
+        self.federation_outbox = _Outbox()
+        registry.register(self.federation_outbox)
         # Labelled children, kept: labels() takes a lock and checks its arguments each call.
         # The timers grow by the operation names seen, up to the cap.
         self._timers = {label: self.duration.labels(label) for label in (UNREAD, ANONYMOUS, OTHER)}
@@ -163,4 +172,35 @@ class _Pool(Collector):
             "Connections the database pool keeps open (PostgreSQL: CASEHUB_DB_POOL_SIZE; as "
             "many again may overflow it).",
             size,
+        )
+
+
+class _Outbox(Collector):
+    """The federation outbox as this replica's delivery worker last read it (after every
+    round): a scrape is synchronous and must not read the database."""
+
+    def __init__(self) -> None:
+        self.depth: Depth | None = None
+
+    def observe(self, depth: Depth) -> None:
+        """Keep the newest reading (run_delivery's `observe`)."""
+        self.depth = depth
+
+    def collect(self) -> Iterator[Metric]:
+        """Messages by state, and the age of the oldest PENDING one (0 when none)."""
+        if self.depth is None:
+            return
+        by_state = GaugeMetricFamily(
+            "casehub_federation_outbox_messages",
+            "Messages in the federation outbox, by state (PENDING, DELIVERED, DEAD).",
+            labels=["state"],
+        )
+        for state, count in sorted(self.depth.by_state.items()):
+            by_state.add_metric([state], count)
+        yield by_state
+        oldest = self.depth.oldest_pending
+        yield GaugeMetricFamily(
+            "casehub_federation_outbox_oldest_pending_seconds",
+            "Age of the oldest PENDING federation message (0 when none): alert when it grows.",
+            0.0 if oldest is None else oldest.total_seconds(),
         )

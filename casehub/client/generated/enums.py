@@ -37,6 +37,7 @@ class ErrorCode(str, Enum):
     KEY_NOT_ACCREDITED = "KEY_NOT_ACCREDITED"
     KEY_REVOKED = "KEY_REVOKED"
     STATEMENT_MISMATCH = "STATEMENT_MISMATCH"
+    REMOTE_AGENCY = "REMOTE_AGENCY"
 
 
 class EvidenceKind(str, Enum):

@@ -30,8 +30,12 @@ class AgencyQueries(StoreBase):
         return await self._by_ids(AgencyRow, ids)
 
     async def agency_by_code(self, code: str) -> AgencyRow | None:
-        """The agency with this code."""
-        return await self._one_or_none(select(AgencyRow).where(col(AgencyRow.code) == code))
+        """This hub's own agency with this code (a peer's agency may have the same code:
+        codes are unique per hub)."""
+        statement = select(AgencyRow).where(
+            col(AgencyRow.code) == code, col(AgencyRow.home_hub_id).is_(None)
+        )
+        return await self._one_or_none(statement)
 
     async def agencies_page(self, keys: KeyRange[UUID]) -> list[AgencyRow]:
         """Agencies in a range of ids."""

@@ -8,7 +8,7 @@ from uuid import UUID
 from casehub.domain import paging
 from casehub.domain import validation as check
 from casehub.domain.enums import AgencyKind
-from casehub.domain.errors import ValidationFailed
+from casehub.domain.errors import RemoteAgency, ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.domain.paging import KeyRange
 from casehub.domain.roles import Operation
@@ -28,7 +28,16 @@ def agency_view(row: AgencyRow) -> AgencyView:
         jurisdiction=row.jurisdiction,
         kind=AgencyKind(row.kind),
         timezone=row.timezone,
+        home_hub_id=row.home_hub_id,
+        delisted=row.delisted_at is not None,
     )
+
+
+def refuse_remote(row: AgencyRow, field: Sequence[str]) -> None:
+    """RemoteAgency when the agency is a peer hub's: such an agency has no principals here
+    and takes no shares, requests or notices until federation carries them."""
+    if row.home_hub_id is not None:
+        raise RemoteAgency(field)
 
 
 async def register_agency(

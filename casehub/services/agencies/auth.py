@@ -12,7 +12,13 @@ from casehub.crypto import hash_token, new_token
 from casehub.domain import validation as check
 from casehub.domain.dpop import DpopError, DpopRefused, ProofClaims, check_claims, refused
 from casehub.domain.enums import Role
-from casehub.domain.errors import NotFound, Unauthenticated, Unavailable, ValidationFailed
+from casehub.domain.errors import (
+    NotFound,
+    RemoteAgency,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
 from casehub.domain.ids import new_id
 from casehub.persistence.database import unreachable
 from casehub.persistence.tables import ApiTokenRow, PrincipalRow
@@ -195,6 +201,8 @@ async def issue_token(
             )
         agency = await scope.store.agency_by_code(agency_code)
         if agency is None:
+            if await scope.store.remote_agency_coded(agency_code):
+                raise RemoteAgency(["agency"])
             raise NotFound(f"No agency with code {agency_code}.", ["agency"])
         principal = await scope.store.principal_named(agency.id, principal_name)
         if principal is None:

@@ -23,7 +23,7 @@ from casehub.domain.signatures.keys import SigningAlgorithm
 from casehub.domain.signatures.statements import statement_bytes
 from casehub.domain.signatures.states import key_state
 from casehub.persistence import DuplicateError
-from casehub.persistence.tables import AgencySigningKeyRow
+from casehub.persistence.tables import AgencySigningKeyRow, RemoteSigningKeyRow
 from casehub.services.audit import trail as audit
 from casehub.services.caps import SIGNING_KEYS_PER_AGENCY
 from casehub.services.runtime import Scope
@@ -34,8 +34,12 @@ ACCREDITATION_MAX = timedelta(days=3 * 366)
 REASON_MAX = 500
 
 
-def signing_key_view(row: AgencySigningKeyRow, now: datetime) -> SigningKeyView:
-    """Render a key row with its state now."""
+def signing_key_view(
+    row: AgencySigningKeyRow | RemoteSigningKeyRow, now: datetime
+) -> SigningKeyView:
+    """Render a key with its state now: one of this hub's agencies', or a peer agency's
+    (accredited and maybe revoked by its home hub, whose statements this hub checked before
+    storing it; registered_at as that hub said)."""
     accreditation = revocation = None
     if row.accreditation is not None:
         accreditation = AccreditationView(
@@ -258,18 +262,27 @@ async def revoke_signing_key(
 async def signing_keys_of(
     scope: Scope, agency_ids: Sequence[UUID]
 ) -> dict[UUID, list[SigningKeyView]]:
-    """Every key of these agencies, oldest first: public, like the directory they belong to."""
+    """Every key of these agencies, oldest first: public, like the directory they belong to.
+    A peer's agency's keys are those its home hub's directory listed (withdrawn ones too).
+    Two statements, whatever the number of agencies."""
     scope.require(Operation.READ_DIRECTORY)
     found: dict[UUID, list[SigningKeyView]] = {agency: [] for agency in agency_ids}
     for row in await scope.store.signing_keys_of(agency_ids, SIGNING_KEYS_PER_AGENCY):
         found[row.agency_id].append(signing_key_view(row, scope.now))
+    for remote in await scope.store.remote_keys_of(agency_ids, SIGNING_KEYS_PER_AGENCY):
+        found[remote.agency_id].append(signing_key_view(remote, scope.now))
     return found
 
 
 async def signing_keys_by_ids(scope: Scope, ids: Sequence[UUID]) -> dict[UUID, SigningKeyView]:
-    """Keys by id (node look-ups)."""
+    """Keys by id (node look-ups): this hub's agencies' and peer agencies' alike (a peer's
+    key has its id at its home hub; none is stored under one of this hub's key ids)."""
     scope.require(Operation.READ_DIRECTORY)
-    return {
+    found = {
         row.id: signing_key_view(row, scope.now)
         for row in await scope.store.signing_keys_by_ids(ids)
     }
+    missing = [key_id for key_id in ids if key_id not in found]
+    for remote in await scope.store.remote_keys_by_ids(missing) if missing else ():
+        found[remote.id] = signing_key_view(remote, scope.now)
+    return found

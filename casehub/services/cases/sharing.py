@@ -15,6 +15,7 @@ from casehub.domain.errors import NotFound, ValidationFailed
 from casehub.domain.ids import new_id
 from casehub.persistence.tables import CaseShareRow
 from casehub.services import caps
+from casehub.services.agencies.agencies import refuse_remote
 from casehub.services.audit import trail as audit
 from casehub.services.cases.access import authorize, seen, sight, visible_cases
 from casehub.services.cases.cases import refuse_if_shredded
@@ -58,8 +59,10 @@ async def share_case(
             case_id,
             case.owner_agency_id,
         )
-        if not await scope.store.agencies_by_ids([agency_id]):
+        target = await scope.store.agencies_by_ids([agency_id])
+        if not target:
             raise NotFound("No such agency.", ["agencyId"])
+        refuse_remote(target[0], ["agencyId"])
         check_share(
             tlp=Tlp(case.tlp), owner_agency_id=case.owner_agency_id, target_agency_id=agency_id
         )

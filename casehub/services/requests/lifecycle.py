@@ -23,6 +23,7 @@ from casehub.domain.requests.transitions import (
 )
 from casehub.domain.roles import Operation
 from casehub.persistence.tables import CooperationRequestRow
+from casehub.services.agencies.agencies import refuse_remote
 from casehub.services.audit import trail as audit
 from casehub.services.cases.access import visible_cases
 from casehub.services.keys import data_keys as keys
@@ -84,8 +85,10 @@ async def create_request(
         checked = checked_particulars(particulars or Particulars(), region=region)
         if requested_agency_id == principal.agency_id:
             raise ValidationFailed("A request goes to another agency.", ["requestedAgencyId"])
-        if not await scope.store.agencies_by_ids([requested_agency_id]):
+        requested = await scope.store.agencies_by_ids([requested_agency_id])
+        if not requested:
             raise NotFound("No such agency.", ["requestedAgencyId"])
+        refuse_remote(requested[0], ["requestedAgencyId"])
         if case_id is not None:
             found = (await visible_cases(scope, [case_id])).get(case_id)
             if found is None:

@@ -1,0 +1,2 @@
+"""Federation between hubs: the shapes of hub identity documents and fingerprints (pure;
+casehub.crypto.hub_identity holds the keys)."""

@@ -1,0 +1,1 @@
+"""Federation between hubs: pinned peers."""

@@ -1,0 +1,1 @@
+"""Federation between hubs: this hub's identity, pinned peers (and, later, messages)."""
